@@ -1,0 +1,153 @@
+// Package evaluate turns a CloudTrail event into findings: it asks each rule
+// which resources the event is about, reads their current state (online) or
+// takes the event's word for it (offline), and lets the rule decide.
+package evaluate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/inventory"
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
+)
+
+// StateReader reads a resource's current state and, when asked, its tags.
+type StateReader interface {
+	Read(ctx context.Context, ref resource.Ref) (resource.State, error)
+	Tags(ctx context.Context, s resource.State) (map[string]string, error)
+}
+
+var _ StateReader = (*inventory.Reader)(nil)
+
+// Readers returns the StateReader for an account and region.
+type Readers func(ctx context.Context, account, region string) (StateReader, error)
+
+// Result is a finding and the state it was decided on; remediation needs both.
+type Result struct {
+	Finding finding.Finding
+	State   resource.State
+	Rule    rules.Rule
+}
+
+// Evaluator evaluates events with a set of rules.
+type Evaluator struct {
+	Rules []rules.Rule
+	// Readers is nil for offline evaluation: decide from the event alone.
+	Readers Readers
+	// ExemptTagKey marks resources vpcguard must leave alone.
+	ExemptTagKey string
+}
+
+// Handles reports whether any of the evaluator's rules evaluates ev.
+func (e *Evaluator) Handles(ev *cloudtrail.Event) bool {
+	for _, r := range e.Rules {
+		if rules.Handles(r, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+// Event evaluates one event. Every resource the event names yields one
+// result. A resource whose state could not be read yields INSUFFICIENT_DATA
+// with the error as its reason, and the error is returned too, so a Lambda
+// retries while a report still lists the resource.
+func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, error) {
+	var out []Result
+	var errs []error
+	for _, r := range e.Rules {
+		if !rules.Handles(r, ev) {
+			continue
+		}
+		for _, fromEvent := range r.FromEvent(ev) {
+			res, err := e.State(ctx, r, fromEvent)
+			res.Finding.EventID = ev.ID
+			res.Finding.EventName = ev.Name
+			if !ev.Time.IsZero() {
+				res.Finding.EventTime = ev.Time.UTC().Format(time.RFC3339)
+			}
+			res.Finding.Principal = ev.Identity.Principal()
+			out = append(out, res)
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// State evaluates one resource under rule r. Online, known is only used for
+// its Ref: the current state is read. Offline, known is decided as it is.
+func (e *Evaluator) State(ctx context.Context, r rules.Rule, known resource.State) (Result, error) {
+	mode := "offline"
+	state := known
+	if e.Readers != nil {
+		mode = "online"
+		reader, err := e.Readers(ctx, known.Account, known.Region)
+		if err == nil {
+			state, err = reader.Read(ctx, known.Ref)
+		}
+		if err != nil {
+			return e.result(r, known, mode, rules.Decision{Status: finding.InsufficientData, Reason: "could not read the current state: " + err.Error()}), err
+		}
+		if state.ARN == "" {
+			state.ARN = known.ARN
+		}
+		return e.decide(ctx, r, state, reader, mode)
+	}
+	return e.decide(ctx, r, state, nil, mode)
+}
+
+// Decided evaluates a state that was already read (as a backfill does from a
+// listing), reading tags only if the decision needs them.
+func (e *Evaluator) Decided(ctx context.Context, r rules.Rule, state resource.State, reader StateReader) (Result, error) {
+	return e.decide(ctx, r, state, reader, "online")
+}
+
+func (e *Evaluator) decide(ctx context.Context, r rules.Rule, state resource.State, reader StateReader, mode string) (Result, error) {
+	d := r.Decide(state)
+	// Tags are read only when they can change the outcome: an exemption
+	// matters for a resource vpcguard would otherwise act on.
+	if d.Status == finding.NonCompliant && e.ExemptTagKey != "" {
+		if state.Tags == nil && reader != nil {
+			tags, err := reader.Tags(ctx, state)
+			if err != nil {
+				return e.result(r, state, mode, rules.Decision{Status: finding.InsufficientData,
+					Reason: "non-compliant, but the exemption tag could not be read: " + err.Error()}), err
+			}
+			state.Tags = tags
+		}
+		if state.Exempt(e.ExemptTagKey) {
+			d = rules.Decision{Status: finding.NotApplicable,
+				Reason: fmt.Sprintf("exempt: tagged %s=%q (would be non-compliant: %s)", e.ExemptTagKey, state.Tags[e.ExemptTagKey], d.Reason)}
+		}
+	}
+	return e.result(r, state, mode, d), nil
+}
+
+func (e *Evaluator) result(r rules.Rule, s resource.State, mode string, d rules.Decision) Result {
+	id := s.ARN
+	if id == "" {
+		id = s.ID
+	}
+	f := finding.Finding{
+		Rule:         r.Name(),
+		ResourceType: string(r.Kind()),
+		ResourceID:   id,
+		ResourceName: s.ID,
+		Status:       d.Status,
+		Reason:       d.Reason,
+		Account:      s.Account,
+		Region:       s.Region,
+		Evaluation:   mode,
+	}
+	if d.Status == finding.NonCompliant {
+		f.Severity = r.Severity()
+	}
+	return Result{Finding: f, State: s, Rule: r}
+}

@@ -1,0 +1,99 @@
+// Package resource holds what vpcguard knows about the three kinds of
+// resource it guards: read from AWS (online) or taken from an event (offline).
+// Rules decide on these values and nothing else.
+package resource
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is a resource's CloudFormation type.
+type Kind string
+
+const (
+	Model       Kind = "AWS::SageMaker::Model"
+	Notebook    Kind = "AWS::SageMaker::NotebookInstance"
+	VPCEndpoint Kind = "AWS::EC2::VPCEndpoint"
+)
+
+// Ref names one resource in one account and region.
+type Ref struct {
+	Kind    Kind
+	ID      string // model name, notebook instance name, or vpce id
+	Account string
+	Region  string
+}
+
+func (r Ref) String() string {
+	return string(r.Kind) + " " + r.ID + " (" + r.Account + "/" + r.Region + ")"
+}
+
+// State is what is known of a resource. Exactly one of Model, Notebook and
+// Endpoint is set when the resource's configuration is known; all are nil
+// when it is not (offline, from an event that does not tell).
+type State struct {
+	Ref
+	ARN      string
+	Missing  bool              // the resource does not exist (deleted, or never created)
+	Tags     map[string]string // nil when tags were not read
+	Model    *ModelConfig
+	Notebook *NotebookConfig
+	Endpoint *EndpointConfig
+}
+
+// ModelConfig is the part of a model the rules read.
+type ModelConfig struct {
+	Subnets        []string // VpcConfig.Subnets; empty when the model is not in a VPC
+	SecurityGroups []string
+}
+
+// NotebookConfig is the part of a notebook instance the rules read.
+type NotebookConfig struct {
+	// DirectInternetAccess is "Enabled", "Disabled", or "" when the create
+	// call omitted it (AWS then enables it).
+	DirectInternetAccess string
+	SubnetID             string
+	Status               string // Pending, InService, Stopping, Stopped, Failed, Deleting, Updating; "" offline
+}
+
+// EndpointConfig is the part of a VPC endpoint the rules read.
+type EndpointConfig struct {
+	ServiceName string // "" when the event does not say (ModifyVpcEndpoint)
+	Type        string // Interface, Gateway, GatewayLoadBalancer, ...; "" when unknown
+	// PrivateDNS is nil when unknown; the API defaults it to true for
+	// interface endpoints when the create call omits it.
+	PrivateDNS *bool
+	VPCID      string
+	State      string
+	Policy     string
+}
+
+// Exempt reports whether the resource carries the exemption tag key.
+func (s State) Exempt(tagKey string) bool {
+	if tagKey == "" || s.Tags == nil {
+		return false
+	}
+	_, ok := s.Tags[tagKey]
+	return ok
+}
+
+// EndpointARN builds a VPC endpoint's ARN, which EC2 does not return.
+func EndpointARN(region, account, id string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint/%s", Partition(region), region, account, id)
+}
+
+// Partition returns the AWS partition a region belongs to.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	}
+	return "aws"
+}

@@ -1,0 +1,151 @@
+package remediate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/vpcguard/vpcguard/shared/awserr"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/finding"
+)
+
+// SageMakerAPI is the part of the SageMaker client remediations call.
+type SageMakerAPI interface {
+	StopNotebookInstance(ctx context.Context, in *sagemaker.StopNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopNotebookInstanceOutput, error)
+	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+	DeleteModel(ctx context.Context, in *sagemaker.DeleteModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DeleteModelOutput, error)
+	ListEndpointConfigs(ctx context.Context, in *sagemaker.ListEndpointConfigsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListEndpointConfigsOutput, error)
+	DescribeEndpointConfig(ctx context.Context, in *sagemaker.DescribeEndpointConfigInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeEndpointConfigOutput, error)
+}
+
+// QueueAPI sends the delayed re-checks of notebooks that cannot be stopped yet.
+type QueueAPI interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+var (
+	_ SageMakerAPI = (*sagemaker.Client)(nil)
+	_ QueueAPI     = (*sqs.Client)(nil)
+)
+
+const actionStop = "stop-notebook"
+
+// Recheck is the message that brings a notebook back for another look once
+// it has left Pending: AWS refuses to stop an instance that is still starting.
+type Recheck struct {
+	Rule      string `json:"rule"`
+	Account   string `json:"account"`
+	Region    string `json:"region"`
+	Name      string `json:"notebookInstanceName"`
+	Principal string `json:"principal,omitempty"`
+	EventID   string `json:"eventId,omitempty"`
+	EventName string `json:"eventName,omitempty"`
+	Attempt   int    `json:"attempt"`
+}
+
+// stopNotebook stops a non-compliant notebook: direct internet access cannot
+// be turned off on an existing instance, so a stopped instance is the safe
+// state until its owner recreates it. attempt counts earlier re-checks.
+func (r *Remediator) stopNotebook(ctx context.Context, api API, res *evaluate.Result, attempt int) error {
+	f := &res.Finding
+	name := res.State.ID
+	status := ""
+	if res.State.Notebook != nil {
+		status = res.State.Notebook.Status
+	}
+	switch smtypes.NotebookInstanceStatus(status) {
+	case smtypes.NotebookInstanceStatusInService:
+	case smtypes.NotebookInstanceStatusPending, smtypes.NotebookInstanceStatusUpdating:
+		return r.scheduleRecheck(ctx, api, res, attempt)
+	case smtypes.NotebookInstanceStatusStopping, smtypes.NotebookInstanceStatusStopped, smtypes.NotebookInstanceStatusFailed:
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: "already " + status})
+		return nil
+	default:
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: fmt.Sprintf("status %q is unknown here", status)})
+		return nil
+	}
+	if r.Config.DryRun {
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.DryRun, Detail: "would stop the InService instance"})
+		return nil
+	}
+	_, err := api.SageMaker.StopNotebookInstance(ctx, &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
+	switch {
+	case awserr.IsNotFound(err):
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: "the instance no longer exists"})
+		return nil
+	case awserr.IsConflict(err):
+		// It changed state since it was read: look again later.
+		return r.scheduleRecheck(ctx, api, res, attempt)
+	case err != nil:
+		return outcome(f, actionStop, name, err)
+	}
+	f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Done, Detail: "stopped"})
+	return nil
+}
+
+func (r *Remediator) scheduleRecheck(ctx context.Context, api API, res *evaluate.Result, attempt int) error {
+	f := &res.Finding
+	name := res.State.ID
+	status := "Pending"
+	if res.State.Notebook != nil && res.State.Notebook.Status != "" {
+		status = res.State.Notebook.Status
+	}
+	if r.Config.RecheckQueueURL == "" || api.SQS == nil {
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped,
+			Detail: "the instance is " + status + " and cannot be stopped yet, and no re-check queue is configured (VPCGUARD_RECHECK_QUEUE_URL): stop it by hand"})
+		return nil
+	}
+	if attempt+1 > r.Config.RecheckMaxAttempts {
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped,
+			Detail: fmt.Sprintf("gave up: still %s after %d re-checks; stop it by hand", status, attempt)})
+		return nil
+	}
+	msg := Recheck{Rule: f.Rule, Account: res.State.Account, Region: res.State.Region, Name: name,
+		Principal: f.Principal, EventID: f.EventID, EventName: f.EventName, Attempt: attempt + 1}
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("encode re-check of %s: %w", name, err)
+	}
+	detail := fmt.Sprintf("instance is %s; re-check %d of %d in %ds", status, attempt+1, r.Config.RecheckMaxAttempts, r.Config.RecheckDelaySeconds)
+	if r.Config.DryRun {
+		f.AddAction(finding.Action{Type: "schedule-recheck", Target: name, Outcome: finding.DryRun, Detail: "would schedule: " + detail})
+		return nil
+	}
+	_, err = api.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:     aws.String(r.Config.RecheckQueueURL),
+		MessageBody:  aws.String(string(body)),
+		DelaySeconds: int32(r.Config.RecheckDelaySeconds),
+	})
+	if err != nil {
+		f.AddAction(finding.Action{Type: "schedule-recheck", Target: name, Outcome: finding.Failed, Detail: err.Error()})
+		return fmt.Errorf("schedule re-check of %s: %w", name, err) // the notebook must not be forgotten: retry
+	}
+	f.AddAction(finding.Action{Type: "schedule-recheck", Target: name, Outcome: finding.Done, Detail: detail})
+	return nil
+}
+
+// Recheck re-runs the stop of a notebook brought back by a re-check message,
+// on its freshly evaluated state.
+func (r *Remediator) Recheck(ctx context.Context, res *evaluate.Result, attempt int) error {
+	if res.Finding.Status != finding.NonCompliant {
+		return nil
+	}
+	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
+	if err != nil {
+		return err
+	}
+	err = r.stopNotebook(ctx, api, res, attempt)
+	if err == nil {
+		err = r.tagSageMaker(ctx, api, res)
+	}
+	for _, a := range res.Finding.Actions {
+		r.logAction(res.Finding, a)
+	}
+	return err
+}

@@ -1,0 +1,109 @@
+// Package remediate fixes what vpcguard finds, within what each resource
+// allows: guardrail policies on the caller, private DNS on endpoints,
+// stopping notebooks, tagging models. Every action is recorded on the
+// finding, done or not, and dry-run walks the same path up to each write.
+package remediate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/vpcguard/vpcguard/shared/awserr"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/resource"
+)
+
+// APIs returns the clients for an account and region.
+type APIs func(ctx context.Context, account, region string) (API, error)
+
+// API is every client the remediations call.
+type API struct {
+	IAM       IAMAPI
+	SageMaker SageMakerAPI
+	EC2       EC2API
+	SQS       QueueAPI
+}
+
+// Remediator acts on NON_COMPLIANT findings in enforce mode.
+type Remediator struct {
+	Config config.Config
+	APIs   APIs
+	Log    *slog.Logger
+}
+
+// Remediate runs the remediations of res's rule and records them on the
+// finding. The error is non-nil only for failures worth a retry (throttling,
+// AWS errors); refusals AWS will repeat are recorded and left to the ticket.
+func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error {
+	if res.Finding.Status != finding.NonCompliant {
+		return nil
+	}
+	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
+	if err != nil {
+		res.Finding.AddAction(finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
+		return err
+	}
+	var errs []error
+	do := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch res.State.Kind {
+	case resource.Model:
+		do(r.attachGuardrail(ctx, api, &res.Finding, r.Config.ModelGuardrailARN, "VPCGUARD_MODEL_GUARDRAIL_ARN"))
+		do(r.tagSageMaker(ctx, api, res))
+		do(r.deleteModel(ctx, api, res))
+	case resource.Notebook:
+		do(r.attachGuardrail(ctx, api, &res.Finding, r.Config.NotebookGuardrailARN, "VPCGUARD_NOTEBOOK_GUARDRAIL_ARN"))
+		do(r.stopNotebook(ctx, api, res, 0))
+		do(r.tagSageMaker(ctx, api, res))
+	case resource.VPCEndpoint:
+		do(r.enablePrivateDNS(ctx, api, res))
+		do(r.replaceEndpointPolicy(ctx, api, res))
+		do(r.tagEndpoint(ctx, api, res))
+	}
+	for _, a := range res.Finding.Actions {
+		r.logAction(res.Finding, a)
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Remediator) logAction(f finding.Finding, a finding.Action) {
+	if r.Log == nil {
+		return
+	}
+	r.Log.Info("action", "rule", f.Rule, "resource", f.ResourceID, "type", a.Type, "target", a.Target, "outcome", a.Outcome, "detail", a.Detail)
+}
+
+// outcome turns an AWS error into a recorded action. Transient failures are
+// returned for retry; permanent refusals are recorded only, since retrying
+// cannot change AWS's answer and the ticket carries the reason.
+func outcome(f *finding.Finding, typ, target string, err error) error {
+	a := finding.Action{Type: typ, Target: target, Outcome: finding.Failed, Detail: err.Error()}
+	f.AddAction(a)
+	if retryable(err) {
+		return fmt.Errorf("%s %s: %w", typ, target, err)
+	}
+	return nil
+}
+
+// retryable reports whether trying again may succeed.
+func retryable(err error) bool {
+	if awserr.IsThrottled(err) {
+		return true
+	}
+	code := awserr.Code(err)
+	if code == "" {
+		return true // a network error or a 5xx without a code
+	}
+	switch code {
+	case "InternalError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "InternalServerError", "RequestTimeout":
+		return true
+	}
+	return false
+}

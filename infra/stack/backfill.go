@@ -1,0 +1,58 @@
+package stack
+
+import (
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// NewBackfill is the function that evaluates what already exists (the guards only see new
+// calls). Operators invoke it by hand; backfillSchedule adds a schedule.
+func NewBackfill(scope constructs.Construct, id string, s *shared) *Guard {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	env := s.environment()
+	s.addRecheckEnvironment(env)
+	env["VPCGUARD_ASSUME_ROLE_NAME"] = jsii.String(s.config.AssumeRoleName)
+	env["VPCGUARD_CONCURRENCY"] = jsii.String(strconv.Itoa(s.config.BackfillConcurrency))
+	g := &Guard{Construct: c, Name: BackfillName}
+	g.Fn = newGuardFunction(c, "Handler", functionProps{
+		name:                BackfillName,
+		description:         "vpcguard: evaluate existing SageMaker models, notebooks and VPC endpoints",
+		timeout:             awscdk.Duration_Minutes(jsii.Number(15)),
+		reservedConcurrency: s.config.BackfillReservedConcurrency,
+		environment:         env,
+		config:              s.config,
+	})
+	grantModelChecks(g.Fn, s.config)
+	grantNotebookChecks(g.Fn)
+	grantEndpointChecks(g.Fn)
+	grantTicketing(g.Fn, s)
+	grantGuardrailAttach(g.Fn, s.modelGuardrail, s.notebookGuardrail)
+	g.allowRecheckSend(s)
+	g.Fn.allow([]string{
+		"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
+	}, []string{"*"}, nil)
+	g.Fn.suppressWildcards(reasonNoResourceLevel+" (sagemaker:Search, sagemaker:List*, ec2:DescribeRegions)", "Resource::*")
+
+	if s.config.AssumeRoleName != "" {
+		// Cross-account backfill: the same role name in every member account, found
+		// through the organization's account list.
+		g.Fn.allow([]string{"sts:AssumeRole"}, []string{arn("arn:${AWS::Partition}:iam::*:role/" + s.config.AssumeRoleName)}, nil)
+		g.Fn.allow([]string{"organizations:ListAccounts"}, []string{"*"}, nil)
+		g.Fn.suppressWildcards("Cross-account backfill assumes the one role named by assumeRoleName in any member account; member account IDs are only known at run time from organizations:ListAccounts, which itself has no resource-level permissions.",
+			"Resource::arn:<AWS::Partition>:iam::*:role/"+s.config.AssumeRoleName)
+	}
+
+	if s.config.BackfillSchedule != "" {
+		g.RuleDLQ = deadLetterQueue(c, "ScheduleDLQ")
+		g.Rule = awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
+			Description: jsii.String("vpcguard backfill: periodic re-evaluation"),
+			Schedule:    awsevents.Schedule_Expression(jsii.String(s.config.BackfillSchedule)),
+			Targets:     &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
+		})
+	}
+	return g
+}

@@ -1,0 +1,316 @@
+package stack
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+)
+
+// Rule names as the functions know them; VPCGUARD_RULE_MODES keys must be one of these.
+const (
+	RuleModelInVPC               = "sagemaker-model-in-vpc"
+	RuleEndpointPrivateDNS       = "sagemaker-vpc-endpoint-private-dns"
+	RuleNotebookNoDirectInternet = "sagemaker-notebook-no-direct-internet-access"
+	defaultExemptTagKey          = "vpcguard:exempt"
+	defaultSinks                 = "securityhub,sns"
+	maxSQSDelaySeconds           = 900
+)
+
+var (
+	validModes = map[string]bool{"report": true, "ticket": true, "enforce": true}
+	validSinks = map[string]bool{"securityhub": true, "opscenter": true, "sns": true}
+	validRules = map[string]bool{
+		RuleModelInVPC:               true,
+		RuleEndpointPrivateDNS:       true,
+		RuleNotebookNoDirectInternet: true,
+	}
+	// IAM role names: what sts:AssumeRole's resource can name without widening it.
+	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	// EventBridge schedule expressions accepted by events.Schedule.expression.
+	schedulePattern = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
+)
+
+// Config is everything the stack reads from CDK context (cdk.json defaults, -c overrides).
+// Field comments name the context key.
+type Config struct {
+	StackName                   string   // stackName
+	AssetDir                    string   // assetDir: holds <function>/bootstrap from `make build`
+	Mode                        string   // mode
+	RuleModes                   string   // ruleModes: "rule=mode,..."
+	DryRun                      bool     // dryRun
+	Sinks                       []string // sinks: comma list
+	ExemptTagKey                string   // exemptTagKey
+	ProtectedPrincipals         []string // protectedPrincipals: comma list of ARN patterns
+	DeleteNoncompliantModels    bool     // deleteNoncompliantModels
+	RecheckDelaySeconds         int      // recheckDelaySeconds
+	RecheckMaxAttempts          int      // recheckMaxAttempts
+	AssumeRoleName              string   // assumeRoleName: enables cross-account backfill
+	BackfillConcurrency         int      // backfillConcurrency
+	BackfillSchedule            string   // backfillSchedule: "" means manual invocation only
+	LogRetentionDays            int      // logRetentionDays
+	ReservedConcurrency         int      // reservedConcurrency: per guard; 0 leaves it unreserved
+	BackfillReservedConcurrency int      // backfillReservedConcurrency; 0 leaves it unreserved
+	Tracing                     bool     // tracing
+	NotificationEmail           string   // notificationEmail
+	SeparateNotificationTopic   bool     // separateNotificationTopic
+	CreateTrail                 bool     // createTrail
+}
+
+// DefaultConfig is the configuration cdk.json ships with.
+func DefaultConfig() Config {
+	return Config{
+		StackName:                   "VpcGuard",
+		AssetDir:                    "build",
+		Mode:                        "ticket",
+		Sinks:                       splitList(defaultSinks),
+		ExemptTagKey:                defaultExemptTagKey,
+		RecheckDelaySeconds:         120,
+		RecheckMaxAttempts:          10,
+		BackfillConcurrency:         16,
+		LogRetentionDays:            90,
+		ReservedConcurrency:         10,
+		BackfillReservedConcurrency: 1,
+	}
+}
+
+// ConfigFromContext reads the configuration from the construct tree's context, starting
+// from DefaultConfig, and validates it. Context values arrive as JSON types from cdk.json
+// and as strings from `-c key=value`; both are accepted.
+func ConfigFromContext(node constructs.Node) (Config, error) {
+	c := DefaultConfig()
+	r := contextReader{node: node}
+	r.str("stackName", &c.StackName)
+	r.str("assetDir", &c.AssetDir)
+	r.str("mode", &c.Mode)
+	r.str("ruleModes", &c.RuleModes)
+	r.boolean("dryRun", &c.DryRun)
+	r.list("sinks", &c.Sinks)
+	r.str("exemptTagKey", &c.ExemptTagKey)
+	r.list("protectedPrincipals", &c.ProtectedPrincipals)
+	r.boolean("deleteNoncompliantModels", &c.DeleteNoncompliantModels)
+	r.integer("recheckDelaySeconds", &c.RecheckDelaySeconds)
+	r.integer("recheckMaxAttempts", &c.RecheckMaxAttempts)
+	r.str("assumeRoleName", &c.AssumeRoleName)
+	r.integer("backfillConcurrency", &c.BackfillConcurrency)
+	r.str("backfillSchedule", &c.BackfillSchedule)
+	r.integer("logRetentionDays", &c.LogRetentionDays)
+	r.integer("reservedConcurrency", &c.ReservedConcurrency)
+	r.integer("backfillReservedConcurrency", &c.BackfillReservedConcurrency)
+	r.boolean("tracing", &c.Tracing)
+	r.str("notificationEmail", &c.NotificationEmail)
+	r.boolean("separateNotificationTopic", &c.SeparateNotificationTopic)
+	r.boolean("createTrail", &c.CreateTrail)
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate reports the first invalid setting, naming its context key.
+func (c Config) Validate() error {
+	if c.StackName == "" {
+		return fmt.Errorf("context stackName: must not be empty")
+	}
+	if c.AssetDir == "" {
+		return fmt.Errorf("context assetDir: must not be empty")
+	}
+	if !validModes[c.Mode] {
+		return fmt.Errorf("context mode: %q is not one of report, ticket, enforce", c.Mode)
+	}
+	if _, err := ParseRuleModes(c.RuleModes); err != nil {
+		return fmt.Errorf("context ruleModes: %w", err)
+	}
+	if len(c.Sinks) == 0 {
+		return fmt.Errorf("context sinks: must name at least one of securityhub, opscenter, sns")
+	}
+	for _, s := range c.Sinks {
+		if !validSinks[s] {
+			return fmt.Errorf("context sinks: %q is not one of securityhub, opscenter, sns", s)
+		}
+	}
+	if c.ExemptTagKey == "" {
+		return fmt.Errorf("context exemptTagKey: must not be empty")
+	}
+	for _, p := range c.ProtectedPrincipals {
+		if !strings.HasPrefix(p, "arn:") {
+			return fmt.Errorf("context protectedPrincipals: %q is not an ARN pattern", p)
+		}
+	}
+	if c.RecheckDelaySeconds < 0 || c.RecheckDelaySeconds > maxSQSDelaySeconds {
+		return fmt.Errorf("context recheckDelaySeconds: %d is outside SQS's 0..%d", c.RecheckDelaySeconds, maxSQSDelaySeconds)
+	}
+	if c.RecheckMaxAttempts < 1 {
+		return fmt.Errorf("context recheckMaxAttempts: %d must be at least 1", c.RecheckMaxAttempts)
+	}
+	if c.AssumeRoleName != "" && !roleNamePattern.MatchString(c.AssumeRoleName) {
+		return fmt.Errorf("context assumeRoleName: %q is not an IAM role name", c.AssumeRoleName)
+	}
+	if c.BackfillConcurrency < 1 {
+		return fmt.Errorf("context backfillConcurrency: %d must be at least 1", c.BackfillConcurrency)
+	}
+	if c.BackfillSchedule != "" && !schedulePattern.MatchString(c.BackfillSchedule) {
+		return fmt.Errorf("context backfillSchedule: %q is not rate(...) or cron(...)", c.BackfillSchedule)
+	}
+	if _, ok := retentionDays[c.LogRetentionDays]; !ok {
+		return fmt.Errorf("context logRetentionDays: %d is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)", c.LogRetentionDays)
+	}
+	if c.ReservedConcurrency < 0 {
+		return fmt.Errorf("context reservedConcurrency: %d must be 0 (unreserved) or more", c.ReservedConcurrency)
+	}
+	if c.BackfillReservedConcurrency < 0 {
+		return fmt.Errorf("context backfillReservedConcurrency: %d must be 0 (unreserved) or more", c.BackfillReservedConcurrency)
+	}
+	if c.NotificationEmail != "" && !strings.Contains(c.NotificationEmail, "@") {
+		return fmt.Errorf("context notificationEmail: %q is not an email address", c.NotificationEmail)
+	}
+	return nil
+}
+
+// HasSink reports whether findings go to the named ticket sink; permissions follow it.
+func (c Config) HasSink(name string) bool {
+	for _, s := range c.Sinks {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseRuleModes parses "rule=mode,..." the way the functions read VPCGUARD_RULE_MODES.
+func ParseRuleModes(s string) (map[string]string, error) {
+	modes := map[string]string{}
+	for _, pair := range splitList(s) {
+		rule, mode, ok := strings.Cut(pair, "=")
+		rule, mode = strings.TrimSpace(rule), strings.TrimSpace(mode)
+		if !ok {
+			return nil, fmt.Errorf("%q is not rule=mode", pair)
+		}
+		if !validRules[rule] {
+			return nil, fmt.Errorf("unknown rule %q", rule)
+		}
+		if !validModes[mode] {
+			return nil, fmt.Errorf("rule %s: %q is not one of report, ticket, enforce", rule, mode)
+		}
+		modes[rule] = mode
+	}
+	return modes, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// contextReader keeps the first error so ConfigFromContext reads as a list of keys.
+type contextReader struct {
+	node constructs.Node
+	err  error
+}
+
+func (r *contextReader) value(key string) (any, bool) {
+	v := r.node.TryGetContext(&key)
+	return v, v != nil
+}
+
+func (r *contextReader) fail(key string, v any, want string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("context %s: %v is not %s", key, v, want)
+	}
+}
+
+func (r *contextReader) str(key string, dst *string) {
+	v, ok := r.value(key)
+	if !ok {
+		return
+	}
+	switch t := v.(type) {
+	case string:
+		*dst = strings.TrimSpace(t)
+	case float64:
+		*dst = strconv.FormatFloat(t, 'f', -1, 64)
+	default:
+		r.fail(key, v, "a string")
+	}
+}
+
+func (r *contextReader) boolean(key string, dst *bool) {
+	v, ok := r.value(key)
+	if !ok {
+		return
+	}
+	switch t := v.(type) {
+	case bool:
+		*dst = t
+	case string:
+		b, err := strconv.ParseBool(strings.TrimSpace(t))
+		if err != nil {
+			r.fail(key, v, "true or false")
+			return
+		}
+		*dst = b
+	default:
+		r.fail(key, v, "true or false")
+	}
+}
+
+func (r *contextReader) integer(key string, dst *int) {
+	v, ok := r.value(key)
+	if !ok {
+		return
+	}
+	switch t := v.(type) {
+	case float64:
+		if t != float64(int(t)) {
+			r.fail(key, v, "a whole number")
+			return
+		}
+		*dst = int(t)
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(t))
+		if err != nil {
+			r.fail(key, v, "a whole number")
+			return
+		}
+		*dst = n
+	default:
+		r.fail(key, v, "a whole number")
+	}
+}
+
+// list accepts a comma-separated string or a JSON array of strings.
+func (r *contextReader) list(key string, dst *[]string) {
+	v, ok := r.value(key)
+	if !ok {
+		return
+	}
+	switch t := v.(type) {
+	case string:
+		*dst = splitList(t)
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, item := range t {
+			s, ok := item.(string)
+			if !ok {
+				r.fail(key, v, "a list of strings")
+				return
+			}
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		*dst = out
+	default:
+		r.fail(key, v, "a comma-separated string or a list of strings")
+	}
+}

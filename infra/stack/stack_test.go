@@ -1,0 +1,873 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// Synthesizing takes seconds per app, so TestMain builds one app holding two stacks, the
+// defaults and every option switched on, and every test reads from that one synthesis.
+type synthesized struct {
+	name     string
+	stack    *VpcGuardStack
+	template assertions.Template
+	raw      map[string]any // the template as plain JSON
+	file     string         // the template on disk, for cfn-lint
+	nagErrs  []string       // unsuppressed AwsSolutions errors
+}
+
+var (
+	defaults   *synthesized
+	allOptions *synthesized
+)
+
+const (
+	testAssumeRoleName = "VpcGuardBackfill"
+	testSchedule       = "rate(1 day)"
+	testProtected      = "arn:aws:iam::*:role/Admin*"
+)
+
+func TestMain(m *testing.M) {
+	os.Setenv("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+	os.Setenv("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+	dir, err := os.MkdirTemp("", "vpcguard-infra-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		if err := synthesize(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "synthesize:", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// synthesize builds the app against placeholder bootstraps: the test needs neither
+// `make build` nor bundling.
+func synthesize(dir string) error {
+	assets := filepath.Join(dir, "build")
+	for _, name := range []string{ModelGuardName, EndpointGuardName, NotebookGuardName, BackfillName} {
+		if err := os.MkdirAll(filepath.Join(assets, name), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(assets, name, "bootstrap"), []byte("placeholder"), 0o755); err != nil {
+			return err
+		}
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(dir, "cdk.out"))})
+
+	base := DefaultConfig()
+	base.AssetDir = assets
+	all := base
+	all.StackName = "AllOptions"
+	all.Sinks = []string{"securityhub", "opscenter", "sns"}
+	all.RuleModes = RuleNotebookNoDirectInternet + "=enforce"
+	all.Mode = "enforce"
+	all.DryRun = true
+	all.ProtectedPrincipals = []string{testProtected}
+	all.DeleteNoncompliantModels = true
+	all.AssumeRoleName = testAssumeRoleName
+	all.BackfillSchedule = testSchedule
+	all.Tracing = true
+	all.NotificationEmail = "ops@example.com"
+	all.SeparateNotificationTopic = true
+	all.CreateTrail = true
+	all.ReservedConcurrency = 0
+	for _, c := range []Config{base, all} {
+		if err := c.Validate(); err != nil {
+			return err
+		}
+	}
+	defaults = &synthesized{name: "defaults", stack: NewVpcGuardStack(app, base.StackName, nil, base)}
+	allOptions = &synthesized{name: "allOptions", stack: NewVpcGuardStack(app, all.StackName, nil, all)}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+
+	for _, s := range []*synthesized{defaults, allOptions} {
+		// Annotations_FromStack forces a synthesis; Template_FromStack reuses it.
+		errs := assertions.Annotations_FromStack(s.stack.Stack).FindError(jsii.String("*"),
+			assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
+		for _, e := range *errs {
+			s.nagErrs = append(s.nagErrs, fmt.Sprintf("%s: %v", *e.Id, e.Entry.Data))
+		}
+		s.template = assertions.Template_FromStack(s.stack.Stack, nil)
+		b, err := json.Marshal(s.template.ToJSON())
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &s.raw); err != nil {
+			return err
+		}
+		s.file = filepath.Join(dir, s.name+".template.json")
+		if err := os.WriteFile(s.file, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func both() []*synthesized { return []*synthesized{defaults, allOptions} }
+
+// --- template helpers ---------------------------------------------------------------
+
+func (s *synthesized) logicalID(c constructs.IConstruct) string {
+	return *s.stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+}
+
+func (s *synthesized) resource(t *testing.T, c constructs.IConstruct) map[string]any {
+	t.Helper()
+	id := s.logicalID(c)
+	r, ok := s.raw["Resources"].(map[string]any)[id].(map[string]any)
+	if !ok {
+		t.Fatalf("%s: resource %s not in template", s.name, id)
+	}
+	return r
+}
+
+func (s *synthesized) props(t *testing.T, c constructs.IConstruct) map[string]any {
+	t.Helper()
+	p, _ := s.resource(t, c)["Properties"].(map[string]any)
+	return p
+}
+
+func (s *synthesized) resourcesOfType(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range s.raw["Resources"].(map[string]any) {
+		if r := r.(map[string]any); r["Type"] == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+func ref(id string) map[string]any    { return map[string]any{"Ref": id} }
+func getAtt(id string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, "Arn"}} }
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// normalize turns Go values into what json.Unmarshal produces, for DeepEqual.
+func normalize(v any) any {
+	var out any
+	_ = json.Unmarshal([]byte(asJSON(v)), &out)
+	return out
+}
+
+func assertEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if g, w := normalize(got), normalize(want); !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: got %s; want %s", what, asJSON(g), asJSON(w))
+	}
+}
+
+// assertTemplate runs a CDK assertion, turning its panic into a test failure.
+func assertTemplate(t *testing.T, what string, check func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	check()
+}
+
+func asList(v any) []any {
+	switch t := v.(type) {
+	case []any:
+		return t
+	case nil:
+		return nil
+	default:
+		return []any{t}
+	}
+}
+
+// --- functions -------------------------------------------------------------------------
+
+func TestFunctionsRuntimeAndLimits(t *testing.T) {
+	for _, s := range both() {
+		assertTemplate(t, s.name+": function count", func() { s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(4)) })
+		assertTemplate(t, s.name+": functions", func() {
+			s.template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
+				"Runtime":       "provided.al2023",
+				"Architectures": []any{"arm64"},
+				"Handler":       "bootstrap",
+				"MemorySize":    256,
+				"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"LogFormat": "JSON"}),
+			})
+		})
+		for _, g := range s.stack.Guards() {
+			p := s.props(t, g.Fn.Function)
+			wantTimeout, wantReserved := 60, s.stack.Config.ReservedConcurrency
+			if g.Name == BackfillName {
+				wantTimeout, wantReserved = 900, s.stack.Config.BackfillReservedConcurrency
+			}
+			assertEqual(t, s.name+" "+g.Name+" Timeout", p["Timeout"], wantTimeout)
+			if wantReserved == 0 {
+				assertEqual(t, s.name+" "+g.Name+" ReservedConcurrentExecutions", p["ReservedConcurrentExecutions"], nil)
+			} else {
+				assertEqual(t, s.name+" "+g.Name+" ReservedConcurrentExecutions", p["ReservedConcurrentExecutions"], wantReserved)
+			}
+			var wantTracing any
+			if s.stack.Config.Tracing {
+				wantTracing = map[string]any{"Mode": "Active"}
+			}
+			assertEqual(t, s.name+" "+g.Name+" TracingConfig", p["TracingConfig"], wantTracing)
+			assertEqual(t, s.name+" "+g.Name+" log group", p["LoggingConfig"].(map[string]any)["LogGroup"], ref(s.logicalID(g.Fn.LogGroup)))
+			assertEqual(t, s.name+" "+g.Name+" log retention", s.props(t, g.Fn.LogGroup)["RetentionInDays"], 90)
+
+			// Asynchronous failures (EventBridge invokes asynchronously) land in the function's DLQ.
+			invoke := s.resourcesOfType("AWS::Lambda::EventInvokeConfig")
+			found := false
+			for _, r := range invoke {
+				ip := r["Properties"].(map[string]any)
+				if asJSON(ip["FunctionName"]) == asJSON(ref(s.logicalID(g.Fn.Function))) {
+					found = true
+					assertEqual(t, s.name+" "+g.Name+" on-failure destination", ip["DestinationConfig"],
+						map[string]any{"OnFailure": map[string]any{"Destination": getAtt(s.logicalID(g.Fn.FailureDLQ))}})
+				}
+			}
+			if !found {
+				t.Errorf("%s %s: no EventInvokeConfig with an on-failure destination", s.name, g.Name)
+			}
+		}
+	}
+}
+
+// --- EventBridge rules ---------------------------------------------------------------
+
+func TestRulesEventPatterns(t *testing.T) {
+	want := map[string]map[string]any{
+		ModelGuardName: {
+			"source":      []any{"aws.sagemaker"},
+			"detail-type": []any{"AWS API Call via CloudTrail"},
+			"detail": map[string]any{
+				"eventSource": []any{"sagemaker.amazonaws.com"},
+				"eventName":   []any{"CreateModel", "DeleteModel"},
+				"errorCode":   []any{map[string]any{"exists": false}},
+			},
+		},
+		NotebookGuardName: {
+			"source":      []any{"aws.sagemaker"},
+			"detail-type": []any{"AWS API Call via CloudTrail"},
+			"detail": map[string]any{
+				"eventSource": []any{"sagemaker.amazonaws.com"},
+				"eventName":   []any{"CreateNotebookInstance", "StartNotebookInstance", "UpdateNotebookInstance", "DeleteNotebookInstance"},
+				"errorCode":   []any{map[string]any{"exists": false}},
+			},
+		},
+		EndpointGuardName: {
+			"source":      []any{"aws.ec2"},
+			"detail-type": []any{"AWS API Call via CloudTrail"},
+			"detail": map[string]any{
+				"eventSource": []any{"ec2.amazonaws.com"},
+				"eventName":   []any{"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"},
+				"errorCode":   []any{map[string]any{"exists": false}},
+			},
+		},
+	}
+	for _, s := range both() {
+		rules := 3
+		if s.stack.Config.BackfillSchedule != "" {
+			rules++
+		}
+		assertTemplate(t, s.name+": rule count", func() { s.template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(rules)) })
+		for _, g := range s.stack.Guards() {
+			if g.Name == BackfillName {
+				continue
+			}
+			p := s.props(t, g.Rule)
+			assertEqual(t, s.name+" "+g.Name+" EventPattern", p["EventPattern"], want[g.Name])
+			assertEqual(t, s.name+" "+g.Name+" EventBusName (default bus)", p["EventBusName"], nil)
+			assertEqual(t, s.name+" "+g.Name+" State", p["State"], "ENABLED")
+			assertTargets(t, s, g)
+		}
+	}
+}
+
+func assertTargets(t *testing.T, s *synthesized, g *Guard) {
+	t.Helper()
+	targets := asList(s.props(t, g.Rule)["Targets"])
+	if len(targets) != 1 {
+		t.Fatalf("%s %s: got %d targets; want 1", s.name, g.Name, len(targets))
+	}
+	target := targets[0].(map[string]any)
+	assertEqual(t, s.name+" "+g.Name+" target", target["Arn"], getAtt(s.logicalID(g.Fn.Function)))
+	assertEqual(t, s.name+" "+g.Name+" target DLQ", target["DeadLetterConfig"], map[string]any{"Arn": getAtt(s.logicalID(g.RuleDLQ))})
+	assertEqual(t, s.name+" "+g.Name+" target retry", target["RetryPolicy"], map[string]any{"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8})
+}
+
+func TestBackfillSchedule(t *testing.T) {
+	if defaults.stack.Backfill.Rule != nil {
+		t.Errorf("defaults: backfill has a schedule; want manual invocation only")
+	}
+	b := allOptions.stack.Backfill
+	if b.Rule == nil {
+		t.Fatalf("allOptions: backfill has no schedule rule")
+	}
+	assertEqual(t, "backfill ScheduleExpression", allOptions.props(t, b.Rule)["ScheduleExpression"], testSchedule)
+	assertTargets(t, allOptions, b)
+}
+
+// --- environment ---------------------------------------------------------------------
+
+func TestEnvironment(t *testing.T) {
+	for _, s := range both() {
+		c := s.stack.Config
+		topic := ref(s.logicalID(s.stack.NotificationTopic))
+		if !c.SeparateNotificationTopic {
+			topic = ref(s.logicalID(s.stack.AlarmTopic))
+		}
+		principals := []any{}
+		for _, p := range c.ProtectedPrincipals {
+			principals = append(principals, p)
+		}
+		for _, g := range s.stack.Guards() {
+			principals = append(principals, getAtt(s.logicalID(g.Fn.Role)))
+		}
+		for _, g := range s.stack.Guards() {
+			want := map[string]any{
+				"VPCGUARD_MODE":                       c.Mode,
+				"VPCGUARD_RULE_MODES":                 c.RuleModes,
+				"VPCGUARD_DRY_RUN":                    fmt.Sprint(c.DryRun),
+				"VPCGUARD_SINKS":                      strings.Join(c.Sinks, ","),
+				"VPCGUARD_SNS_TOPIC_ARN":              topic,
+				"VPCGUARD_EXEMPT_TAG_KEY":             "vpcguard:exempt",
+				"VPCGUARD_PROTECTED_PRINCIPALS":       map[string]any{"Fn::Join": []any{",", principals}},
+				"VPCGUARD_MODEL_GUARDRAIL_ARN":        ref(s.logicalID(s.stack.ModelGuardrail)),
+				"VPCGUARD_NOTEBOOK_GUARDRAIL_ARN":     ref(s.logicalID(s.stack.NotebookGuardrail)),
+				"VPCGUARD_DELETE_NONCOMPLIANT_MODELS": fmt.Sprint(c.DeleteNoncompliantModels),
+			}
+			if g.Name == NotebookGuardName || g.Name == BackfillName {
+				want["VPCGUARD_RECHECK_QUEUE_URL"] = ref(s.logicalID(s.stack.RecheckQueue))
+				want["VPCGUARD_RECHECK_DELAY_SECONDS"] = "120"
+				want["VPCGUARD_RECHECK_MAX_ATTEMPTS"] = "10"
+			}
+			if g.Name == BackfillName {
+				want["VPCGUARD_ASSUME_ROLE_NAME"] = c.AssumeRoleName
+				want["VPCGUARD_CONCURRENCY"] = "16"
+			}
+			got := s.props(t, g.Fn.Function)["Environment"].(map[string]any)["Variables"]
+			assertEqual(t, s.name+" "+g.Name+" environment", got, want)
+		}
+	}
+}
+
+// --- IAM -----------------------------------------------------------------------------
+
+type statement struct {
+	Effect    string
+	Action    []string
+	Resource  []string // JSON of each resource
+	Condition map[string]any
+}
+
+func statements(doc any) []statement {
+	var out []statement
+	for _, raw := range asList(doc.(map[string]any)["Statement"]) {
+		m := raw.(map[string]any)
+		st := statement{Effect: m["Effect"].(string)}
+		for _, a := range asList(m["Action"]) {
+			st.Action = append(st.Action, a.(string))
+		}
+		for _, r := range asList(m["Resource"]) {
+			st.Resource = append(st.Resource, asJSON(r))
+		}
+		st.Condition, _ = m["Condition"].(map[string]any)
+		out = append(out, st)
+	}
+	return out
+}
+
+// roleStatements collects every identity-policy statement attached to a guard's role.
+func roleStatements(s *synthesized, g *Guard) []statement {
+	roleRef := asJSON(ref(s.logicalID(g.Fn.Role)))
+	var out []statement
+	for _, r := range s.resourcesOfType("AWS::IAM::Policy") {
+		p := r["Properties"].(map[string]any)
+		for _, role := range asList(p["Roles"]) {
+			if asJSON(role) == roleRef {
+				out = append(out, statements(p["PolicyDocument"])...)
+			}
+		}
+	}
+	return out
+}
+
+func TestIAMNoWildcardActions(t *testing.T) {
+	for _, s := range both() {
+		for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
+			for id, r := range s.resourcesOfType(typ) {
+				for _, st := range statements(r["Properties"].(map[string]any)["PolicyDocument"]) {
+					for _, a := range st.Action {
+						if a == "*" || strings.HasSuffix(a, ":*") {
+							t.Errorf("%s %s: action %q is a service-wide wildcard", s.name, id, a)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Actions that AWS only authorizes on Resource "*" (no resource types in the Service
+// Authorization Reference). Anything else on "*" is a least-privilege failure.
+var resourceStarAllowed = map[string]bool{
+	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
+	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
+	"sagemaker:ListNotebookInstances": true, "organizations:ListAccounts": true,
+	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true,
+	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
+}
+
+func TestIAMRoleActions(t *testing.T) {
+	ticket := func(c Config) []string {
+		var a []string
+		if c.HasSink("securityhub") {
+			a = append(a, "securityhub:BatchImportFindings", "securityhub:GetFindings")
+		}
+		if c.HasSink("opscenter") {
+			a = append(a, "ssm:CreateOpsItem", "ssm:DescribeOpsItems", "ssm:GetOpsItem", "ssm:UpdateOpsItem")
+		}
+		if c.HasSink("sns") {
+			a = append(a, "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey")
+		}
+		return a
+	}
+	attach := []string{"iam:ListAttachedRolePolicies", "iam:ListAttachedUserPolicies", "iam:AttachRolePolicy", "iam:AttachUserPolicy"}
+	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+	failureDLQ := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+	model := func(c Config) []string {
+		a := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig"}
+		if c.DeleteNoncompliantModels {
+			a = append(a, "sagemaker:DeleteModel")
+		}
+		return a
+	}
+	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
+	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
+	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags"}
+
+	for _, s := range both() {
+		c := s.stack.Config
+		common := slices.Concat(logs, failureDLQ, ticket(c))
+		if c.Tracing {
+			common = append(common, "xray:PutTraceSegments", "xray:PutTelemetryRecords")
+		}
+		backfill := slices.Concat(common, model(c), notebook, endpoint, attach,
+			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions"})
+		if c.AssumeRoleName != "" {
+			backfill = append(backfill, "sts:AssumeRole", "organizations:ListAccounts")
+		}
+		want := map[string][]string{
+			ModelGuardName:    slices.Concat(common, model(c), attach),
+			EndpointGuardName: slices.Concat(common, endpoint),
+			NotebookGuardName: slices.Concat(common, notebook, attach, consume),
+			BackfillName:      backfill,
+		}
+		for _, g := range s.stack.Guards() {
+			got := map[string]bool{}
+			for _, st := range roleStatements(s, g) {
+				if st.Effect != "Allow" {
+					t.Errorf("%s %s: unexpected %s statement %v", s.name, g.Name, st.Effect, st.Action)
+				}
+				for _, a := range st.Action {
+					got[a] = true
+					if slices.Contains(st.Resource, `"*"`) && !resourceStarAllowed[a] {
+						t.Errorf("%s %s: %s on Resource \"*\"; want a resource ARN", s.name, g.Name, a)
+					}
+				}
+			}
+			wantSet := map[string]bool{}
+			for _, a := range want[g.Name] {
+				wantSet[a] = true
+			}
+			assertEqual(t, s.name+" "+g.Name+" role actions", sortedKeys(got), sortedKeys(wantSet))
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
+	for _, s := range both() {
+		model, notebook := ref(s.logicalID(s.stack.ModelGuardrail)), ref(s.logicalID(s.stack.NotebookGuardrail))
+		want := map[string][]any{
+			ModelGuardName:    {model},
+			NotebookGuardName: {notebook},
+			BackfillName:      {model, notebook},
+			EndpointGuardName: nil,
+		}
+		for _, g := range s.stack.Guards() {
+			attaches := 0
+			for _, st := range roleStatements(s, g) {
+				for _, a := range st.Action {
+					if !strings.HasPrefix(a, "iam:Attach") {
+						continue
+					}
+					attaches++
+					assertEqual(t, s.name+" "+g.Name+" "+a+" condition", st.Condition,
+						map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": want[g.Name]}})
+				}
+			}
+			if wantAttaches := 2 * min(1, len(want[g.Name])); attaches != wantAttaches {
+				t.Errorf("%s %s: got %d iam:Attach* actions; want %d", s.name, g.Name, attaches, wantAttaches)
+			}
+		}
+	}
+}
+
+func TestIAMResources(t *testing.T) {
+	sub := func(s string) string { return asJSON(map[string]any{"Fn::Sub": s}) }
+	for _, s := range both() {
+		for _, g := range s.stack.Guards() {
+			for _, st := range roleStatements(s, g) {
+				for _, a := range st.Action {
+					var want string
+					switch a {
+					case "sagemaker:DescribeModel", "sagemaker:DeleteModel":
+						want = sub(sagemakerModelARN)
+					case "sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance":
+						want = sub(sagemakerNotebookARN)
+					case "sagemaker:DescribeEndpointConfig":
+						want = sub(sagemakerEndpointConfigARN)
+					case "ec2:ModifyVpcEndpoint", "ec2:CreateTags":
+						want = sub(ec2VpcEndpointARN)
+					case "securityhub:BatchImportFindings":
+						want = sub(securityHubProductARN)
+					case "sns:Publish":
+						want = asJSON(ref(s.logicalID(s.stack.NotificationTopic)))
+					case "sqs:SendMessage":
+						// The function's own failure DLQ, and the re-check queue for the two that re-check.
+						continue
+					case "sts:AssumeRole":
+						want = sub("arn:${AWS::Partition}:iam::*:role/" + testAssumeRoleName)
+					default:
+						continue
+					}
+					assertEqual(t, s.name+" "+g.Name+" "+a+" resources", st.Resource, []string{want})
+				}
+			}
+		}
+	}
+}
+
+func TestGuardrailPolicies(t *testing.T) {
+	for _, s := range both() {
+		assertEqual(t, s.name+" model guardrail", s.props(t, s.stack.ModelGuardrail)["PolicyDocument"], map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Sid": "DenyModelWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
+				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
+			}},
+		})
+		assertEqual(t, s.name+" notebook guardrail", s.props(t, s.stack.NotebookGuardrail)["PolicyDocument"], map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{
+				map[string]any{
+					"Sid": "DenyNotebookDirectInternet", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
+					"Condition": map[string]any{"StringNotEquals": map[string]any{"sagemaker:DirectInternetAccess": "Disabled"}},
+				},
+				map[string]any{
+					"Sid": "DenyNotebookWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
+					"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
+				},
+			},
+		})
+	}
+}
+
+// --- queues, topics, alarms, trail, outputs ------------------------------------------
+
+func TestQueuesEncryptedAndTLSOnly(t *testing.T) {
+	for _, s := range both() {
+		queues := s.resourcesOfType("AWS::SQS::Queue")
+		tlsOnly := map[string]bool{}
+		for _, r := range s.resourcesOfType("AWS::SQS::QueuePolicy") {
+			p := r["Properties"].(map[string]any)
+			for _, st := range statements(p["PolicyDocument"]) {
+				if st.Effect == "Deny" && asJSON(st.Condition) == `{"Bool":{"aws:SecureTransport":"false"}}` {
+					for _, q := range asList(p["Queues"]) {
+						tlsOnly[asJSON(q)] = true
+					}
+				}
+			}
+		}
+		for id, q := range queues {
+			if q["Properties"].(map[string]any)["SqsManagedSseEnabled"] != true {
+				t.Errorf("%s queue %s: SqsManagedSseEnabled is not true", s.name, id)
+			}
+			if !tlsOnly[asJSON(ref(id))] {
+				t.Errorf("%s queue %s: no policy denying aws:SecureTransport false", s.name, id)
+			}
+		}
+	}
+}
+
+func TestRecheckQueue(t *testing.T) {
+	s := defaults
+	p := s.props(t, s.stack.RecheckQueue)
+	assertEqual(t, "re-check queue redrive", p["RedrivePolicy"],
+		map[string]any{"deadLetterTargetArn": getAtt(s.logicalID(s.stack.RecheckDLQ)), "maxReceiveCount": 5})
+	assertTemplate(t, "re-check event source mapping", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), &map[string]any{
+			"EventSourceArn":        getAtt(s.logicalID(s.stack.RecheckQueue)),
+			"FunctionName":          ref(s.logicalID(s.stack.NotebookGuard.Fn.Function)),
+			"BatchSize":             1,
+			"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
+		})
+	})
+}
+
+func TestTopicsAndAlarms(t *testing.T) {
+	for _, s := range both() {
+		key := getAtt(s.logicalID(s.stack.Stack.Node().FindChild(jsii.String("TopicKey"))))
+		topics := 1
+		if s.stack.Config.SeparateNotificationTopic {
+			topics = 2
+		}
+		assertTemplate(t, s.name+": topics", func() {
+			s.template.ResourceCountIs(jsii.String("AWS::SNS::Topic"), jsii.Number(topics))
+			s.template.AllResourcesProperties(jsii.String("AWS::SNS::Topic"), &map[string]any{"KmsMasterKeyId": key})
+		})
+		assertTemplate(t, s.name+": key rotation", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{"EnableKeyRotation": true})
+		})
+		for id, r := range s.resourcesOfType("AWS::SNS::TopicPolicy") {
+			if !strings.Contains(asJSON(r), `"aws:SecureTransport":"false"`) {
+				t.Errorf("%s topic policy %s: does not deny non-TLS publishing", s.name, id)
+			}
+		}
+		subs := 0
+		if s.stack.Config.NotificationEmail != "" {
+			subs = topics
+		}
+		assertTemplate(t, s.name+": email subscriptions", func() {
+			s.template.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(subs))
+		})
+
+		// Errors and throttles per function, depth per DLQ: failure DLQs, rule DLQs, re-check DLQ.
+		alarms := 4*2 + 4 + 3 + 1
+		if s.stack.Config.BackfillSchedule != "" {
+			alarms++
+		}
+		assertTemplate(t, s.name+": alarms", func() {
+			s.template.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(alarms))
+			s.template.AllResourcesProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
+				"Threshold":          0,
+				"ComparisonOperator": "GreaterThanThreshold",
+				"AlarmActions":       []any{ref(s.logicalID(s.stack.AlarmTopic))},
+			})
+		})
+		metrics := map[string]int{}
+		for _, r := range s.resourcesOfType("AWS::CloudWatch::Alarm") {
+			metrics[r["Properties"].(map[string]any)["MetricName"].(string)]++
+		}
+		assertEqual(t, s.name+" alarm metrics", metrics, map[string]int{
+			"Errors": 4, "Throttles": 4, "ApproximateNumberOfMessagesVisible": alarms - 8,
+		})
+	}
+}
+
+func TestTrail(t *testing.T) {
+	assertTemplate(t, "defaults: no trail", func() {
+		defaults.template.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(0))
+	})
+	s := allOptions
+	assertTemplate(t, "allOptions: trail", func() {
+		s.template.HasResourceProperties(jsii.String("AWS::CloudTrail::Trail"), &map[string]any{
+			"IsLogging":               true,
+			"IsMultiRegionTrail":      true,
+			"EnableLogFileValidation": true,
+			"EventSelectors": []any{map[string]any{
+				"IncludeManagementEvents": true,
+				"ReadWriteType":           "WriteOnly",
+			}},
+		})
+	})
+	buckets := s.resourcesOfType("AWS::S3::Bucket")
+	if len(buckets) != 2 {
+		t.Fatalf("allOptions: got %d buckets; want 2 (trail and its access logs)", len(buckets))
+	}
+	logged := 0
+	for id, b := range buckets {
+		p := b["Properties"].(map[string]any)
+		if p["BucketEncryption"] == nil {
+			t.Errorf("bucket %s: no BucketEncryption", id)
+		}
+		if p["LoggingConfiguration"] != nil {
+			logged++
+		}
+	}
+	if logged != 1 {
+		t.Errorf("got %d buckets with server access logging; want 1 (the trail bucket)", logged)
+	}
+	for id, r := range s.resourcesOfType("AWS::S3::BucketPolicy") {
+		if !strings.Contains(asJSON(r), `"aws:SecureTransport":"false"`) {
+			t.Errorf("bucket policy %s: does not deny non-TLS requests", id)
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	for _, s := range both() {
+		want := []string{
+			"ModelGuardFunctionName", "EndpointGuardFunctionName", "NotebookGuardFunctionName", "BackfillFunctionName",
+			"ModelGuardFailureDLQUrl", "EndpointGuardFailureDLQUrl", "NotebookGuardFailureDLQUrl", "BackfillFailureDLQUrl",
+			"ModelGuardRuleDLQUrl", "EndpointGuardRuleDLQUrl", "NotebookGuardRuleDLQUrl",
+			"AlarmTopicArn", "NotificationTopicArn", "ModelGuardrailArn", "NotebookGuardrailArn",
+			"RecheckQueueUrl", "RecheckDLQUrl",
+		}
+		if s.stack.Config.BackfillSchedule != "" {
+			want = append(want, "BackfillRuleDLQUrl")
+		}
+		outputs, _ := s.raw["Outputs"].(map[string]any)
+		got := map[string]bool{}
+		for k := range outputs {
+			got[k] = true
+		}
+		wantSet := map[string]bool{}
+		for _, k := range want {
+			wantSet[k] = true
+		}
+		assertEqual(t, s.name+" outputs", sortedKeys(got), sortedKeys(wantSet))
+	}
+}
+
+// --- cdk-nag and cfn-lint --------------------------------------------------------------
+
+func TestCdkNagAwsSolutions(t *testing.T) {
+	for _, s := range both() {
+		for _, e := range s.nagErrs {
+			t.Errorf("%s: unsuppressed cdk-nag error: %s", s.name, e)
+		}
+		// Every suppression carries its reason into the template for reviewers.
+		for id, r := range s.raw["Resources"].(map[string]any) {
+			md, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nag, _ := md["cdk_nag"].(map[string]any)
+			for _, sup := range asList(nag["rules_to_suppress"]) {
+				m := sup.(map[string]any)
+				if reason, _ := m["reason"].(string); len(reason) < 20 {
+					t.Errorf("%s %s: suppression %v has no real reason: %q", s.name, id, m["id"], reason)
+				}
+			}
+		}
+	}
+}
+
+type cfnLintMatch struct {
+	Level   string
+	Message string
+	Rule    struct{ Id string }
+}
+
+// TestCfnLint fails, rather than skips, without cfn-lint: a skipped lint is a lint that
+// never runs in CI.
+func TestCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Fatalf("cfn-lint not found on PATH (%v): install it with `pip install cfn-lint`", err)
+	}
+	for _, s := range both() {
+		// Exit status is a bit mask (2 errors, 4 warnings, 8 informational); read the JSON instead.
+		out, err := exec.Command(bin, "--format", "json", s.file).Output()
+		var matches []cfnLintMatch
+		if jerr := json.Unmarshal(out, &matches); jerr != nil {
+			t.Fatalf("%s: cfn-lint: %v; output %q; parse: %v", s.name, err, out, jerr)
+		}
+		for _, m := range matches {
+			switch m.Level {
+			case "Error":
+				t.Errorf("%s: cfn-lint %s: %s", s.name, m.Rule.Id, m.Message)
+			default:
+				// Warnings such as W3005 (CDK's explicit DependsOn on the function's role next
+				// to a GetAtt) are allowed: they do not change what CloudFormation deploys.
+				t.Logf("%s: cfn-lint %s %s: %s", s.name, m.Level, m.Rule.Id, m.Message)
+			}
+		}
+	}
+}
+
+// --- configuration -------------------------------------------------------------------
+
+func TestConfigFromContext(t *testing.T) {
+	tests := []struct {
+		name    string
+		context map[string]any
+		wantErr string // substring; "" means valid
+		check   func(Config) string
+	}{
+		{name: "defaults", context: map[string]any{}, check: func(c Config) string {
+			if !reflect.DeepEqual(c, DefaultConfig()) {
+				return fmt.Sprintf("got %+v; want DefaultConfig()", c)
+			}
+			return ""
+		}},
+		{name: "cdk.json types", context: map[string]any{"dryRun": true, "logRetentionDays": 30, "sinks": []any{"sns"}}, check: func(c Config) string {
+			if !c.DryRun || c.LogRetentionDays != 30 || !reflect.DeepEqual(c.Sinks, []string{"sns"}) {
+				return fmt.Sprintf("got %+v", c)
+			}
+			return ""
+		}},
+		{name: "-c strings", context: map[string]any{"dryRun": "true", "reservedConcurrency": "0", "protectedPrincipals": "arn:aws:iam::*:role/A, arn:aws:iam::*:role/B"}, check: func(c Config) string {
+			if !c.DryRun || c.ReservedConcurrency != 0 || len(c.ProtectedPrincipals) != 2 {
+				return fmt.Sprintf("got %+v", c)
+			}
+			return ""
+		}},
+		{name: "bad mode", context: map[string]any{"mode": "block"}, wantErr: "context mode"},
+		{name: "bad rule mode", context: map[string]any{"ruleModes": "sagemaker-model-in-vpc=block"}, wantErr: "context ruleModes"},
+		{name: "unknown rule", context: map[string]any{"ruleModes": "no-such-rule=ticket"}, wantErr: "context ruleModes"},
+		{name: "bad sink", context: map[string]any{"sinks": "jira"}, wantErr: "context sinks"},
+		{name: "bad retention", context: map[string]any{"logRetentionDays": 10}, wantErr: "context logRetentionDays"},
+		{name: "bad bool", context: map[string]any{"dryRun": "maybe"}, wantErr: "context dryRun"},
+		{name: "delay over SQS max", context: map[string]any{"recheckDelaySeconds": 901}, wantErr: "context recheckDelaySeconds"},
+		{name: "role name with wildcard", context: map[string]any{"assumeRoleName": "*"}, wantErr: "context assumeRoleName"},
+		{name: "bad schedule", context: map[string]any{"backfillSchedule": "daily"}, wantErr: "context backfillSchedule"},
+		{name: "protected not an ARN", context: map[string]any{"protectedPrincipals": "admin"}, wantErr: "context protectedPrincipals"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &tt.context})
+			c, err := ConfigFromContext(app.Node())
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("got error %v; want none", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got error %v; want one naming %q", err, tt.wantErr)
+			}
+			if tt.check != nil {
+				if msg := tt.check(c); msg != "" {
+					t.Error(msg)
+				}
+			}
+		})
+	}
+}

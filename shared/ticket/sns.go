@@ -59,6 +59,9 @@ func (s *SNS) Sync(ctx context.Context, f finding.Finding, dryRun bool) (Change,
 // Announce publishes a message saying that a finding's ticket was opened,
 // updated or resolved.
 func (s *SNS) Announce(ctx context.Context, f finding.Finding, kind ChangeKind, dryRun bool) (Change, error) {
+	if kind != Opened && kind != Updated && kind != Resolved {
+		return Change{Kind: Unchanged, Ticket: s.topicARN, Note: "nothing to announce"}, nil
+	}
 	body, err := messageBody(f, kind, s.ExemptTagKey)
 	if err != nil {
 		return Change{Ticket: s.topicARN}, err

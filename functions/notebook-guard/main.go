@@ -1,0 +1,23 @@
+// Command notebook-guard is the Lambda function that evaluates notebook instance calls, and the delayed re-checks of notebooks it could not stop yet: notebooks must have no direct internet access.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+func main() {
+	log := lambdacontext.NewLogger()
+	h, err := setup.GuardHandler(context.Background(), []rules.Rule{rules.NotebookNoDirectInternet{}}, log)
+	if err != nil {
+		log.Error("init failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}

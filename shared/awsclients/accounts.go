@@ -1,0 +1,90 @@
+package awsclients
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vpcguard/vpcguard/shared/resource"
+)
+
+// Accounts hands out clients for any account and region: the home account
+// with the base credentials, others through a role assumed in them, for a
+// central security account that watches an organization.
+type Accounts struct {
+	home     *Regional
+	roleName string
+	sts      stscreds.AssumeRoleAPIClient
+
+	mu      sync.Mutex
+	account string // the home account, learned on first need
+	others  map[string]*Regional
+}
+
+// NewAccounts wraps a base configuration. roleName may be empty: then only
+// the home account can be reached.
+func NewAccounts(base aws.Config, roleName string) *Accounts {
+	return &Accounts{home: NewRegional(base), roleName: roleName, sts: sts.NewFromConfig(base), others: map[string]*Regional{}}
+}
+
+// SetHomeAccount records the home account id when it is already known (the
+// Lambda's own account), saving a GetCallerIdentity call.
+func (a *Accounts) SetHomeAccount(id string) {
+	a.mu.Lock()
+	a.account = id
+	a.mu.Unlock()
+}
+
+// HomeAccount returns the id of the account the base credentials belong to.
+func (a *Accounts) HomeAccount(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.account != "" {
+		return a.account, nil
+	}
+	client, ok := a.sts.(*sts.Client)
+	if !ok {
+		return "", fmt.Errorf("home account unknown")
+	}
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("identify the caller's account: %w", err)
+	}
+	a.account = aws.ToString(out.Account)
+	return a.account, nil
+}
+
+// For returns the clients of account in region. An empty account, or the
+// home account, uses the base credentials.
+func (a *Accounts) For(ctx context.Context, account, region string) (*Clients, error) {
+	if account == "" {
+		return a.home.For(region), nil
+	}
+	home, err := a.HomeAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if account == home {
+		return a.home.For(region), nil
+	}
+	if a.roleName == "" {
+		return nil, fmt.Errorf("account %s is not this account (%s) and no role to assume is configured (VPCGUARD_ASSUME_ROLE_NAME)", account, home)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.others[account]
+	if !ok {
+		cfg := a.home.Base().Copy()
+		roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", resource.Partition(cfg.Region), account, a.roleName)
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.sts, roleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "vpcguard"
+		}))
+		r = NewRegional(cfg)
+		a.others[account] = r
+	}
+	return r.For(region), nil
+}

@@ -1,0 +1,70 @@
+# vpcguard: build, test, demo, benchmarks. `make help` lists the targets.
+
+GO        ?= go
+FUNCTIONS := model-guard endpoint-guard notebook-guard backfill
+BUILD_DIR := build
+GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags="-s -w"
+FUZZTIME  ?= 30s
+TEST_FLAGS ?=
+
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION ?= 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION ?= 1
+
+.PHONY: help deps build test vet fuzz bench reliability demo evaluate clean
+
+help:
+	@echo "make deps          install what tests need (moto_server, cfn-lint) when missing"
+	@echo "make build         build every Lambda bootstrap for provided.al2023 arm64 into build/<name>/bootstrap"
+	@echo "make test          vet, unit and integration tests (moto_server), CDK synth checks (cdk-nag, cfn-lint)"
+	@echo "make demo          the main job on a local AWS emulator: backfill, replay events in enforce mode, backfill again"
+	@echo "make evaluate EVENT=events/model-create-no-vpc.json   evaluate one event offline"
+	@echo "make bench         benchmarks; prints a table and writes bench/results.json"
+	@echo "make reliability   the long reliability suite (faults, duplicates, bad input, real binaries)"
+	@echo "make fuzz          fuzz the parser and each rule for FUZZTIME each (default $(FUZZTIME))"
+	@echo "make synth|deploy|diff|destroy   the CDK app (see README)"
+
+# Tests talk to moto_server (a real AWS API emulator) and check the CDK
+# template with cfn-lint; a fresh machine gets both from PyPI.
+deps:
+	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==5.2.1'
+	@command -v cfn-lint >/dev/null 2>&1 || python3 -m pip install --quiet cfn-lint
+	@$(GO) mod download
+
+build:
+	@for fn in $(FUNCTIONS); do \
+		if [ -d functions/$$fn ]; then \
+			echo "build $(BUILD_DIR)/$$fn/bootstrap"; \
+			CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(BUILD_DIR)/$$fn/bootstrap ./functions/$$fn || exit 1; \
+		fi; \
+	done
+
+vet:
+	$(GO) vet ./...
+
+test: deps vet build
+	$(GO) test $(TEST_FLAGS) -count=1 ./...
+
+fuzz:
+	@set -e; for target in $$($(GO) test -list '^Fuzz' ./shared/... | grep '^Fuzz'); do \
+		pkg=$$(grep -rl "func $$target(" shared --include='*_test.go' | head -1 | xargs dirname); \
+		echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
+
+bench:
+	$(GO) run ./cmd/vpcguard-bench
+
+reliability:
+	VPCGUARD_RELIABILITY=long $(GO) test -count=1 -run 'Reliability' -v ./reliability/...
+
+demo:
+	$(GO) run ./cmd/vpcguard demo
+
+EVENT ?= events/model-create-no-vpc.json
+evaluate:
+	$(GO) run ./cmd/vpcguard evaluate --offline $(EVENT)
+
+clean:
+	rm -rf $(BUILD_DIR) cdk.out
+
+include infra/infra.mk

@@ -74,6 +74,9 @@ func (s *shared) addRecheckEnvironment(env map[string]*string) {
 // NewVpcGuardStack builds the stack from a validated Config.
 func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.StackProps, config Config) *VpcGuardStack {
 	st := awscdk.NewStack(scope, jsii.String(id), props)
+	// Server access logs delivered under a bucket policy rather than the legacy
+	// LogDeliveryWrite ACL, so the log bucket can disable ACLs like every other bucket.
+	st.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
 	s := &VpcGuardStack{Stack: st, Config: config}
 
 	key := awskms.NewKey(st, jsii.String("TopicKey"), &awskms.KeyProps{

@@ -110,7 +110,7 @@ func checkAssets(c stack.Config) error {
 	for _, name := range []string{stack.ModelGuardName, stack.EndpointGuardName, stack.NotebookGuardName, stack.BackfillName} {
 		p := filepath.Join(c.AssetDir, name, "bootstrap")
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("function asset %s: %w (run `make build` first, or set -c assetDir=...)", p, err)
+			return fmt.Errorf("function asset %s: %w (`make build` builds it from functions/%s; or set -c assetDir=...)", p, err, name)
 		}
 	}
 	return nil

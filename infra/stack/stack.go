@@ -98,6 +98,19 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	// enforceSSL gives the topic a policy, which replaces SNS's default one: without this
+	// statement the alarms in this account could no longer publish.
+	s.AlarmTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowThisAccountsAlarmsToPublish"),
+		Effect:     awsiam.Effect_ALLOW,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{s.AlarmTopic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+			"ArnLike":      map[string]interface{}{"aws:SourceArn": arn("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*")},
+		},
+	}))
 	s.NotificationTopic = s.AlarmTopic
 	if config.SeparateNotificationTopic {
 		s.NotificationTopic = awssns.NewTopic(st, jsii.String("NotificationTopic"), &awssns.TopicProps{

@@ -665,6 +665,17 @@ func TestTopicsAndAlarms(t *testing.T) {
 				t.Errorf("%s topic policy %s: does not deny non-TLS publishing", s.name, id)
 			}
 		}
+		alarmPolicy := ""
+		for _, r := range s.resourcesOfType("AWS::SNS::TopicPolicy") {
+			for _, topic := range asList(r["Properties"].(map[string]any)["Topics"]) {
+				if asJSON(topic) == asJSON(ref(s.logicalID(s.stack.AlarmTopic))) {
+					alarmPolicy = asJSON(r)
+				}
+			}
+		}
+		if !strings.Contains(alarmPolicy, `"Principal":{"Service":"cloudwatch.amazonaws.com"}`) {
+			t.Errorf("%s: alarm topic policy does not let CloudWatch alarms publish: %s", s.name, alarmPolicy)
+		}
 		subs := 0
 		if s.stack.Config.NotificationEmail != "" {
 			subs = topics

@@ -1,0 +1,191 @@
+package inventory
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/resource"
+)
+
+func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+
+const region = "us-east-1"
+
+const role = "arn:aws:iam::" + motoserver.Account + ":role/SageMakerExecution"
+
+// TestReaderOnMoto reads every kind of resource as moto stores it, including
+// what moto answers for the ones that do not exist.
+func TestReaderOnMoto(t *testing.T) {
+	srv := motoserver.Require(t)
+	cfg := srv.Config(region)
+	ctx := context.Background()
+	sm, e2 := sagemaker.NewFromConfig(cfg), ec2.NewFromConfig(cfg)
+
+	vpc, err := e2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
+	if err != nil {
+		t.Fatalf("create vpc: %v", err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	sub, err := e2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpcID), CidrBlock: aws.String("10.0.1.0/24")})
+	if err != nil {
+		t.Fatalf("create subnet: %v", err)
+	}
+	subnet := aws.ToString(sub.Subnet.SubnetId)
+	sg, err := e2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("ml"), Description: aws.String("ml"), VpcId: aws.String(vpcID)})
+	if err != nil {
+		t.Fatalf("create security group: %v", err)
+	}
+	container := &smtypes.ContainerDefinition{Image: aws.String("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")}
+	if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String("public"), ExecutionRoleArn: aws.String(role), PrimaryContainer: container,
+		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("ml")}}}); err != nil {
+		t.Fatalf("create model: %v", err)
+	}
+	if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String("private"), ExecutionRoleArn: aws.String(role), PrimaryContainer: container,
+		VpcConfig: &smtypes.VpcConfig{Subnets: []string{subnet}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}}); err != nil {
+		t.Fatalf("create model: %v", err)
+	}
+	if _, err := sm.CreateNotebookInstance(ctx, &sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("open"), InstanceType: smtypes.InstanceTypeMlT3Medium,
+		RoleArn: aws.String(role), SubnetId: aws.String(subnet), SecurityGroupIds: []string{aws.ToString(sg.GroupId)}, DirectInternetAccess: smtypes.DirectInternetAccessEnabled}); err != nil {
+		t.Fatalf("create notebook: %v", err)
+	}
+	ep, err := e2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(vpcID), ServiceName: aws.String("com.amazonaws.us-east-1.sagemaker.api"),
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: []string{subnet}, PrivateDnsEnabled: aws.Bool(false),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpcEndpoint, Tags: []ec2types.Tag{{Key: aws.String("vpcguard:exempt"), Value: aws.String("lab")}}}}})
+	if err != nil {
+		t.Fatalf("create endpoint: %v", err)
+	}
+	epID := aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+
+	r := &Reader{SageMaker: sm, EC2: e2}
+	ref := func(k resource.Kind, id string) resource.Ref {
+		return resource.Ref{Kind: k, ID: id, Account: motoserver.Account, Region: region}
+	}
+	tests := []struct {
+		name  string
+		ref   resource.Ref
+		check func(t *testing.T, s resource.State)
+	}{
+		{name: "model without VPC: moto's empty VpcConfig reads as no subnets", ref: ref(resource.Model, "public"), check: func(t *testing.T, s resource.State) {
+			if s.Missing || s.Model == nil {
+				t.Fatalf("Missing = %v, Model = %v; want a model", s.Missing, s.Model)
+			}
+			if len(s.Model.Subnets) != 0 {
+				t.Errorf("Subnets = %v; want none", s.Model.Subnets)
+			}
+			if want := "arn:aws:sagemaker:us-east-1:123456789012:model/public"; s.ARN != want {
+				t.Errorf("ARN = %q; want %q", s.ARN, want)
+			}
+			if s.Tags != nil {
+				t.Errorf("Tags = %v; want nil: Read must not list tags", s.Tags)
+			}
+		}},
+		{name: "model in VPC", ref: ref(resource.Model, "private"), check: func(t *testing.T, s resource.State) {
+			if s.Model == nil || len(s.Model.Subnets) != 1 || s.Model.Subnets[0] != subnet {
+				t.Errorf("Model = %+v; want subnets [%s]", s.Model, subnet)
+			}
+		}},
+		{name: "missing model", ref: ref(resource.Model, "gone"), check: func(t *testing.T, s resource.State) {
+			if !s.Missing {
+				t.Errorf("Missing = false; want true")
+			}
+		}},
+		{name: "notebook", ref: ref(resource.Notebook, "open"), check: func(t *testing.T, s resource.State) {
+			want := resource.NotebookConfig{DirectInternetAccess: "Enabled", SubnetID: subnet, Status: "InService"}
+			if s.Notebook == nil || *s.Notebook != want {
+				t.Errorf("Notebook = %+v; want %+v", s.Notebook, want)
+			}
+		}},
+		{name: "missing notebook", ref: ref(resource.Notebook, "gone"), check: func(t *testing.T, s resource.State) {
+			if !s.Missing {
+				t.Errorf("Missing = false; want true")
+			}
+		}},
+		{name: "endpoint", ref: ref(resource.VPCEndpoint, epID), check: func(t *testing.T, s resource.State) {
+			e := s.Endpoint
+			if e == nil {
+				t.Fatalf("Endpoint = nil; want the endpoint")
+			}
+			if e.ServiceName != "com.amazonaws.us-east-1.sagemaker.api" || e.Type != "Interface" || e.VPCID != vpcID {
+				t.Errorf("Endpoint = %+v; want the sagemaker.api interface endpoint in %s", e, vpcID)
+			}
+			if e.PrivateDNS == nil || *e.PrivateDNS {
+				t.Errorf("PrivateDNS = %v; want false", e.PrivateDNS)
+			}
+			if got := s.Tags["vpcguard:exempt"]; got != "lab" {
+				t.Errorf("Tags[vpcguard:exempt] = %q; want %q", got, "lab")
+			}
+			if want := resource.EndpointARN(region, motoserver.Account, epID); s.ARN != want {
+				t.Errorf("ARN = %q; want %q", s.ARN, want)
+			}
+		}},
+		{name: "missing endpoint", ref: ref(resource.VPCEndpoint, "vpce-0123456789abcdef0"), check: func(t *testing.T, s resource.State) {
+			if !s.Missing {
+				t.Errorf("Missing = false; want true")
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := r.Read(ctx, tt.ref)
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if s.Ref != tt.ref {
+				t.Errorf("Ref = %+v; want %+v", s.Ref, tt.ref)
+			}
+			tt.check(t, s)
+		})
+	}
+
+	t.Run("tags of a model are listed", func(t *testing.T) {
+		s, err := r.Read(ctx, ref(resource.Model, "public"))
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		tags, err := r.Tags(ctx, s)
+		if err != nil {
+			t.Fatalf("Tags: %v", err)
+		}
+		if tags["team"] != "ml" || len(tags) != 1 {
+			t.Errorf("Tags = %v; want map[team:ml]", tags)
+		}
+	})
+	t.Run("tags without an ARN are an error", func(t *testing.T) {
+		if _, err := r.Tags(ctx, resource.State{Ref: ref(resource.Model, "public")}); err == nil {
+			t.Errorf("Tags without ARN: got nil error; want an error")
+		}
+	})
+	t.Run("unknown kind is an error", func(t *testing.T) {
+		if _, err := r.Read(ctx, resource.Ref{Kind: "AWS::S3::Bucket", ID: "b"}); err == nil {
+			t.Errorf("Read of an unknown kind: got nil error; want an error")
+		}
+	})
+}
+
+// TestReaderDescribeFailure: an AWS failure that is not "not found" is an
+// error, never a Missing resource (which would resolve its tickets).
+func TestReaderDescribeFailure(t *testing.T) {
+	srv := motoserver.Require(t)
+	cfg := srv.Config(region)
+	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
+	cfg.RetryMaxAttempts = 1
+	r := &Reader{SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}
+	for _, k := range []resource.Kind{resource.Model, resource.Notebook, resource.VPCEndpoint} {
+		t.Run(string(k), func(t *testing.T) {
+			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: "x", Account: motoserver.Account, Region: region})
+			if err == nil {
+				t.Fatalf("Read: got nil error; want the connection failure")
+			}
+			if s.Missing {
+				t.Errorf("Missing = true; want false: a failed read says nothing about existence")
+			}
+		})
+	}
+}

@@ -62,15 +62,17 @@ func Exec(ctx context.Context, binaryPath string, env []string) (*Process, error
 // Runtime.ExitError, and an invocation it held fails with one, as on Lambda.
 // WaitForNext and InitError then describe this process.
 func (s *Server) Exec(ctx context.Context, binaryPath string, env []string) (*Process, error) {
-	full := append([]string{"AWS_LAMBDA_RUNTIME_API=" + s.Addr()}, env...)
-	p, err := Exec(ctx, binaryPath, full)
-	if err != nil {
-		return nil, err
-	}
+	// The new run state is in place before the process can poll or report.
 	run := newRunState(true)
 	s.mu.Lock()
 	s.run = run
 	s.mu.Unlock()
+	full := append([]string{"AWS_LAMBDA_RUNTIME_API=" + s.Addr()}, env...)
+	p, err := Exec(ctx, binaryPath, full)
+	if err != nil {
+		s.processExited(run, err)
+		return nil, err
+	}
 	go func() {
 		<-p.done
 		s.processExited(run, p.Err())

@@ -218,12 +218,19 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) (Result, error) {
 		traceID:  newTraceID(),
 		done:     make(chan Result, 1),
 	}
-	run := s.current()
+	// Registered before it is offered, so that a process exit at any point
+	// after the runtime takes it still finds it and fails it.
+	s.mu.Lock()
+	s.inflight[inv.id] = inv
+	run := s.run
+	s.mu.Unlock()
 	select {
 	case s.queue <- inv:
 	case <-run.initFailed:
+		s.take(inv.id)
 		return Result{}, fmt.Errorf("invoke %s: %w: %v", inv.id, ErrInitFailed, run.initErr)
 	case <-run.gone:
+		s.take(inv.id)
 		// A process that died before polling failed its init: say that.
 		select {
 		case <-run.initFailed:
@@ -232,27 +239,24 @@ func (s *Server) Invoke(ctx context.Context, payload []byte) (Result, error) {
 			return Result{}, fmt.Errorf("invoke %s: %w", inv.id, ErrRuntimeExited)
 		}
 	case <-s.closed:
+		s.take(inv.id)
 		return Result{}, fmt.Errorf("invoke %s: %w", inv.id, ErrClosed)
 	case <-ctx.Done():
+		s.take(inv.id)
 		return Result{}, fmt.Errorf("invoke %s: wait for the runtime to poll: %w", inv.id, ctx.Err())
 	}
 	// Once taken, the outcome always arrives: the runtime answers, or the
-	// process watcher fails the invocation when the process exits.
+	// process watcher fails the invocation when the process exits. If the
+	// caller gives up first, a late answer is still accepted (and dropped),
+	// so the runtime keeps serving.
 	select {
 	case res := <-inv.done:
 		return res, nil
 	case <-s.closed:
 		return Result{}, fmt.Errorf("invoke %s: %w", inv.id, ErrClosed)
 	case <-ctx.Done():
-		s.forget(inv.id)
 		return Result{}, fmt.Errorf("invoke %s: wait for the result: %w", inv.id, ctx.Err())
 	}
-}
-
-func (s *Server) forget(id string) {
-	s.mu.Lock()
-	delete(s.inflight, id)
-	s.mu.Unlock()
 }
 
 // take removes the in-flight invocation id, so that it is answered once.
@@ -276,9 +280,6 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	s.mu.Lock()
-	s.inflight[inv.id] = inv
-	s.mu.Unlock()
 	h := w.Header()
 	h.Set(headerRequestID, inv.id)
 	h.Set(headerDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))

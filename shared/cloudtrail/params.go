@@ -21,10 +21,9 @@ func (v Value) Raw() any { return v.v }
 // Exists reports whether the value is present and not JSON null.
 func (v Value) Exists() bool { return v.v != nil }
 
-// Get walks a path of field names, matching each case-insensitively. An EC2
-// request wrapper such as CreateVpcEndpointRequest is looked through when a
-// field is not found at the top, so callers can ask for "PrivateDnsEnabled"
-// whatever the wrapping.
+// Get walks a path of field names, matching each case-insensitively. EC2
+// request wrappers such as CreateVpcEndpointRequest are not looked through:
+// callers step into them by name (see rules.EndpointPrivateDNS).
 func (v Value) Get(path ...string) Value {
 	cur := v.v
 	for _, name := range path {
@@ -108,9 +107,11 @@ func (v Value) List() []Value {
 		}
 		return []Value{v}
 	case map[string]any:
-		for _, k := range []string{"item", "items"} {
-			if inner, ok := x[k]; ok && len(x) == 1 {
-				return Value{inner}.List()
+		if len(x) == 1 {
+			for k, inner := range x {
+				if strings.EqualFold(k, "item") || strings.EqualFold(k, "items") {
+					return Value{inner}.List()
+				}
 			}
 		}
 		if w := v.unwrapItem(); w != nil {
@@ -142,10 +143,21 @@ func (v Value) unwrapItem() any {
 	}
 	if c := lookup(m, "content"); c != nil {
 		if len(m) <= 2 {
-			if _, hasTag := m["tag"]; hasTag || len(m) == 1 {
+			if hasKey(m, "tag") || len(m) == 1 {
 				return c
 			}
 		}
 	}
 	return v.v
+}
+
+// hasKey reports whether m has the field name, case-insensitively, even when
+// its value is null.
+func hasKey(m map[string]any, name string) bool {
+	for k := range m {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
 }

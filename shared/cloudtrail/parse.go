@@ -15,6 +15,11 @@ import (
 // CloudTrail log files are far smaller; an EventBridge event is at most 256 KB.
 const MaxInput = 64 << 20
 
+// maxRecord bounds one record. CloudTrail and EventBridge cap an event at
+// 256 KB; the margin leaves room for pretty-printed copies. Anything larger
+// is not an event AWS sent, and must not be evaluated as one.
+const maxRecord = 1 << 20
+
 // Parse reads every CloudTrail record in data. When some records are bad, it
 // returns the good ones together with an error naming each bad one, so one
 // broken record never hides the others.
@@ -175,6 +180,9 @@ type rawRecord struct {
 }
 
 func parseRecord(data []byte, env envelope) (Event, error) {
+	if len(data) > maxRecord {
+		return Event{}, fmt.Errorf("record is %d bytes; a CloudTrail event is at most 256 KB (limit %d)", len(data), maxRecord)
+	}
 	if b := bytes.TrimSpace(data); len(b) == 0 || b[0] != '{' {
 		return Event{}, errors.New("not a CloudTrail event: want a JSON object")
 	}
@@ -323,13 +331,31 @@ func describeJSONError(err error) error {
 	case errors.As(err, &syn):
 		return fmt.Errorf("invalid JSON at byte %d: %v", syn.Offset, syn)
 	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "value"
+		if typ.Field == "" {
+			return fmt.Errorf("got JSON %s, want %s", typ.Value, goKindToJSON(typ.Type))
 		}
-		return fmt.Errorf("field %s: got JSON %s, want %s", field, typ.Value, typ.Type)
+		return fmt.Errorf("field %s: got JSON %s, want %s", typ.Field, typ.Value, goKindToJSON(typ.Type))
 	}
 	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// goKindToJSON names a Go target type in JSON's words: a person fixing the
+// input knows objects and arrays, not anonymous struct types.
+func goKindToJSON(t reflect.Type) string {
+	if t == nil {
+		return "a different type"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	}
+	return "number"
 }
 
 func invalidUTF8At(b []byte) int {

@@ -1,0 +1,65 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+)
+
+// fuzzRule fuzzes an event's JSON through Parse, FromEvent and Decide: no
+// panic, and every decision has a valid status and a reason.
+func fuzzRule(f *testing.F, r Rule, seeds ...string) {
+	files, err := filepath.Glob("../../events/*.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, _ := cloudtrail.Parse(data)
+		for i := range events {
+			ev := &events[i]
+			_ = Handles(r, ev)
+			// FromEvent and Decide run whether or not the rule handles the
+			// event: neither may trust what it is given.
+			for _, s := range r.FromEvent(ev) {
+				checkDecision(t, r, s, r.Decide(s))
+			}
+		}
+	})
+}
+
+func FuzzModelInVPC(f *testing.F) {
+	fuzzRule(f, ModelInVPC{},
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","vpcConfig":{"subnets":{"item":[{"content":"s","tag":1}]}}}`, `{"modelArn":7}`),
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":1,"vpcConfig":"x"}`, ""),
+		record("sagemaker.amazonaws.com", "DeleteModel", "us-east-1", `{"modelName":{"content":"m"}}`, ""),
+	)
+}
+
+func FuzzNotebookNoDirectInternet(f *testing.F) {
+	fuzzRule(f, NotebookNoDirectInternet{},
+		record("sagemaker.amazonaws.com", "CreateNotebookInstance", "us-east-1", `{"notebookInstanceName":"nb","directInternetAccess":true,"subnetId":["s"]}`, ""),
+		record("sagemaker.amazonaws.com", "StartNotebookInstance", "us-east-1", `{"notebookInstanceName":"nb"}`, ""),
+		record("sagemaker.amazonaws.com", "DeleteNotebookInstance", "us-east-1", `{"notebookInstanceName":"nb"}`, ""),
+	)
+}
+
+func FuzzEndpointPrivateDNS(f *testing.F) {
+	fuzzRule(f, EndpointPrivateDNS{},
+		createEndpoint("cn-north-1", "cn.com.amazonaws.cn-north-1.sagemaker.api", "Interface", `"false"`),
+		createEndpoint("us-gov-west-1", "aws.sagemaker.us-gov-west-1.notebook", "", ""),
+		record("ec2.amazonaws.com", "ModifyVpcEndpoint", "us-east-1", `{"ModifyVpcEndpointRequest":{"VpcEndpointId":{"item":"vpce-1"},"PrivateDnsEnabled":0}}`, ""),
+		record("ec2.amazonaws.com", "DeleteVpcEndpoints", "us-east-1", `{"DeleteVpcEndpointsRequest":{"VpcEndpointId":[{"content":"vpce-1","tag":1},""]}}`, ""),
+	)
+}

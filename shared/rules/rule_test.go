@@ -1,0 +1,244 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/resource"
+)
+
+// parse reads one event or fails the test.
+func parse(t testing.TB, data string) *cloudtrail.Event {
+	t.Helper()
+	ev, err := cloudtrail.ParseOne([]byte(data))
+	if err != nil {
+		t.Fatalf("parse event: %v\n%s", err, data)
+	}
+	return &ev
+}
+
+// record builds a successful CloudTrail record.
+func record(source, name, region, request, response string) string {
+	if request == "" {
+		request = "null"
+	}
+	if response == "" {
+		response = "null"
+	}
+	return `{"eventID":"ev-1","eventSource":"` + source + `","eventName":"` + name + `","awsRegion":"` + region +
+		`","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/u"},` +
+		`"requestParameters":` + request + `,"responseElements":` + response + `,"errorCode":null}`
+}
+
+// decided is one (resource, decision) of an event, offline.
+type decided struct {
+	id     string
+	status finding.Status
+}
+
+// evaluate runs the whole offline path of a rule on an event.
+func evaluate(t testing.TB, r Rule, ev *cloudtrail.Event) ([]resource.State, []Decision) {
+	t.Helper()
+	var ds []Decision
+	states := r.FromEvent(ev)
+	for _, s := range states {
+		d := r.Decide(s)
+		checkDecision(t, r, s, d)
+		ds = append(ds, d)
+	}
+	return states, ds
+}
+
+// checkDecision holds for every decision: a valid status and a reason.
+func checkDecision(t testing.TB, r Rule, s resource.State, d Decision) {
+	t.Helper()
+	if !d.Status.Valid() {
+		t.Errorf("%s on %s: got status %q; want one of the four", r.Name(), s.ID, d.Status)
+	}
+	if strings.TrimSpace(d.Reason) == "" {
+		t.Errorf("%s on %s: got an empty reason; want one a person can act on", r.Name(), s.ID)
+	}
+}
+
+// TestSampleEvents runs every rule on every sample event offline, and checks
+// the decisions expected of each file.
+func TestSampleEvents(t *testing.T) {
+	const (
+		model    = "sagemaker-model-in-vpc"
+		notebook = "sagemaker-notebook-no-direct-internet-access"
+		endpoint = "sagemaker-vpc-endpoint-private-dns"
+	)
+	type want struct {
+		rule   string
+		id     string
+		status finding.Status
+	}
+	expected := map[string][]want{
+		"cloudtrail-log-file.json": {
+			{model, "churn-xgb-public", finding.NonCompliant},
+			{notebook, "research-private", finding.Compliant},
+			{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable},
+		},
+		"endpoint-create-api-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NonCompliant}},
+		"endpoint-create-notebook-private-dns-off.json":    {{endpoint, "vpce-0a1b2c3d4e5f60003", finding.NonCompliant}},
+		"endpoint-create-runtime-private-dns-default.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.Compliant}},
+		"endpoint-create-s3-gateway.json":                  {{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable}},
+		"endpoint-create-ssm-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60005", finding.NotApplicable}},
+		"endpoint-delete.json":                             {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NotApplicable}},
+		"endpoint-modify-private-dns-off.json":             {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.InsufficientData}},
+		"model-create-denied.json":                         nil, // failed call: no rule handles it
+		"model-create-empty-subnets.json":                  {{model, "fraud-empty-subnets", finding.NonCompliant}},
+		"model-create-in-vpc.json":                         {{model, "churn-xgb-private", finding.Compliant}},
+		"model-create-no-vpc.json":                         {{model, "churn-xgb-public", finding.NonCompliant}},
+		"model-delete.json":                                {{model, "churn-xgb-public", finding.NotApplicable}},
+		"notebook-create-internet-enabled.json":            {{notebook, "research-open", finding.NonCompliant}},
+		"notebook-create-internet-omitted.json":            {{notebook, "quickstart-default", finding.NonCompliant}},
+		"notebook-create-private.json":                     {{notebook, "research-private", finding.Compliant}},
+		"notebook-start.json":                              {{notebook, "research-open", finding.InsufficientData}},
+	}
+	files, err := filepath.Glob("../../events/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("glob ../../events/*.json: got %d files, %v; want the samples", len(files), err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			wants, ok := expected[name]
+			if !ok {
+				t.Fatalf("no expectations for %s: add them to this table", name)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events, err := cloudtrail.Parse(data)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			var got []want
+			for i := range events {
+				for _, r := range All() {
+					if !Handles(r, &events[i]) {
+						continue
+					}
+					states, ds := evaluate(t, r, &events[i])
+					for j, s := range states {
+						got = append(got, want{r.Name(), s.ID, ds[j].Status})
+						if s.Account != "123456789012" || s.Region != "us-east-1" {
+							t.Errorf("%s: got account %q region %q; want 123456789012 us-east-1", s.ID, s.Account, s.Region)
+						}
+						if s.Kind != r.Kind() {
+							t.Errorf("%s: got kind %q; want %q", s.ID, s.Kind, r.Kind())
+						}
+					}
+				}
+			}
+			if len(got) != len(wants) {
+				t.Fatalf("decisions: got %v; want %v", got, wants)
+			}
+			for i := range wants {
+				if got[i] != wants[i] {
+					t.Errorf("decision %d: got %v; want %v", i, got[i], wants[i])
+				}
+			}
+		})
+	}
+	for name := range expected {
+		if _, err := os.Stat(filepath.Join("../../events", name)); err != nil {
+			t.Errorf("expected sample %s: %v", name, err)
+		}
+	}
+}
+
+func TestHandles(t *testing.T) {
+	sm := "sagemaker.amazonaws.com"
+	ec2 := "ec2.amazonaws.com"
+	failed := func(source, name string) string {
+		return `{"eventSource":"` + source + `","eventName":"` + name + `","errorCode":"AccessDenied","requestParameters":{"modelName":"m"}}`
+	}
+	tests := []struct {
+		name  string
+		event string
+		want  map[string]bool // rule name → handles
+	}{
+		{"CreateModel", record(sm, "CreateModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true}},
+		{"DeleteModel", record(sm, "DeleteModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true}},
+		{"CreateNotebookInstance", record(sm, "CreateNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
+		{"StartNotebookInstance", record(sm, "StartNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
+		{"UpdateNotebookInstance", record(sm, "UpdateNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
+		{"DeleteNotebookInstance", record(sm, "DeleteNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
+		{"CreateVpcEndpoint", record(ec2, "CreateVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"ModifyVpcEndpoint", record(ec2, "ModifyVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"DeleteVpcEndpoints", record(ec2, "DeleteVpcEndpoints", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"failed CreateModel", failed(sm, "CreateModel"), nil},
+		{"failed CreateNotebookInstance", failed(sm, "CreateNotebookInstance"), nil},
+		{"failed CreateVpcEndpoint", failed(ec2, "CreateVpcEndpoint"), nil},
+		{"failed ModifyVpcEndpoint", failed(ec2, "ModifyVpcEndpoint"), nil},
+		{"untriggered SageMaker call", record(sm, "DescribeModel", "us-east-1", "", ""), nil},
+		{"right name, wrong source", record(ec2, "CreateModel", "us-east-1", "", ""), nil},
+		{"eventName in another case", record(sm, "createmodel", "us-east-1", "", ""), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := parse(t, tt.event)
+			for _, r := range All() {
+				if got := Handles(r, ev); got != tt.want[r.Name()] {
+					t.Errorf("Handles(%s): got %v; want %v", r.Name(), got, tt.want[r.Name()])
+				}
+			}
+		})
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	all := All()
+	if len(all) != 3 {
+		t.Fatalf("All(): got %d rules; want 3", len(all))
+	}
+	names := Names(all)
+	kinds := map[resource.Kind]bool{}
+	for i, r := range all {
+		if names[i] != r.Name() {
+			t.Errorf("Names()[%d]: got %q; want %q", i, names[i], r.Name())
+		}
+		if got := ByName(r.Name()); got == nil || got.Name() != r.Name() {
+			t.Errorf("ByName(%q): got %v; want the rule", r.Name(), got)
+		}
+		if got := ForKind(r.Kind()); got == nil || got.Name() != r.Name() {
+			t.Errorf("ForKind(%q): got %v; want %s", r.Kind(), got, r.Name())
+		}
+		if kinds[r.Kind()] {
+			t.Errorf("kind %s: judged by two rules; want one", r.Kind())
+		}
+		kinds[r.Kind()] = true
+		if sev := r.Severity(); sev != "HIGH" && sev != "MEDIUM" && sev != "LOW" && sev != "CRITICAL" {
+			t.Errorf("%s Severity(): got %q; want an ASFF label", r.Name(), sev)
+		}
+		if tr := r.Triggers(); tr.EventSource == "" || len(tr.EventNames) == 0 {
+			t.Errorf("%s Triggers(): got %+v; want a source and names", r.Name(), tr)
+		}
+	}
+	if ByName("nope") != nil || ForKind("AWS::S3::Bucket") != nil {
+		t.Errorf("ByName/ForKind of unknowns: got a rule; want nil")
+	}
+}
+
+// TestMissingAndUnknownStates: whatever the rule, a resource that no
+// longer exists is NOT_APPLICABLE, and a state with nothing known is
+// INSUFFICIENT_DATA.
+func TestMissingAndUnknownStates(t *testing.T) {
+	for _, r := range All() {
+		gone := resource.State{Ref: resource.Ref{Kind: r.Kind(), ID: "x-1"}, Missing: true}
+		if d := r.Decide(gone); d.Status != finding.NotApplicable || !strings.Contains(d.Reason, "x-1") {
+			t.Errorf("%s on a missing resource: got %v; want NOT_APPLICABLE naming x-1", r.Name(), d)
+		}
+		unknown := resource.State{Ref: resource.Ref{Kind: r.Kind(), ID: "x-2"}}
+		if d := r.Decide(unknown); d.Status != finding.InsufficientData || !strings.Contains(d.Reason, "evaluate online") {
+			t.Errorf("%s on an unknown state: got %v; want INSUFFICIENT_DATA telling to evaluate online", r.Name(), d)
+		}
+	}
+}

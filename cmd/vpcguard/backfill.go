@@ -2,11 +2,198 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/report"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
+var accountID = regexp.MustCompile(`^\d{12}$`)
+
+// backfillFlags are backfill's own flags, beside the common ones.
+type backfillFlags struct {
+	regions, accounts, assumeRole, rules string
+	concurrency                          int
+}
+
+func (b *backfillFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&b.regions, "regions", "", "regions to scan, comma-separated, or all (default: the configured region, AWS_REGION)")
+	fs.StringVar(&b.accounts, "accounts", "", "account ids to scan, comma-separated (default: the credentials' account); others need --assume-role")
+	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account (VPCGUARD_ASSUME_ROLE_NAME)")
+	fs.StringVar(&b.rules, "rules", "", "rules to run, comma-separated (default: all; see 'vpcguard rules')")
+	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (VPCGUARD_CONCURRENCY; default %d)", backfill.DefaultConcurrency))
+}
+
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "vpcguard: backfill is not built yet")
-	return exitFailed
+	fs := flag.NewFlagSet("vpcguard backfill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var common commonFlags
+	common.register(fs, "table | json | csv")
+	var bf backfillFlags
+	bf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: vpcguard backfill [flags]
+
+Evaluates every SageMaker model, notebook instance and SageMaker interface VPC
+endpoint that exists in the chosen regions and accounts, and acts per mode
+(report by default: nothing is changed unless --mode ticket|enforce is given).
+Findings go to stdout, the summary (and a progress bar on a terminal) to stderr.
+Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitBadInput
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vpcguard: backfill takes no arguments (got %q)\n", fs.Args())
+		return exitBadInput
+	}
+	cfg, err := common.config(fs)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
+		return exitBadInput
+	}
+	opts, err := bf.apply(fs, &cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
+		return exitBadInput
+	}
+	format, err := common.outputFormat(stdout, report.Table, report.JSON, report.CSV)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: --format: %v\n", err)
+		return exitBadInput
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+
+	base, err := awsclients.Load(ctx, common.region)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
+		return exitFailed
+	}
+	calls := backfill.NewCalls()
+	calls.Instrument(&base)
+	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
+	opts.Clients = accounts
+	opts.Calls = calls
+	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, false, log)
+
+	bar := newProgressBar(stderr)
+	opts.Progress = bar.Update
+	res, err := backfill.Run(ctx, opts)
+	bar.Finish()
+	if err != nil && !errors.Is(err, backfill.ErrNothingListed) {
+		fmt.Fprintf(stderr, "vpcguard: backfill could not run: %v\n", err)
+		return exitFailed
+	}
+	if werr := report.Write(stdout, format, res.Findings, format == report.Table && isTerminal(stdout)); werr != nil {
+		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", werr)
+		return exitFailed
+	}
+	writeBackfillSummary(stderr, cfg, res.Summary)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: backfill could not run: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// apply checks backfill's flags and folds them into the options and config.
+func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Options, error) {
+	var opts backfill.Options
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	opts.Regions = config.SplitList(b.regions)
+	if set["regions"] && len(opts.Regions) == 0 {
+		return opts, errors.New("--regions: empty (give region names, or all)")
+	}
+	opts.Accounts = config.SplitList(b.accounts)
+	for _, a := range opts.Accounts {
+		if !accountID.MatchString(a) {
+			return opts, fmt.Errorf("--accounts: %q is not a 12-digit account id", a)
+		}
+	}
+	if set["assume-role"] {
+		cfg.AssumeRoleName = strings.TrimSpace(b.assumeRole)
+	}
+	names := config.SplitList(b.rules)
+	for _, n := range names {
+		r := rules.ByName(n)
+		if r == nil {
+			return opts, fmt.Errorf("--rules: unknown rule %q (known: %s)", n, strings.Join(rules.Names(rules.All()), ", "))
+		}
+		opts.Rules = append(opts.Rules, r)
+	}
+	if len(opts.Rules) == 0 {
+		opts.Rules = rules.All()
+	}
+	opts.Concurrency = cfg.Concurrency
+	if set["concurrency"] {
+		if b.concurrency < 1 || b.concurrency > 256 {
+			return opts, fmt.Errorf("--concurrency: %d is outside 1..256", b.concurrency)
+		}
+		opts.Concurrency = b.concurrency
+	}
+	return opts, nil
+}
+
+// writeBackfillSummary prints the counts by rule and status, the errors, and
+// the AWS calls made, for a person reading stderr.
+func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
+	dry := ""
+	if cfg.DryRun {
+		dry = ", dry run"
+	}
+	fmt.Fprintf(w, "\nbackfill: %d resources in %s, %s (mode %s%s) in %.1fs, %.0f resources/s\n",
+		s.Resources, plural(len(s.Accounts), "account"), regionList(s.Regions), cfg.Mode, dry, s.DurationSeconds, s.ResourcesPerSecond)
+	_ = s.ByRule.Write(w)
+	if s.CallsTotal > 0 {
+		keys := make([]string, 0, len(s.Calls))
+		for k := range s.Calls {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + " " + strconv.FormatInt(s.Calls[k], 10)
+		}
+		fmt.Fprintf(w, "AWS calls: %d (%.2f per resource): %s\n", s.CallsTotal, s.CallsPerResource, strings.Join(parts, ", "))
+	}
+	if len(s.Errors) > 0 {
+		fmt.Fprintf(w, "%s:\n", plural(len(s.Errors), "error"))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, e := range s.Errors {
+			what := e.Kind
+			if e.Resource != "" {
+				what += " " + e.Resource
+			}
+			fmt.Fprintf(tw, "  %s/%s\t%s\t%s\n", e.Account, e.Region, what, e.Error)
+		}
+		tw.Flush()
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func regionList(regions []string) string {
+	if len(regions) <= 4 {
+		return strings.Join(regions, ", ")
+	}
+	return plural(len(regions), "region")
 }

@@ -1,0 +1,483 @@
+package backfill_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+
+const (
+	modelRule    = "sagemaker-model-in-vpc"
+	notebookRule = "sagemaker-notebook-no-direct-internet-access"
+	endpointRule = "sagemaker-vpc-endpoint-private-dns"
+)
+
+// env is a backfill wired to moto, as the CLI wires it.
+type env struct {
+	srv      *motoserver.Server
+	base     aws.Config
+	calls    *backfill.Calls
+	accounts *awsclients.Accounts
+}
+
+// newEnv points the clients at moto; extra middleware (fault injection)
+// goes on the base config so every client carries it.
+func newEnv(t *testing.T, extra ...func(*middleware.Stack) error) *env {
+	t.Helper()
+	srv := motoserver.Require(t)
+	base := srv.Config("us-east-1")
+	base.Retryer = awsclients.NewRetryer
+	base.APIOptions = append(base.APIOptions, extra...)
+	calls := backfill.NewCalls()
+	calls.Instrument(&base)
+	return &env{srv: srv, base: base, calls: calls, accounts: awsclients.NewAccounts(base, "")}
+}
+
+func (e *env) seed(region string) estate.Clients {
+	cfg := e.srv.Config(region)
+	return estate.New(cfg)
+}
+
+func (e *env) run(t *testing.T, mode config.Mode, opts backfill.Options) backfill.Result {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Mode = mode
+	cfg.Sinks = nil
+	if len(opts.Rules) == 0 {
+		opts.Rules = rules.All()
+	}
+	opts.Clients = e.accounts
+	opts.Calls = e.calls
+	opts.Guard = setup.Guard(cfg, e.accounts, opts.Rules, false, nil)
+	res, err := backfill.Run(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// mixed seeds, in region, one of each case the rules tell apart. It
+// returns the ids of the endpoints that must never appear in findings.
+func mixed(t *testing.T, c estate.Clients, region string) (net *estate.Network, ignored []string) {
+	t.Helper()
+	ctx := context.Background()
+	net, err := c.NewNetwork(ctx, region)
+	must(t, err)
+	must(t, c.Model(ctx, "in-vpc", net, nil))
+	must(t, c.Model(ctx, "no-vpc", nil, nil))
+	must(t, c.Model(ctx, "no-vpc-exempt", nil, map[string]string{"vpcguard:exempt": "legacy batch job, see TICKET-42"}))
+	must(t, c.Notebook(ctx, "private", "Disabled", net.Subnets[0], net))
+	must(t, c.Notebook(ctx, "internet-enabled", "Enabled", net.Subnets[1], net))
+	must(t, c.Notebook(ctx, "internet-omitted", "", "", nil))
+	_, err = c.Endpoint(ctx, net, "com.amazonaws."+region+".sagemaker.api", aws.Bool(false), "api")
+	must(t, err)
+	_, err = c.Endpoint(ctx, net, "com.amazonaws."+region+".sagemaker.runtime", nil, "runtime")
+	must(t, err)
+	_, err = c.Endpoint(ctx, net, "aws.sagemaker."+region+".notebook", aws.Bool(false), "notebook")
+	must(t, err)
+	ssm, err := c.Endpoint(ctx, net, "com.amazonaws."+region+".ssm", aws.Bool(false), "ssm")
+	must(t, err)
+	s3, err := c.Gateway(ctx, net, "com.amazonaws."+region+".s3")
+	must(t, err)
+	return net, []string{ssm, s3}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// key names a finding by what a person would check: region, rule, resource.
+func key(f finding.Finding) string {
+	name := f.ResourceName
+	return f.Region + " " + f.Rule + " " + name
+}
+
+func TestMixedEstateInTwoRegions(t *testing.T) {
+	e := newEnv(t)
+	regions := []string{"us-east-1", "eu-west-1"}
+	ignored := map[string]bool{}
+	endpointNames := map[string]string{} // vpce id -> Name tag, to read the results
+	for _, region := range regions {
+		c := e.seed(region)
+		_, ign := mixed(t, c, region)
+		for _, id := range ign {
+			ignored[id] = true
+		}
+		out, err := c.EC2.DescribeVpcEndpoints(context.Background(), nil)
+		must(t, err)
+		for _, ep := range out.VpcEndpoints {
+			for _, tag := range ep.Tags {
+				if aws.ToString(tag.Key) == "Name" {
+					endpointNames[aws.ToString(ep.VpcEndpointId)] = aws.ToString(tag.Value)
+				}
+			}
+		}
+	}
+
+	res := e.run(t, config.Report, backfill.Options{Regions: regions})
+
+	got := map[string]finding.Status{}
+	for _, f := range res.Findings {
+		if ignored[f.ResourceName] {
+			t.Errorf("finding for a non-SageMaker endpoint %s: %s %s", f.ResourceName, f.Status, f.Reason)
+		}
+		name := f.ResourceName
+		if n, ok := endpointNames[name]; ok {
+			name = n
+		}
+		if f.Account != motoserver.Account {
+			t.Errorf("%s: account %q; want %s", key(f), f.Account, motoserver.Account)
+		}
+		if len(f.Actions) != 0 {
+			t.Errorf("%s: report mode recorded actions %v; want none", key(f), f.Actions)
+		}
+		got[f.Region+" "+f.Rule+" "+name] = f.Status
+	}
+	want := map[string]finding.Status{}
+	for _, region := range regions {
+		want[region+" "+modelRule+" in-vpc"] = finding.Compliant
+		want[region+" "+modelRule+" no-vpc"] = finding.NonCompliant
+		want[region+" "+modelRule+" no-vpc-exempt"] = finding.NotApplicable
+		want[region+" "+notebookRule+" private"] = finding.Compliant
+		want[region+" "+notebookRule+" internet-enabled"] = finding.NonCompliant
+		want[region+" "+notebookRule+" internet-omitted"] = finding.NonCompliant
+		want[region+" "+endpointRule+" api"] = finding.NonCompliant
+		want[region+" "+endpointRule+" runtime"] = finding.Compliant
+		want[region+" "+endpointRule+" notebook"] = finding.NonCompliant
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %q; want %q", k, got[k], w)
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected finding %s: %s", k, g)
+		}
+	}
+	s := res.Summary
+	if s.Resources != 18 || len(res.Findings) != 18 {
+		t.Errorf("resources %d, findings %d; want 18 and 18", s.Resources, len(res.Findings))
+	}
+	if len(s.Errors) != 0 {
+		t.Errorf("errors %v; want none", s.Errors)
+	}
+	if n := s.ByRule[endpointRule][finding.NonCompliant]; n != 4 {
+		t.Errorf("summary %s NON_COMPLIANT = %d; want 4", endpointRule, n)
+	}
+	// moto refuses Search on models: one refused Search per region, then
+	// ListModels + one DescribeModel per model. Tags are read only for the
+	// SageMaker resources that would be non-compliant (the exemption check):
+	// no-vpc, no-vpc-exempt and the two internet notebooks, 4 per region.
+	wantCalls := map[string]int64{
+		"sagemaker:Search": 2, "sagemaker:ListModels": 2, "sagemaker:DescribeModel": 6,
+		"sagemaker:ListNotebookInstances": 2, "sagemaker:DescribeNotebookInstance": 6,
+		"ec2:DescribeVpcEndpoints": 2, "sagemaker:ListTags": 8,
+	}
+	for k, w := range wantCalls {
+		if s.Calls[k] != w {
+			t.Errorf("calls %s = %d; want %d (all: %v)", k, s.Calls[k], w, s.Calls)
+		}
+	}
+	if s.CallsPerResource <= 0 || s.ResourcesPerSecond <= 0 || s.DurationSeconds <= 0 {
+		t.Errorf("summary figures not set: %+v", s)
+	}
+
+	// Report mode changed nothing.
+	for _, region := range regions {
+		c := e.seed(region)
+		nb, err := c.SageMaker.DescribeNotebookInstance(context.Background(), &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String("internet-enabled")})
+		must(t, err)
+		if nb.NotebookInstanceStatus != smtypes.NotebookInstanceStatusInService {
+			t.Errorf("%s: report mode left internet-enabled %s; want InService", region, nb.NotebookInstanceStatus)
+		}
+	}
+	for k := range s.Calls {
+		if op := strings.SplitN(k, ":", 2)[1]; !readOnly(op) {
+			t.Errorf("report mode made a write call %s", k)
+		}
+	}
+}
+
+func readOnly(op string) bool {
+	for _, p := range []string{"Describe", "List", "Get", "Search"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPaginationListsEveryResource(t *testing.T) {
+	e := newEnv(t)
+	c := e.seed("us-east-1")
+	ctx := context.Background()
+	net, err := c.NewNetwork(ctx, "us-east-1")
+	must(t, err)
+	const n = 7
+	for i := range n {
+		must(t, c.Notebook(ctx, fmt.Sprintf("nb-%d", i), "Disabled", net.Subnets[i%2], net))
+		must(t, c.Model(ctx, fmt.Sprintf("model-%d", i), net, nil))
+	}
+	res := e.run(t, config.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2})
+	if len(res.Findings) != 2*n {
+		t.Fatalf("findings %d; want %d", len(res.Findings), 2*n)
+	}
+	for _, f := range res.Findings {
+		if f.Status != finding.Compliant {
+			t.Errorf("%s: %s (%s); want COMPLIANT", key(f), f.Status, f.Reason)
+		}
+	}
+	// 7 notebooks at 2 a page: 4 pages. (moto ignores MaxResults on
+	// ListModels and answers in one page, so only notebooks show paging.)
+	if got := res.Summary.Calls["sagemaker:ListNotebookInstances"]; got != 4 {
+		t.Errorf("ListNotebookInstances calls %d; want 4", got)
+	}
+	if got := res.Summary.Calls["sagemaker:ListTags"]; got != 0 {
+		t.Errorf("ListTags calls %d; want 0 (nothing is non-compliant)", got)
+	}
+}
+
+func TestEnforceModeFixes(t *testing.T) {
+	e := newEnv(t)
+	c := e.seed("us-east-1")
+	mixed(t, c, "us-east-1")
+	res := e.run(t, config.Enforce, backfill.Options{Regions: []string{"us-east-1"}})
+	actions := map[string][]string{}
+	for _, f := range res.Findings {
+		for _, a := range f.Actions {
+			actions[f.ResourceName] = append(actions[f.ResourceName], a.Type+" "+string(a.Outcome))
+		}
+		if f.Status != finding.NonCompliant && len(f.Actions) > 0 {
+			t.Errorf("%s is %s but has actions %v", key(f), f.Status, f.Actions)
+		}
+	}
+	ctx := context.Background()
+	for _, name := range []string{"internet-enabled", "internet-omitted"} {
+		if !slices.Contains(actions[name], "stop-notebook done") {
+			t.Errorf("%s actions %v; want stop-notebook done", name, actions[name])
+		}
+		nb, err := c.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
+		must(t, err)
+		if nb.NotebookInstanceStatus != smtypes.NotebookInstanceStatusStopped {
+			t.Errorf("%s status %s; want Stopped", name, nb.NotebookInstanceStatus)
+		}
+		// The backfill knows no caller: the guardrail is skipped, with the reason.
+		if !slices.Contains(actions[name], "attach-guardrail skipped") {
+			t.Errorf("%s actions %v; want attach-guardrail skipped", name, actions[name])
+		}
+	}
+	tags, err := c.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:model/no-vpc")})
+	must(t, err)
+	tagged := false
+	for _, tg := range tags.Tags {
+		tagged = tagged || aws.ToString(tg.Key) == "vpcguard:finding"
+	}
+	if !tagged {
+		t.Errorf("model no-vpc tags %v; want vpcguard:finding", tags.Tags)
+	}
+	// moto ignores PrivateDnsEnabled on ModifyVpcEndpoint, so the request
+	// is what can be checked: one per non-compliant SageMaker endpoint.
+	if got := res.Summary.Calls["ec2:ModifyVpcEndpoint"]; got != 2 {
+		t.Errorf("ModifyVpcEndpoint calls %d; want 2", got)
+	}
+	for _, a := range actions["in-vpc"] {
+		t.Errorf("compliant model got action %s", a)
+	}
+}
+
+// failOn injects a failure, in the SDK's middleware stack, into the calls
+// for which match returns true. The error is injected by the test: moto
+// itself answers these calls fine.
+func failOn(match func(ctx context.Context, in any) bool) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("test/inject-failure",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if match(ctx, in.Parameters) {
+					return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "injected by the test"}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+}
+
+func TestFailingDescribeIsInsufficientData(t *testing.T) {
+	e := newEnv(t, failOn(func(_ context.Context, in any) bool {
+		d, ok := in.(*sagemaker.DescribeNotebookInstanceInput)
+		return ok && aws.ToString(d.NotebookInstanceName) == "broken"
+	}))
+	c := e.seed("us-east-1")
+	ctx := context.Background()
+	must(t, c.Notebook(ctx, "broken", "Enabled", "", nil))
+	must(t, c.Notebook(ctx, "fine", "Enabled", "", nil))
+	res := e.run(t, config.Enforce, backfill.Options{Regions: []string{"us-east-1"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
+	if len(res.Findings) != 2 {
+		t.Fatalf("findings %v; want 2", res.Findings)
+	}
+	for _, f := range res.Findings {
+		switch f.ResourceName {
+		case "broken":
+			if f.Status != finding.InsufficientData || !strings.Contains(f.Reason, "injected by the test") {
+				t.Errorf("broken: %s %q; want INSUFFICIENT_DATA with the error", f.Status, f.Reason)
+			}
+			if !strings.HasPrefix(f.ResourceID, "arn:aws:sagemaker:") {
+				t.Errorf("broken: resourceId %q; want the ARN from the listing", f.ResourceID)
+			}
+			if len(f.Actions) != 0 {
+				t.Errorf("broken: actions %v; want none on a resource that could not be read", f.Actions)
+			}
+		case "fine":
+			if f.Status != finding.NonCompliant {
+				t.Errorf("fine: %s; want NON_COMPLIANT", f.Status)
+			}
+		}
+	}
+	if got := res.Summary.ByRule[notebookRule][finding.InsufficientData]; got != 1 {
+		t.Errorf("summary INSUFFICIENT_DATA %d; want 1", got)
+	}
+}
+
+func TestFailedListingIsReportedAndRunContinues(t *testing.T) {
+	e := newEnv(t, failOn(func(ctx context.Context, in any) bool {
+		_, ok := in.(*sagemaker.ListNotebookInstancesInput)
+		return ok && awsmiddleware.GetRegion(ctx) == "eu-west-1"
+	}))
+	ctx := context.Background()
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		must(t, e.seed(region).Notebook(ctx, "nb-"+region, "Disabled", "", nil))
+	}
+	res := e.run(t, config.Report, backfill.Options{Regions: []string{"us-east-1", "eu-west-1"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
+	if len(res.Findings) != 1 || res.Findings[0].ResourceName != "nb-us-east-1" {
+		t.Errorf("findings %v; want nb-us-east-1 only", res.Findings)
+	}
+	errs := res.Summary.Errors
+	if len(errs) != 1 || errs[0].Region != "eu-west-1" || errs[0].Account != motoserver.Account || !strings.Contains(errs[0].Error, "list notebook instances") {
+		t.Errorf("errors %+v; want one listing error in eu-west-1", errs)
+	}
+}
+
+func TestEveryListingFailedIsAnError(t *testing.T) {
+	e := newEnv(t, failOn(func(context.Context, any) bool { return true }))
+	cfg := config.Default()
+	cfg.Mode = config.Report
+	_, err := backfill.Run(context.Background(), backfill.Options{
+		Clients: e.accounts, Accounts: []string{motoserver.Account}, Regions: []string{"us-east-1"},
+		Guard: setup.Guard(cfg, e.accounts, rules.All(), false, nil),
+	})
+	if !errors.Is(err, backfill.ErrNothingListed) {
+		t.Errorf("err %v; want ErrNothingListed", err)
+	}
+}
+
+func TestNoRegionIsAnError(t *testing.T) {
+	srv := motoserver.Require(t)
+	base := srv.Config("")
+	accounts := awsclients.NewAccounts(base, "")
+	cfg := config.Default()
+	_, err := backfill.Run(context.Background(), backfill.Options{Clients: accounts, Guard: setup.Guard(cfg, accounts, rules.All(), false, nil)})
+	if err == nil || !strings.Contains(err.Error(), "no region") {
+		t.Errorf("err %v; want no region", err)
+	}
+}
+
+func TestAllRegions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	must(t, e.seed("ap-southeast-2").Notebook(ctx, "far-away", "Disabled", "", nil))
+	res := e.run(t, config.Report, backfill.Options{Regions: []string{"all"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
+	if len(res.Summary.Regions) < 10 || !slices.Contains(res.Summary.Regions, "ap-southeast-2") {
+		t.Errorf("regions %v; want every region", res.Summary.Regions)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Region != "ap-southeast-2" {
+		t.Errorf("findings %v; want far-away in ap-southeast-2", res.Findings)
+	}
+}
+
+// searchOnly answers Search with models as real SageMaker does; moto does
+// not implement Search for models, so this path is tested with a fake.
+type searchOnly struct {
+	backfill.SageMakerAPI
+	pages [][]smtypes.Model
+	calls []string
+}
+
+func (s *searchOnly) Search(_ context.Context, in *sagemaker.SearchInput, _ ...func(*sagemaker.Options)) (*sagemaker.SearchOutput, error) {
+	s.calls = append(s.calls, "Search")
+	i := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &i)
+	}
+	out := &sagemaker.SearchOutput{}
+	for _, m := range s.pages[i] {
+		out.Results = append(out.Results, smtypes.SearchRecord{Model: &smtypes.ModelDashboardModel{Model: &m}})
+	}
+	if i+1 < len(s.pages) {
+		out.NextToken = aws.String(fmt.Sprint(i + 1))
+	}
+	return out, nil
+}
+
+func (s *searchOnly) ListTags(context.Context, *sagemaker.ListTagsInput, ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error) {
+	s.calls = append(s.calls, "ListTags")
+	return &sagemaker.ListTagsOutput{}, nil
+}
+
+func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
+	model := func(name string, subnets []string, tags ...smtypes.Tag) smtypes.Model {
+		m := smtypes.Model{ModelName: aws.String(name), ModelArn: aws.String("arn:aws:sagemaker:us-east-1:111122223333:model/" + name), Tags: tags}
+		if subnets != nil {
+			m.VpcConfig = &smtypes.VpcConfig{Subnets: subnets}
+		}
+		return m
+	}
+	fake := &searchOnly{pages: [][]smtypes.Model{
+		{model("a", []string{"subnet-1"}), model("b", nil)},
+		{model("c", nil, smtypes.Tag{Key: aws.String("vpcguard:exempt"), Value: aws.String("yes")})},
+	}}
+	cfg := config.Default()
+	cfg.Mode = config.Report
+	g := setup.Guard(cfg, nil, []rules.Rule{rules.ModelInVPC{}}, true, nil)
+	res, err := backfill.Run(context.Background(), backfill.Options{
+		API:      func(context.Context, string, string) (backfill.API, error) { return backfill.API{SageMaker: fake}, nil },
+		Guard:    g,
+		Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"},
+	})
+	must(t, err)
+	got := map[string]finding.Status{}
+	for _, f := range res.Findings {
+		got[f.ResourceName] = f.Status
+	}
+	want := map[string]finding.Status{"a": finding.Compliant, "b": finding.NonCompliant, "c": finding.NotApplicable}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: got %s; want %s", k, got[k], w)
+		}
+	}
+	if !slices.Equal(fake.calls, []string{"Search", "Search"}) {
+		t.Errorf("calls %v; want two Search pages and nothing else (tags come with Search)", fake.calls)
+	}
+}

@@ -1,0 +1,140 @@
+package backfill
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+// Input is what the backfill Lambda takes; every field is optional.
+//
+//	{"regions": ["us-east-1"], "accounts": ["111122223333"], "rules": ["sagemaker-model-in-vpc"], "mode": "report", "dryRun": true}
+type Input struct {
+	Regions  []string `json:"regions,omitempty"`  // names or "all"; default the function's region
+	Accounts []string `json:"accounts,omitempty"` // default the function's account
+	Rules    []string `json:"rules,omitempty"`    // default every rule
+	Mode     string   `json:"mode,omitempty"`     // report | ticket | enforce; default VPCGUARD_MODE
+	DryRun   *bool    `json:"dryRun,omitempty"`   // default VPCGUARD_DRY_RUN
+}
+
+// ErrBadInput marks an invocation payload the Lambda cannot use.
+var ErrBadInput = errors.New("bad input")
+
+var accountPattern = regexp.MustCompile(`^\d{12}$`)
+
+// ParseInput reads and checks an invocation payload. Unknown fields are
+// refused: a misspelt "region" must not silently scan the default one.
+func ParseInput(raw []byte) (Input, error) {
+	var in Input
+	if b := bytes.TrimSpace(raw); len(b) == 0 || string(b) == "null" {
+		return in, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return in, fmt.Errorf("%w: %v (want {\"regions\": [...], \"accounts\": [...], \"rules\": [...], \"mode\": \"report\", \"dryRun\": true}, all optional)", ErrBadInput, err)
+	}
+	var errs []error
+	for _, r := range in.Regions {
+		if strings.TrimSpace(r) == "" {
+			errs = append(errs, errors.New("regions: an empty region name"))
+		}
+	}
+	for _, a := range in.Accounts {
+		if !accountPattern.MatchString(a) {
+			errs = append(errs, fmt.Errorf("accounts: %q is not a 12-digit account id", a))
+		}
+	}
+	for _, r := range in.Rules {
+		if rules.ByName(r) == nil {
+			errs = append(errs, fmt.Errorf("rules: unknown rule %q (known: %s)", r, strings.Join(rules.Names(rules.All()), ", ")))
+		}
+	}
+	if in.Mode != "" && !config.Mode(in.Mode).Valid() {
+		errs = append(errs, fmt.Errorf("mode: %q is not report, ticket or enforce", in.Mode))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return in, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	return in, nil
+}
+
+// Handler is the backfill Lambda: configuration and clients are built once
+// per cold start; each invocation runs one backfill.
+type Handler struct {
+	Config   config.Config
+	Accounts *awsclients.Accounts
+	Calls    *Calls
+	Log      *slog.Logger
+}
+
+// LambdaHandler builds the handler from the environment, as the guards do
+// (setup.GuardHandler). An error is an init error.
+func LambdaHandler(ctx context.Context, log *slog.Logger) (*Handler, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	base, err := awsclients.Load(ctx, os.Getenv("AWS_REGION"))
+	if err != nil {
+		return nil, err
+	}
+	calls := NewCalls()
+	calls.Instrument(&base)
+	return &Handler{Config: cfg, Accounts: awsclients.NewAccounts(base, cfg.AssumeRoleName), Calls: calls, Log: log}, nil
+}
+
+// Handle runs one backfill and returns its summary. Every finding is logged
+// by the guard. Listing failures are in the summary; the error is returned
+// only when the input is bad or nothing could be listed.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
+	in, err := ParseInput(raw)
+	if err != nil {
+		return Summary{}, err
+	}
+	cfg := h.Config
+	if in.Mode != "" {
+		cfg.Mode = config.Mode(in.Mode)
+		cfg.RuleModes = map[string]config.Mode{} // the invocation's mode is for every rule
+	}
+	if in.DryRun != nil {
+		cfg.DryRun = *in.DryRun
+	}
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	rs := rules.All()
+	if len(in.Rules) > 0 {
+		rs = nil
+		for _, n := range in.Rules {
+			rs = append(rs, rules.ByName(n))
+		}
+	}
+	res, err := Run(ctx, Options{
+		Clients:     h.Accounts,
+		Guard:       setup.Guard(cfg, h.Accounts, rs, false, h.Log),
+		Regions:     in.Regions,
+		Accounts:    in.Accounts,
+		Rules:       rs,
+		Concurrency: cfg.Concurrency,
+		Calls:       h.Calls,
+	})
+	if h.Log != nil {
+		h.Log.InfoContext(ctx, "backfill done", "summary", res.Summary)
+	}
+	if err != nil {
+		return res.Summary, fmt.Errorf("backfill: %w", err)
+	}
+	return res.Summary, nil
+}

@@ -76,7 +76,7 @@ func progressLine(p backfill.Progress, width int) string {
 	if p.Listing {
 		total += "+" // still listing: more may come
 	} else if rate > 0 {
-		eta = "ETA " + (time.Duration(float64(p.Total-p.Done)/rate*float64(time.Second))).Round(time.Second).String()
+		eta = "ETA " + (time.Duration(float64(p.Total-p.Done) / rate * float64(time.Second))).Round(time.Second).String()
 	}
 	return fmt.Sprintf("[%s] %d/%s resources  %.0f/s  %s", bar, p.Done, total, rate, eta)
 }

@@ -27,6 +27,7 @@ const usage = `vpcguard keeps Amazon SageMaker private.
 Usage:
   vpcguard evaluate [flags] FILE... | -   evaluate CloudTrail events (EventBridge events, records, arrays, log files)
   vpcguard backfill [flags]               evaluate every model, notebook and SageMaker VPC endpoint that exists
+  vpcguard demo                           the main job on a local AWS emulator (moto_server): backfill, enforce, backfill
   vpcguard rules                          list the rules
   vpcguard version
 
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEvaluate(ctx, args[1:], stdin, stdout, stderr)
 	case "backfill":
 		return runBackfill(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
 	case "rules":
 		return runRules(stdout)
 	case "version", "--version":

@@ -1,0 +1,453 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/report"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+const demoRegion = "us-east-1"
+
+// The guardrail documents, as infra/stack/guardrails.go creates them.
+const (
+	modelGuardrailDoc = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyModelWithoutVpc","Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*",` +
+		`"Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`
+	notebookGuardrailDoc = `{"Version":"2012-10-17","Statement":[` +
+		`{"Sid":"DenyNotebookDirectInternet","Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}},` +
+		`{"Sid":"DenyNotebookWithoutVpc","Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`
+)
+
+// replay is the order the sample events are replayed in, as they happened.
+// Deletions are left out: the demo's resources still exist.
+var replay = []string{
+	"model-create-no-vpc.json",
+	"model-create-in-vpc.json",
+	"model-create-empty-subnets.json",
+	"model-create-denied.json",
+	"notebook-create-internet-enabled.json",
+	"notebook-create-internet-omitted.json",
+	"notebook-create-private.json",
+	"notebook-start.json",
+	"endpoint-create-api-private-dns-off.json",
+	"endpoint-create-runtime-private-dns-default.json",
+	"endpoint-create-notebook-private-dns-off.json",
+	"endpoint-create-ssm-private-dns-off.json",
+	"endpoint-modify-private-dns-off.json",
+}
+
+// The vpce ids the sample events carry; moto makes up its own, so each is
+// rewritten to the seeded endpoint's id before replay.
+var sampleEndpointIDs = map[string]string{
+	"vpce-0a1b2c3d4e5f60001": "sagemaker.api",
+	"vpce-0a1b2c3d4e5f60002": "sagemaker.runtime",
+	"vpce-0a1b2c3d4e5f60003": "notebook",
+	"vpce-0a1b2c3d4e5f60005": "ssm",
+}
+
+type demo struct {
+	out     io.Writer
+	clients estate.Clients
+	iam     *iam.Client
+	base    aws.Config
+	net     *estate.Network
+	ids     map[string]string // endpoint label -> seeded vpce id
+
+	mu       sync.Mutex
+	modified []string // ModifyVpcEndpoint requests sent, as "vpce-... PrivateDnsEnabled=true"
+
+	modelGuardrail, notebookGuardrail, topic string
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "Usage: vpcguard demo\n\nRuns vpcguard's main job on moto_server, a local AWS emulator; no AWS account is touched.")
+		return exitBadInput
+	}
+	start := time.Now()
+	fmt.Fprintln(stdout, `vpcguard demo: keeping Amazon SageMaker private, on a local AWS emulator.
+
+vpcguard enforces three rules: models run in a VPC, notebook instances have no
+direct internet access, and interface VPC endpoints to SageMaker have private
+DNS on. This demo starts moto_server (an AWS API emulator) on 127.0.0.1, seeds
+an account that looks real, and then:
+  1. backfills in report mode: finds what already exists, changes nothing;
+  2. replays the sample CloudTrail events (events/*.json) through the guards
+     in enforce mode: stop notebooks, attach guardrail policies to the callers,
+     turn on private DNS, tag, and file Security Hub findings and SNS messages;
+  3. backfills again to show what changed.
+Nothing here talks to a real AWS account.`)
+
+	srv, err := motoserver.Start()
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+	defer func() {
+		srv.Stop()
+		fmt.Fprintf(stdout, "\nmoto_server stopped. The demo took %.1fs.\n", time.Since(start).Seconds())
+	}()
+	fmt.Fprintf(stdout, "\nmoto_server is listening on %s (account %s, region %s).\n", srv.URL, motoserver.Account, demoRegion)
+
+	d := &demo{out: stdout, ids: map[string]string{}}
+	d.base = srv.Config(demoRegion)
+	d.base.Retryer = awsclients.NewRetryer
+	d.base.APIOptions = append(d.base.APIOptions, d.recordModify)
+	d.clients = estate.New(d.base)
+	d.iam = iam.NewFromConfig(d.base)
+	if err := d.seed(ctx); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: seed the account: %v\n", err)
+		return exitFailed
+	}
+
+	d.step("1. Backfill in report mode: what exists today (nothing is changed)")
+	if err := d.backfill(ctx); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+
+	d.step("2. Replay the sample CloudTrail events through the guards in enforce mode")
+	if err := d.replay(ctx, stderr); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+
+	d.step("3. Backfill again (report mode): what changed")
+	if err := d.backfill(ctx); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+	if err := d.changes(ctx); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func (d *demo) step(title string) {
+	fmt.Fprintf(d.out, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
+}
+
+// recordModify notes every ModifyVpcEndpoint request: moto accepts the call
+// but ignores PrivateDnsEnabled, so the request is what the demo can show.
+func (d *demo) recordModify(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("demo/record-modify",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			if m, ok := in.Parameters.(*ec2.ModifyVpcEndpointInput); ok && m.PrivateDnsEnabled != nil {
+				d.mu.Lock()
+				d.modified = append(d.modified, fmt.Sprintf("%s PrivateDnsEnabled=%t", aws.ToString(m.VpcEndpointId), aws.ToBool(m.PrivateDnsEnabled)))
+				d.mu.Unlock()
+			}
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+// seed creates the account the sample events talk about, plus what existed
+// before vpcguard was deployed.
+func (d *demo) seed(ctx context.Context) error {
+	c := d.clients
+	net, err := c.NewNetwork(ctx, demoRegion)
+	if err != nil {
+		return err
+	}
+	d.net = net
+	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution"} {
+		if _, err := d.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+			return fmt.Errorf("create role %s: %w", role, err)
+		}
+	}
+	for _, user := range []string{"bob", "carol"} {
+		if _, err := d.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
+			return fmt.Errorf("create user %s: %w", user, err)
+		}
+	}
+	for name, doc := range map[string]*string{"vpcguard-model-guardrail": &d.modelGuardrail, "vpcguard-notebook-guardrail": &d.notebookGuardrail} {
+		text := modelGuardrailDoc
+		if strings.Contains(name, "notebook") {
+			text = notebookGuardrailDoc
+		}
+		out, err := d.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(text)})
+		if err != nil {
+			return fmt.Errorf("create policy %s: %w", name, err)
+		}
+		*doc = aws.ToString(out.Policy.Arn)
+	}
+	topic, err := sns.NewFromConfig(d.base).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcguard-findings")})
+	if err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	d.topic = aws.ToString(topic.TopicArn)
+
+	// Models: the sample events' three, and two that predate vpcguard.
+	for _, m := range []struct {
+		name string
+		net  *estate.Network
+	}{{"churn-xgb-public", nil}, {"churn-xgb-private", net}, {"fraud-empty-subnets", nil}, {"legacy-scoring", nil}, {"forecast-prod", net}} {
+		if err := c.Model(ctx, m.name, m.net, nil); err != nil {
+			return err
+		}
+	}
+	for _, nb := range []struct{ name, internet, subnet string }{
+		{"research-open", "Enabled", net.Subnets[0]},
+		{"quickstart-default", "", ""},
+		{"research-private", "Disabled", net.Subnets[0]},
+		{"team-sandbox", "Enabled", net.Subnets[1]},
+	} {
+		if err := c.Notebook(ctx, nb.name, nb.internet, nb.subnet, net); err != nil {
+			return err
+		}
+	}
+	for _, ep := range []struct {
+		label, service string
+		privateDNS     *bool
+	}{
+		{"sagemaker.api", "com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false)},
+		{"sagemaker.runtime", "com.amazonaws.us-east-1.sagemaker.runtime", nil},
+		{"notebook", "aws.sagemaker.us-east-1.notebook", aws.Bool(false)},
+		{"ssm", "com.amazonaws.us-east-1.ssm", aws.Bool(false)},
+	} {
+		id, err := c.Endpoint(ctx, net, ep.service, ep.privateDNS, ep.label)
+		if err != nil {
+			return err
+		}
+		d.ids[ep.label] = id
+	}
+	s3, err := c.Gateway(ctx, net, "com.amazonaws.us-east-1.s3")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, `
+Seeded account %s in %s:
+  network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
+  IAM        roles MLEngineer, DataScientist, NetworkAdmin; users bob, carol; guardrail policies
+             vpcguard-model-guardrail and vpcguard-notebook-guardrail (as the CDK stack creates them)
+  models     churn-xgb-public (no VPC), churn-xgb-private (VPC), fraud-empty-subnets (no subnets),
+             legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC)
+  notebooks  research-open (internet on), quickstart-default (internet omitted = on, no subnet),
+             research-private (internet off, in VPC), team-sandbox (internet on, predates vpcguard)
+  endpoints  %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
+             %s notebook (off), %s ssm (off: not SageMaker, must be left alone),
+             %s s3 gateway (not an interface endpoint, ignored)
+`, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SecurityGroup,
+		d.ids["sagemaker.api"], d.ids["sagemaker.runtime"], d.ids["notebook"], d.ids["ssm"], s3)
+	return nil
+}
+
+func (d *demo) backfill(ctx context.Context) error {
+	base := d.base.Copy()
+	calls := backfill.NewCalls()
+	calls.Instrument(&base)
+	accounts := awsclients.NewAccounts(base, "")
+	cfg := config.Default()
+	cfg.Mode = config.Report
+	res, err := backfill.Run(ctx, backfill.Options{
+		Clients: accounts, Calls: calls, Regions: []string{demoRegion},
+		Guard: setup.Guard(cfg, accounts, rules.All(), false, nil),
+	})
+	if err != nil {
+		return fmt.Errorf("backfill: %w", err)
+	}
+	fmt.Fprintf(d.out, "$ vpcguard backfill --regions %s --format table\n\n", demoRegion)
+	if err := report.WriteTable(d.out, res.Findings, false); err != nil {
+		return err
+	}
+	fmt.Fprintln(d.out)
+	writeBackfillSummary(d.out, cfg, res.Summary)
+	fmt.Fprintf(d.out, "(The ssm endpoint %s and the s3 gateway are not in the table: they are not SageMaker interface endpoints.)\n", d.ids["ssm"])
+	return nil
+}
+
+func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
+	cfg := config.Default()
+	cfg.Mode = config.Enforce
+	cfg.Sinks = []string{config.SinkSecurityHub, config.SinkSNS}
+	cfg.SNSTopicARN = d.topic
+	cfg.ModelGuardrailARN = d.modelGuardrail
+	cfg.NotebookGuardrailARN = d.notebookGuardrail
+	accounts := awsclients.NewAccounts(d.base, "")
+	g := setup.Guard(cfg, accounts, rules.All(), false, newLogger(stderr, "error"))
+	h := &guard.Handler{Guard: g}
+
+	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).
+The sample events carry made-up vpce ids; moto assigns its own, so each
+endpoint event is rewritten to the seeded endpoint's id before replay.
+`, d.topic)
+	for _, name := range replay {
+		raw, err := events.FS.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		note := ""
+		for sample, label := range sampleEndpointIDs {
+			if strings.Contains(string(raw), sample) {
+				raw = []byte(strings.ReplaceAll(string(raw), sample, d.ids[label]))
+				note = fmt.Sprintf(" (%s rewritten to %s)", sample, d.ids[label])
+			}
+		}
+		evs, err := cloudtrail.Parse(raw)
+		if err != nil || len(evs) == 0 {
+			return fmt.Errorf("events/%s: %v", name, err)
+		}
+		ev := evs[0]
+		if name == "notebook-start.json" {
+			// The event says dave started research-open again after the
+			// guard stopped it; make it so, then replay.
+			if _, err := d.clients.SageMaker.StartNotebookInstance(ctx, &sagemaker.StartNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}); err != nil {
+				return fmt.Errorf("start research-open: %w", err)
+			}
+			note += " (research-open was started again first, as the event says)"
+		}
+		fmt.Fprintf(d.out, "\n▶ events/%s: %s by %s%s\n", name, ev.Name, principalName(ev.Identity.Principal()), note)
+		out, err := h.Handle(ctx, json.RawMessage(raw))
+		resp, _ := out.(guard.Response)
+		for _, s := range resp.Skipped {
+			fmt.Fprintf(d.out, "  skipped: %s\n", s.Reason)
+		}
+		if len(resp.Findings) > 0 {
+			var b strings.Builder
+			if werr := report.WriteTable(&b, resp.Findings, false); werr != nil {
+				return werr
+			}
+			for line := range strings.SplitSeq(strings.TrimRight(b.String(), "\n"), "\n") {
+				fmt.Fprintln(d.out, "  "+line)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(d.out, "  the guard returned an error (Lambda would retry): %v\n", err)
+		}
+	}
+	return nil
+}
+
+func principalName(arn string) string {
+	if i := strings.Index(arn, ":role/"); i >= 0 {
+		return "role " + arn[i+6:]
+	}
+	if i := strings.Index(arn, ":user/"); i >= 0 {
+		return "user " + arn[i+6:]
+	}
+	if arn == "" {
+		return "unknown"
+	}
+	return arn
+}
+
+// changes reads back what the enforce replay did.
+func (d *demo) changes(ctx context.Context) error {
+	fmt.Fprintln(d.out, `
+The statuses match step 1, and that is expected: a model's VPC settings and a
+notebook's internet access cannot be changed after creation, so the guards
+contain them (stop, guardrail on the caller, tag, ticket) until their owners
+recreate them.`)
+	fmt.Fprintln(d.out, "\nWhat changed:")
+	out, err := d.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
+	if err != nil {
+		return fmt.Errorf("list notebooks: %w", err)
+	}
+	var nbs []string
+	for _, nb := range out.NotebookInstances {
+		nbs = append(nbs, fmt.Sprintf("%s %s", aws.ToString(nb.NotebookInstanceName), nb.NotebookInstanceStatus))
+	}
+	slices.Sort(nbs)
+	fmt.Fprintf(d.out, "  notebooks   %s\n", strings.Join(nbs, ", "))
+	fmt.Fprintln(d.out, "              (direct internet access cannot be turned off on an existing instance: the guard stops it;")
+	fmt.Fprintln(d.out, "              team-sandbox predates vpcguard and had no event: a backfill with --mode enforce would stop it)")
+
+	var attached []string
+	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin"} {
+		p, err := d.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
+		if err != nil {
+			return fmt.Errorf("list policies of %s: %w", role, err)
+		}
+		attached = append(attached, "role "+role+": "+policyNames(p.AttachedPolicies))
+	}
+	for _, user := range []string{"bob", "carol"} {
+		p, err := d.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(user)})
+		if err != nil {
+			return fmt.Errorf("list policies of %s: %w", user, err)
+		}
+		attached = append(attached, "user "+user+": "+policyNames(p.AttachedPolicies))
+	}
+	fmt.Fprintf(d.out, "  guardrails  %s\n", strings.Join(attached, "; "))
+
+	var tagged []string
+	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring"} {
+		tags, err := d.clients.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:model/" + m)})
+		if err != nil {
+			return fmt.Errorf("list tags of %s: %w", m, err)
+		}
+		tagged = append(tagged, m+" "+tagList(tags.Tags))
+	}
+	fmt.Fprintf(d.out, "  model tags  %s\n", strings.Join(tagged, "; "))
+
+	d.mu.Lock()
+	sent := slices.Clone(d.modified)
+	d.mu.Unlock()
+	fmt.Fprintf(d.out, "  private DNS ModifyVpcEndpoint sent: %s\n", orNone(sent))
+	fmt.Fprintln(d.out, "              moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled, so those endpoints still")
+	fmt.Fprintln(d.out, "              read private DNS off above; on AWS they would now be COMPLIANT. The ssm endpoint was not touched.")
+
+	findings, err := securityhub.NewFromConfig(d.base).GetFindings(ctx, &securityhub.GetFindingsInput{})
+	if err != nil {
+		return fmt.Errorf("read Security Hub findings: %w", err)
+	}
+	active := 0
+	for _, f := range findings.Findings {
+		if f.RecordState == "ACTIVE" {
+			active++
+		}
+	}
+	fmt.Fprintf(d.out, "  tickets     %d Security Hub findings (%d active); one SNS message per ticketed finding to %s\n", len(findings.Findings), active, d.topic)
+	return nil
+}
+
+func policyNames(ps []iamtypes.AttachedPolicy) string {
+	var names []string
+	for _, p := range ps {
+		names = append(names, aws.ToString(p.PolicyName))
+	}
+	return orNone(names)
+}
+
+func tagList(tags []smtypes.Tag) string {
+	var out []string
+	for _, t := range tags {
+		out = append(out, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+	}
+	slices.Sort(out)
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+func orNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}

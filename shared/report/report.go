@@ -3,6 +3,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -113,18 +114,18 @@ func statusCell(s finding.Status, color bool) string {
 // WriteTable writes an aligned table, one finding a line, with its actions
 // indented beneath it.
 func WriteTable(w io.Writer, findings []finding.Finding, color bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// tabwriter counts escape codes as text, which would skew the columns:
+	// lay the table out plain, then color each row's leading status label.
+	out := w
+	var plainTable bytes.Buffer
+	if color {
+		out = &plainTable
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tRULE\tRESOURCE\tREGION\tPRINCIPAL\tREASON")
 	for _, f := range findings {
-		// tabwriter counts bytes, so escape codes would skew the columns:
-		// pad the plain label and color it afterwards.
 		plain := statusCell(f.Status, false)
-		cell := plain
-		if color {
-			cell = statusCell(f.Status, true) + strings.Repeat(" ", max(0, 20-len([]rune(plain))))
-		} else {
-			cell = plain + strings.Repeat(" ", max(0, 20-len([]rune(plain))))
-		}
+		cell := plain + strings.Repeat(" ", max(0, 20-len([]rune(plain))))
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell, f.Rule, shortName(f), f.Region, shortPrincipal(f.Principal), f.Reason)
 		for _, a := range f.Actions {
 			detail := ""
@@ -134,7 +135,21 @@ func WriteTable(w io.Writer, findings []finding.Finding, color bool) error {
 			fmt.Fprintf(tw, "\t  ↳ %s\t%s\t%s\t\t%s\n", a.Type, a.Target, a.Outcome, strings.TrimPrefix(detail, ": "))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || !color {
+		return err
+	}
+	for line := range strings.Lines(plainTable.String()) {
+		for _, s := range statusOrder {
+			if plain := statusCell(s, false); strings.HasPrefix(line, plain) {
+				line = statusCell(s, true) + line[len(plain):]
+				break
+			}
+		}
+		if _, err := io.WriteString(w, line); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func shortName(f finding.Finding) string {

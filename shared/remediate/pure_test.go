@@ -1,0 +1,121 @@
+package remediate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vpcguard/vpcguard/shared/config"
+)
+
+func TestPureParsePrincipal(t *testing.T) {
+	tests := []struct {
+		arn  string
+		want Principal
+	}{
+		{"arn:aws:iam::111122223333:role/MLEngineer",
+			Principal{Account: "111122223333", Kind: "role", Name: "MLEngineer", Path: "/"}},
+		{"arn:aws:iam::111122223333:role/teams/ml/MLEngineer",
+			Principal{Account: "111122223333", Kind: "role", Name: "MLEngineer", Path: "/teams/ml/"}},
+		{"arn:aws:iam::111122223333:role/aws-service-role/sagemaker.amazonaws.com/AWSServiceRoleForAmazonSageMakerNotebooks",
+			Principal{Account: "111122223333", Kind: "role", Name: "AWSServiceRoleForAmazonSageMakerNotebooks", Path: "/aws-service-role/sagemaker.amazonaws.com/"}},
+		{"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_DataScientist_0123456789abcdef",
+			Principal{Account: "111122223333", Kind: "role", Name: "AWSReservedSSO_DataScientist_0123456789abcdef", Path: "/aws-reserved/sso.amazonaws.com/eu-west-1/"}},
+		{"arn:aws:iam::111122223333:user/bob",
+			Principal{Account: "111122223333", Kind: "user", Name: "bob", Path: "/"}},
+		{"arn:aws:iam::111122223333:user/contractors/eve",
+			Principal{Account: "111122223333", Kind: "user", Name: "eve", Path: "/contractors/"}},
+		{"arn:aws-cn:iam::111122223333:role/Admin",
+			Principal{Account: "111122223333", Kind: "role", Name: "Admin", Path: "/"}},
+		{"arn:aws-us-gov:iam::111122223333:user/gov",
+			Principal{Account: "111122223333", Kind: "user", Name: "gov", Path: "/"}},
+		{"arn:aws:iam::111122223333:root",
+			Principal{Account: "111122223333", Kind: "root"}},
+		// Not IAM users or roles: no kind, so no guardrail.
+		{"arn:aws:sts::111122223333:assumed-role/MLEngineer/alice", Principal{}},
+		{"arn:aws:sts::111122223333:federated-user/carol", Principal{}},
+		{"arn:aws:iam::111122223333:group/admins", Principal{Account: "111122223333"}},
+		{"arn:aws:iam::111122223333:policy/p", Principal{Account: "111122223333"}},
+		{"sagemaker.amazonaws.com", Principal{}},
+		{"AIDAEXAMPLE", Principal{}},
+		{"arn:aws:iam::111122223333", Principal{}},
+		{"", Principal{}},
+	}
+	for _, tt := range tests {
+		tt.want.ARN = tt.arn
+		if got := ParsePrincipal(tt.arn); got != tt.want {
+			t.Errorf("ParsePrincipal(%q):\ngot  %+v\nwant %+v", tt.arn, got, tt.want)
+		}
+	}
+}
+
+func TestPureRefusal(t *testing.T) {
+	cfg := config.Default()
+	cfg.ProtectedPrincipals = []string{"arn:aws:iam::*:role/BreakGlass", "arn:aws:iam::111122223333:role/platform/*"}
+	r := &Remediator{Config: cfg}
+	const account = "111122223333"
+	tests := []struct {
+		name      string
+		principal string
+		want      string // substring of the refusal; "" means the guardrail may go on
+	}{
+		{"role", "arn:aws:iam::111122223333:role/MLEngineer", ""},
+		{"role with a path", "arn:aws:iam::111122223333:role/teams/ml/MLEngineer", ""},
+		{"user", "arn:aws:iam::111122223333:user/bob", ""},
+		{"no caller", "", "caller is unknown"},
+		{"root", "arn:aws:iam::111122223333:root", "root user"},
+		{"service", "sagemaker.amazonaws.com", "not an IAM user or role"},
+		{"session ARN", "arn:aws:sts::111122223333:assumed-role/MLEngineer/alice", "not an IAM user or role"},
+		{"other account", "arn:aws:iam::444455556666:role/MLEngineer", "belongs to account 444455556666, not 111122223333"},
+		{"service-linked role", "arn:aws:iam::111122223333:role/aws-service-role/sagemaker.amazonaws.com/AWSServiceRoleForAmazonSageMakerNotebooks", "service-linked role"},
+		{"SSO role", "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataScientist_0123", "permission set"},
+		{"protected by exact name", "arn:aws:iam::111122223333:role/BreakGlass", "matches arn:aws:iam::*:role/BreakGlass"},
+		{"protected by path", "arn:aws:iam::111122223333:role/platform/ci/deployer", "matches arn:aws:iam::111122223333:role/platform/*"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := r.refusal(ParsePrincipal(tt.principal), account)
+			if tt.want == "" && got != "" {
+				t.Errorf("refusal: got %q; want none", got)
+			}
+			if tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("refusal: got %q; want it to contain %q", got, tt.want)
+			}
+		})
+	}
+	// Without a finding account, the principal's account is not compared.
+	if got := r.refusal(ParsePrincipal("arn:aws:iam::444455556666:role/MLEngineer"), ""); got != "" {
+		t.Errorf("refusal with no finding account: got %q; want none", got)
+	}
+}
+
+func TestPureIsFullAccessPolicy(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want bool
+	}{
+		{"no policy", "", true},
+		{"AWS's default", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, true},
+		{"with a version", `{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, true},
+		{"lists of one star", `{"Statement":[{"Effect":"Allow","Principal":["*"],"Action":["*"],"Resource":["*"]}]}`, true},
+		{"AWS principal star", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"*","Resource":"*"}]}`, true},
+		{"AWS principal list of star", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"*","Resource":"*"}]}`, true},
+		{"lower-case keys", `{"statement":[{"effect":"Allow","principal":"*","action":"*","resource":"*"}]}`, true},
+		{"one full statement among others", `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"sagemaker:CreateModel","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, true},
+		{"scoped action", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sagemaker:*","Resource":"*"}]}`, false},
+		{"several actions", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":["*","sagemaker:*"],"Resource":"*"}]}`, false},
+		{"scoped resource", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"arn:aws:sagemaker:*:111122223333:*"}]}`, false},
+		{"scoped principal", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"*","Resource":"*"}]}`, false},
+		{"service principal", `{"Statement":[{"Effect":"Allow","Principal":{"Service":"*"},"Action":"*","Resource":"*"}]}`, false},
+		{"with a condition", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]}`, false},
+		{"deny everything", `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`, false},
+		{"no statements", `{"Statement":[]}`, false},
+		{"not JSON", `Allow *`, false},
+		{"statement as an object", `{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}`, false},
+	}
+	for _, tt := range tests {
+		if got := IsFullAccessPolicy(tt.doc); got != tt.want {
+			t.Errorf("IsFullAccessPolicy(%s) %s: got %v; want %v", tt.doc, tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+const (
+	acct      = "123456789012"
+	region    = "us-east-1"
+	modelRule = "sagemaker-model-in-vpc"
+	nbRule    = "sagemaker-notebook-no-direct-internet-access"
+	epRule    = "sagemaker-vpc-endpoint-private-dns"
+	modelType = "AWS::SageMaker::Model"
+	nbType    = "AWS::SageMaker::NotebookInstance"
+	epType    = "AWS::EC2::VPCEndpoint"
+	mlRole    = "arn:aws:iam::123456789012:role/MLEngineer"
+	dsRole    = "arn:aws:iam::123456789012:role/DataScientist"
+	netRole   = "arn:aws:iam::123456789012:role/NetworkAdmin"
+	bob       = "arn:aws:iam::123456789012:user/bob"
+	carol     = "arn:aws:iam::123456789012:user/carol"
+)
+
+// jsonFinding is the contract scripts rely on.
+type jsonFinding struct {
+	Rule         string `json:"rule"`
+	ResourceType string `json:"resourceType"`
+	ResourceID   string `json:"resourceId"`
+	Status       string `json:"status"`
+	Reason       string `json:"reason"`
+	EventID      string `json:"eventId"`
+	EventName    string `json:"eventName"`
+	Principal    string `json:"principal"`
+	Account      string `json:"account"`
+	Region       string `json:"region"`
+}
+
+func modelARN(name string) string { return "arn:aws:sagemaker:us-east-1:123456789012:model/" + name }
+func nbARN(name string) string {
+	return "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/" + name
+}
+func epARN(id string) string { return "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/" + id }
+
+// expected lists, per sample file, the findings `evaluate --offline` prints.
+var expected = map[string][]jsonFinding{
+	"cloudtrail-log-file.json": {
+		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
+		{nbRule, nbType, nbARN("research-private"), "COMPLIANT", "", "00000000-0000-0000-0000-0000000cc8c9", "CreateNotebookInstance", dsRole, acct, region},
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60004"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
+	},
+	"endpoint-create-api-private-dns-off.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60001"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000000ffafb", "CreateVpcEndpoint", netRole, acct, region},
+	},
+	"endpoint-create-notebook-private-dns-off.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60003"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-000000132d2d", "CreateVpcEndpoint", bob, acct, region},
+	},
+	"endpoint-create-runtime-private-dns-default.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60002"), "COMPLIANT", "", "00000000-0000-0000-0000-000000119414", "CreateVpcEndpoint", netRole, acct, region},
+	},
+	"endpoint-create-s3-gateway.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60004"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
+	},
+	"endpoint-create-ssm-private-dns-off.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60005"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-000000165f5f", "CreateVpcEndpoint", netRole, acct, region},
+	},
+	"endpoint-delete.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60001"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-000000199191", "DeleteVpcEndpoints", netRole, acct, region},
+	},
+	"endpoint-modify-private-dns-off.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60002"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-00000017f878", "ModifyVpcEndpoint", netRole, acct, region},
+	},
+	"model-create-denied.json": nil, // a failed call: nothing to judge
+	"model-create-empty-subnets.json": {
+		{modelRule, modelType, modelARN("fraud-empty-subnets"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
+	},
+	"model-create-in-vpc.json": {
+		{modelRule, modelType, modelARN("churn-xgb-private"), "COMPLIANT", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
+	},
+	"model-create-no-vpc.json": {
+		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
+	},
+	"model-delete.json": {
+		// DeleteModel returns no ARN: the id is the model's name.
+		{modelRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
+	},
+	"notebook-create-internet-enabled.json": {
+		{nbRule, nbType, nbARN("research-open"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-000000099697", "CreateNotebookInstance", dsRole, acct, region},
+	},
+	"notebook-create-internet-omitted.json": {
+		{nbRule, nbType, nbARN("quickstart-default"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000000b2fb0", "CreateNotebookInstance", bob, acct, region},
+	},
+	"notebook-create-private.json": {
+		{nbRule, nbType, nbARN("research-private"), "COMPLIANT", "", "00000000-0000-0000-0000-0000000cc8c9", "CreateNotebookInstance", dsRole, acct, region},
+	},
+	"notebook-start.json": {
+		{nbRule, nbType, "research-open", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000000e61e2", "StartNotebookInstance", dsRole, acct, region},
+	},
+}
+
+func evaluateCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), append([]string{"evaluate"}, args...), strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func decodeFindings(t *testing.T, stdout string) []jsonFinding {
+	t.Helper()
+	var raw []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil {
+		t.Fatalf("stdout is not one JSON array: %v\n%s", err, stdout)
+	}
+	for i, f := range raw {
+		for _, key := range []string{"rule", "resourceType", "resourceId", "status", "reason", "eventId", "eventName", "principal", "account", "region"} {
+			if v, ok := f[key].(string); !ok || v == "" {
+				t.Errorf("finding %d: field %q is %v; want a non-empty string", i, key, f[key])
+			}
+		}
+	}
+	var fs []jsonFinding
+	if err := json.Unmarshal([]byte(stdout), &fs); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// checkFindings compares findings with the expectation, reasons aside
+// (non-empty is enough here; the rules' tests read them).
+func checkFindings(t *testing.T, got, want []jsonFinding) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("findings: got %d; want %d\ngot  %+v\nwant %+v", len(got), len(want), got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Reason == "" {
+			t.Errorf("finding %d: empty reason", i)
+		}
+		g.Reason = ""
+		if g != w {
+			t.Errorf("finding %d:\ngot  %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+func TestEvaluateEachSampleOffline(t *testing.T) {
+	files, err := filepath.Glob("../../events/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("glob ../../events/*.json: got %d files, %v", len(files), err)
+	}
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			want, ok := expected[name]
+			if !ok {
+				t.Fatalf("no expectation for %s: add one to this test", name)
+			}
+			code, stdout, stderr := evaluateCLI(t, "", "--offline", "--format", "json", file)
+			if code != exitOK {
+				t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+			}
+			checkFindings(t, decodeFindings(t, stdout), want)
+		})
+	}
+}
+
+func TestEvaluateAllSamplesAtOnce(t *testing.T) {
+	files, _ := filepath.Glob("../../events/*.json") // sorted, as the shell would
+	code, stdout, stderr := evaluateCLI(t, "", append([]string{"--offline", "--format", "json"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+	}
+	var want []jsonFinding
+	for _, f := range files {
+		want = append(want, expected[filepath.Base(f)]...)
+	}
+	checkFindings(t, decodeFindings(t, stdout), want)
+	if strings.TrimSpace(stdout)[0] != '[' || strings.Count(stdout, "\n[") > 0 {
+		t.Errorf("stdout: want exactly one JSON array")
+	}
+}
+
+func TestEvaluateBadFileAmongGoodOnes(t *testing.T) {
+	dir := t.TempDir()
+	bad := map[string]struct {
+		content string
+		problem string
+	}{
+		"truncated.json":    {`{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":`, "invalid JSON"},
+		"not-an-event.json": {`{"hello":"world"}`, "eventName and eventSource are required"},
+		"other-source.json": {`{"detail-type":"Object Created","source":"aws.s3","detail":{}}`, "unsupported EventBridge detail-type"},
+		"binary.json":       {"\x1f\x8b\x08\x00garbage", "invalid UTF-8"},
+	}
+	good := []string{"../../events/model-create-no-vpc.json", "../../events/notebook-create-private.json"}
+	for name, b := range bad {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, []byte(b.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := evaluateCLI(t, "", "--offline", "--format", "json", good[0], path, good[1])
+			if code != exitBadInput {
+				t.Errorf("exit: got %d; want %d", code, exitBadInput)
+			}
+			if !strings.Contains(stderr, path) || !strings.Contains(stderr, b.problem) {
+				t.Errorf("stderr: got %q; want it to name %s and %q", stderr, path, b.problem)
+			}
+			want := append(append([]jsonFinding{}, expected["model-create-no-vpc.json"]...), expected["notebook-create-private.json"]...)
+			checkFindings(t, decodeFindings(t, stdout), want)
+		})
+	}
+	t.Run("missing file", func(t *testing.T) {
+		missing := filepath.Join(dir, "nope.json")
+		code, stdout, stderr := evaluateCLI(t, "", "--offline", "--format", "json", missing, good[0])
+		if code != exitBadInput || !strings.Contains(stderr, missing) {
+			t.Errorf("got exit %d stderr %q; want %d and the file named", code, stderr, exitBadInput)
+		}
+		checkFindings(t, decodeFindings(t, stdout), expected["model-create-no-vpc.json"])
+	})
+	t.Run("5 MB event", func(t *testing.T) {
+		path := filepath.Join(dir, "huge.json")
+		huge := `{"detail-type":"AWS API Call via CloudTrail","source":"aws.sagemaker","detail":{"eventName":"CreateModel","eventSource":"sagemaker.amazonaws.com",` +
+			`"requestParameters":{"modelName":"m","pad":"` + strings.Repeat("x", 5<<20) + `"}}}`
+		if err := os.WriteFile(path, []byte(huge), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := evaluateCLI(t, "", "--offline", "--format", "json", path)
+		if code != exitBadInput || !strings.Contains(stderr, path) || !strings.Contains(stderr, "256 KB") {
+			t.Errorf("got exit %d stderr %q; want %d naming the file and the size limit", code, stderr, exitBadInput)
+		}
+		if got := strings.TrimSpace(stdout); got != "[]" {
+			t.Errorf("stdout: got %q; want []", got)
+		}
+	})
+}
+
+func TestEvaluateStdin(t *testing.T) {
+	data, err := os.ReadFile("../../events/notebook-create-internet-omitted.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := evaluateCLI(t, string(data), "--offline", "--format", "json", "-")
+	if code != exitOK {
+		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+	}
+	checkFindings(t, decodeFindings(t, stdout), expected["notebook-create-internet-omitted.json"])
+
+	code, stdout, stderr = evaluateCLI(t, "{", "--offline", "--format", "json", "-")
+	if code != exitBadInput || !strings.Contains(stderr, "-: invalid JSON") {
+		t.Errorf("bad stdin: got exit %d stderr %q; want %d and \"-: invalid JSON\"", code, stderr, exitBadInput)
+	}
+	if strings.TrimSpace(stdout) != "[]" {
+		t.Errorf("bad stdin: stdout %q; want []", stdout)
+	}
+}
+
+func TestEvaluateTable(t *testing.T) {
+	files := []string{"../../events/model-create-no-vpc.json", "../../events/endpoint-create-runtime-private-dns-default.json", "../../events/notebook-start.json"}
+	code, stdout, stderr := evaluateCLI(t, "", append([]string{"--offline", "--format", "table"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+	}
+	if strings.Contains(stdout, "\x1b[") {
+		t.Errorf("table to a non-terminal: got escape codes; want none")
+	}
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("lines: got %d; want header + 3\n%s", len(lines), stdout)
+	}
+	header := lines[0]
+	for _, col := range []string{"RULE", "RESOURCE", "REGION", "PRINCIPAL", "REASON"} {
+		i := strings.Index(header, col)
+		if i < 0 {
+			t.Fatalf("header %q: no %s", header, col)
+		}
+		at := utf8.RuneCountInString(header[:i])
+		for _, l := range lines[1:] {
+			r := []rune(l)
+			if at >= len(r) || r[at] == ' ' || r[at-1] != ' ' {
+				t.Errorf("column %s at %d: row %q does not start a cell there; want aligned columns\n%s", col, at, l, stdout)
+			}
+		}
+	}
+	for i, want := range []string{"✗ NON_COMPLIANT", "✓ COMPLIANT", "· INSUFFICIENT_DATA"} {
+		if !strings.HasPrefix(lines[i+1], want) {
+			t.Errorf("row %d: got %q; want it to start with %q", i+1, lines[i+1], want)
+		}
+	}
+}
+
+func TestEvaluateUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"--offline", "--nope", "../../events/model-delete.json"}, "flag provided but not defined: -nope"},
+		{"no files", []string{"--offline"}, "Usage: vpcguard evaluate"},
+		{"unknown format", []string{"--offline", "--format", "yaml", "../../events/model-delete.json"}, `unknown format "yaml"`},
+		{"csv is not an evaluate format", []string{"--offline", "--format", "csv", "../../events/model-delete.json"}, "--format"},
+		{"bad mode", []string{"--offline", "--mode", "loud", "../../events/model-delete.json"}, "VPCGUARD_MODE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := evaluateCLI(t, "", tt.args...)
+			if code != exitBadInput {
+				t.Errorf("exit: got %d; want %d", code, exitBadInput)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr: got %q; want it to contain %q", stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: got %q; want nothing", stdout)
+			}
+		})
+	}
+}

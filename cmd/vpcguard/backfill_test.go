@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+)
+
+func TestBackfillCommand(t *testing.T) {
+	srv, err := motoserver.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	for _, kv := range srv.Env("us-east-1") {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	c := estate.New(srv.Config("us-east-1"))
+	ctx := context.Background()
+	if err := c.Notebook(ctx, "open", "Enabled", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Model(ctx, "no-vpc", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"backfill", "--format", "json"}, nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr.String())
+	}
+	var fs []finding.Finding
+	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
+		t.Fatalf("stdout is not a JSON array of findings: %v\n%s", err, stdout.String())
+	}
+	if len(fs) != 2 || fs[0].Status != finding.NonCompliant || fs[1].Status != finding.NonCompliant {
+		t.Errorf("findings %+v; want two NON_COMPLIANT", fs)
+	}
+	for _, want := range []string{"backfill: 2 resources in 1 account, us-east-1 (mode report)", "sagemaker-model-in-vpc", "AWS calls:"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "resources  ") {
+		t.Errorf("progress bar drawn on a non-terminal stderr:\n%s", stderr.String())
+	}
+
+	// Without credentials the run cannot start: exit 1, with the reason.
+	stdout.Reset()
+	stderr.Reset()
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	if code := run(ctx, []string{"backfill", "--format", "json"}, nil, &stdout, &stderr); code != exitFailed || !strings.Contains(stderr.String(), "could not run") {
+		t.Errorf("without credentials: exit %d, stderr %q; want %d and a clear message", code, stderr.String(), exitFailed)
+	}
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs `vpcguard demo` end to end: it starts its own moto_server.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server and runs the whole demo (~10s)")
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"demo"}, nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d; want 0\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), stdout.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"1. Backfill in report mode",
+		"✗ NON_COMPLIANT       sagemaker-model-in-vpc                        legacy-scoring",
+		"▶ events/model-create-no-vpc.json: CreateModel by role MLEngineer",
+		"attached arn:aws:iam::123456789012:policy/vpcguard-model-guardrail",
+		"skipped: the call failed (AccessDenied)",
+		"connects to com.amazonaws.us-east-1.ssm, not a SageMaker service",
+		"3. Backfill again",
+		"quickstart-default Stopped, research-open Stopped",
+		"user carol: vpcguard-model-guardrail",
+		"moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled",
+		"moto_server stopped.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "PrivateDnsEnabled=true"); n < 2 {
+		t.Errorf("demo output shows %d private DNS changes; want at least 2", n)
+	}
+	// The ssm endpoint must never be acted on.
+	for line := range strings.SplitSeq(out, "\n") {
+		if strings.Contains(line, "ssm") && strings.Contains(line, "enable-private-dns") {
+			t.Errorf("the ssm endpoint was acted on: %s", line)
+		}
+	}
+}
+
+func TestBackfillFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--accounts", "12"}, `--accounts: "12" is not a 12-digit account id`},
+		{[]string{"--rules", "nope"}, `--rules: unknown rule "nope"`},
+		{[]string{"--concurrency", "0"}, "--concurrency: 0 is outside 1..256"},
+		{[]string{"--regions", ","}, "--regions: empty"},
+		{[]string{"--format", "xml"}, `unknown format "xml"`},
+		{[]string{"extra"}, "backfill takes no arguments"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"backfill"}, tt.args...), nil, &stdout, &stderr)
+		if code != exitBadInput || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("backfill %v: exit %d, stderr %q; want %d and %q", tt.args, code, stderr.String(), exitBadInput, tt.want)
+		}
+	}
+}

@@ -50,6 +50,7 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 		out, err := r.SageMaker.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String(ref.ID)})
 		if awserr.IsNotFound(err) {
 			s.Missing = true
+			s.ARN = sageMakerARN(ref, "model")
 			return s, nil
 		}
 		if err != nil {
@@ -66,6 +67,7 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 		out, err := r.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(ref.ID)})
 		if awserr.IsNotFound(err) {
 			s.Missing = true
+			s.ARN = sageMakerARN(ref, "notebook-instance")
 			return s, nil
 		}
 		if err != nil {
@@ -95,6 +97,18 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 		return s, fmt.Errorf("unknown resource kind %q", ref.Kind)
 	}
 	return s, nil
+}
+
+// sageMakerARN builds the ARN of a SageMaker resource that no longer exists,
+// so its finding keeps the resource id (and ticket id) it had while it
+// existed: DeleteModel and StartNotebookInstance events carry no ARN, and
+// without one the ticket opened under the ARN would never be resolved.
+// SageMaker lowercases names in ARNs. "" when the account or region is unknown.
+func sageMakerARN(ref resource.Ref, typ string) string {
+	if ref.Account == "" || ref.Region == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:%s/%s", resource.Partition(ref.Region), ref.Region, ref.Account, typ, strings.ToLower(ref.ID))
 }
 
 // Tags reads a resource's tags. Endpoints carry theirs in the describe

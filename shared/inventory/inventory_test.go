@@ -91,9 +91,13 @@ func TestReaderOnMoto(t *testing.T) {
 				t.Errorf("Model = %+v; want subnets [%s]", s.Model, subnet)
 			}
 		}},
-		{name: "missing model", ref: ref(resource.Model, "gone"), check: func(t *testing.T, s resource.State) {
+		{name: "missing model keeps its ARN", ref: ref(resource.Model, "Gone-Model"), check: func(t *testing.T, s resource.State) {
 			if !s.Missing {
 				t.Errorf("Missing = false; want true")
+			}
+			// The ticket opened under the ARN must be found to resolve it.
+			if want := "arn:aws:sagemaker:us-east-1:123456789012:model/gone-model"; s.ARN != want {
+				t.Errorf("ARN = %q; want %q", s.ARN, want)
 			}
 		}},
 		{name: "notebook", ref: ref(resource.Notebook, "open"), check: func(t *testing.T, s resource.State) {
@@ -102,9 +106,12 @@ func TestReaderOnMoto(t *testing.T) {
 				t.Errorf("Notebook = %+v; want %+v", s.Notebook, want)
 			}
 		}},
-		{name: "missing notebook", ref: ref(resource.Notebook, "gone"), check: func(t *testing.T, s resource.State) {
+		{name: "missing notebook keeps its ARN", ref: ref(resource.Notebook, "gone"), check: func(t *testing.T, s resource.State) {
 			if !s.Missing {
 				t.Errorf("Missing = false; want true")
+			}
+			if want := "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/gone"; s.ARN != want {
+				t.Errorf("ARN = %q; want %q", s.ARN, want)
 			}
 		}},
 		{name: "endpoint", ref: ref(resource.VPCEndpoint, epID), check: func(t *testing.T, s resource.State) {

@@ -1,0 +1,256 @@
+package guard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/remediate"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+// TestHandleEventBridgeEvent: a sample event in, its findings out, and the
+// response is JSON a Lambda can return.
+func TestHandleEventBridgeEvent(t *testing.T) {
+	e := newEnv(t)
+	e.model("churn-xgb-public")
+	resp, err := handle(t, e.handler(e.config(config.Report)), sample(t, "model-create-no-vpc.json"))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	f := only(t, resp)
+	if f.Rule != "sagemaker-model-in-vpc" || f.Status != finding.NonCompliant || f.ResourceID != modelARN || f.Evaluation != "online" {
+		t.Errorf("finding = %s %s %s (%s); want sagemaker-model-in-vpc NON_COMPLIANT %s (online)", f.Rule, f.Status, f.ResourceID, f.Evaluation, modelARN)
+	}
+	b, err := json.Marshal(resp)
+	if err != nil {
+		t.Fatalf("marshal response: %v", err)
+	}
+	if !strings.Contains(string(b), `"status":"NON_COMPLIANT"`) {
+		t.Errorf("response JSON = %s; want the finding's status", b)
+	}
+}
+
+// TestHandleBadInput: input that is not an event is an error wrapping
+// ErrBadEvent, so Lambda retries it and the dead-letter queue keeps it; the
+// handler never panics on it.
+func TestHandleBadInput(t *testing.T) {
+	e := newEnv(t)
+	h := e.handler(e.config(config.Enforce))
+	tests := []struct{ name, input string }{
+		{"empty", ""},
+		{"not JSON", "model-create-no-vpc.json"},
+		{"truncated JSON", `{"version": "0", "detail-type": "AWS API Call via CloudTrail", "detail": {`},
+		{"JSON string", `"hello"`},
+		{"JSON number", `42`},
+		{"empty object", `{}`},
+		{"another detail-type", `{"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}`},
+		{"EventBridge event without detail", `{"detail-type": "AWS API Call via CloudTrail", "source": "aws.sagemaker"}`},
+		{"detail is a string", `{"detail-type": "AWS API Call via CloudTrail", "source": "aws.sagemaker", "detail": "CreateModel"}`},
+		{"empty Records", `{"Records": []}`},
+		{"array of junk", `[1, "two", null]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Fatalf("Handle panicked: %v", p)
+				}
+			}()
+			_, err := h.Handle(context.Background(), json.RawMessage(tt.input))
+			if !errors.Is(err, guard.ErrBadEvent) {
+				t.Errorf("Handle(%q) error = %v; want one wrapping guard.ErrBadEvent", tt.input, err)
+			}
+		})
+	}
+	if got := e.rec.writeCalls(); len(got) != 0 {
+		t.Errorf("write requests = %v; want none for bad input", got)
+	}
+}
+
+// TestHandleSkips: events a guard does not evaluate are answered, with the
+// reason, and no error: retrying them would change nothing.
+func TestHandleSkips(t *testing.T) {
+	e := newEnv(t)
+	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
+	tests := []struct {
+		name       string
+		rules      []rules.Rule
+		event      string
+		wantReason string
+	}{
+		{name: "event for another guard", rules: []rules.Rule{rules.ModelInVPC{}}, event: "notebook-create-internet-enabled.json",
+			wantReason: "CreateNotebookInstance from sagemaker.amazonaws.com is not an event this guard evaluates"},
+		{name: "failed call", rules: rules.All(), event: "model-create-denied.json",
+			wantReason: "the call failed (AccessDenied), so it changed nothing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.rec.reset()
+			resp, err := handle(t, e.handler(e.config(config.Enforce), tt.rules...), sample(t, tt.event))
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if len(resp.Findings) != 0 {
+				t.Errorf("findings = %+v; want none", resp.Findings)
+			}
+			if len(resp.Skipped) != 1 || resp.Skipped[0].Reason != tt.wantReason || resp.Skipped[0].EventID == "" {
+				t.Errorf("skipped = %+v; want one with the event id and reason %q", resp.Skipped, tt.wantReason)
+			}
+			if len(e.rec.calls) != 0 {
+				t.Errorf("AWS requests = %d; want none", len(e.rec.calls))
+			}
+		})
+	}
+	if got := e.notebookStatus("research-open"); got != "InService" {
+		t.Errorf("notebook status = %s; want InService (the notebook guard never ran)", got)
+	}
+}
+
+// TestHandleAWSUnreachable: when every AWS call fails, the handler returns
+// an error (Lambda retries, then the DLQ keeps the event) and still lists
+// the resource as INSUFFICIENT_DATA; it is not a bad event.
+func TestHandleAWSUnreachable(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.srv.Config(region)
+	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
+	cfg.RetryMaxAttempts = 1
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(acct)
+	h := &guard.Handler{Guard: setup.Guard(e.config(config.Enforce), accounts, rules.All(), false, nil)}
+	resp, err := handle(t, h, sample(t, "notebook-create-internet-enabled.json"))
+	if err == nil {
+		t.Fatalf("Handle: got nil error; want the AWS failure")
+	}
+	if errors.Is(err, guard.ErrBadEvent) {
+		t.Errorf("error %v wraps ErrBadEvent; want an AWS failure", err)
+	}
+	if f := only(t, resp); f.Status != finding.InsufficientData || len(f.Actions) != 0 {
+		t.Errorf("finding = %s with actions %+v; want INSUFFICIENT_DATA and no actions", f.Status, f.Actions)
+	}
+}
+
+// TestHandleRecheckQueue: the notebook guard schedules a delayed re-check
+// for a Pending notebook on a real SQS queue and, when SQS hands the
+// message back, stops the now InService instance.
+//
+// moto creates notebook instances InService at once: pendingNotebooks fakes
+// Pending on DescribeNotebookInstance until the re-check.
+func TestHandleRecheckQueue(t *testing.T) {
+	e := newEnv(t)
+	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
+	c := e.config(config.Enforce)
+	c.RecheckDelaySeconds = 1 // short enough for the test to wait it out on moto
+	h := e.handler(c)
+	pending := &pendingNotebooks{SageMakerAPI: e.sm}
+	pending.set(true)
+	e.withReader(h, pending)
+	ctx := context.Background()
+
+	resp, err := handle(t, h, sample(t, "notebook-create-internet-enabled.json"))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	f := only(t, resp)
+	if a, _ := actionOf(f, "schedule-recheck"); a.Outcome != finding.Done {
+		t.Fatalf("schedule-recheck = %+v; want done: %+v", a, f.Actions)
+	}
+	sent := e.rec.inputs("SendMessage")
+	if len(sent) != 1 || sent[0].(*sqs.SendMessageInput).DelaySeconds != 1 {
+		t.Fatalf("SendMessage requests = %+v; want one with DelaySeconds 1", sent)
+	}
+
+	// The message is delayed: nothing yet, then it arrives.
+	out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL)})
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+	if len(out.Messages) != 0 {
+		t.Fatalf("received %d messages at once; want the re-check delayed", len(out.Messages))
+	}
+	out, err = e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL), WaitTimeSeconds: 5})
+	if err != nil {
+		t.Fatalf("receive: %v", err)
+	}
+	if len(out.Messages) != 1 {
+		t.Fatalf("received %d messages after the delay; want 1", len(out.Messages))
+	}
+	m := out.Messages[0]
+	var msg remediate.Recheck
+	if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &msg); err != nil || msg.Name != "research-open" || msg.Attempt != 1 {
+		t.Fatalf("re-check body = %s (%v); want research-open, attempt 1", aws.ToString(m.Body), err)
+	}
+
+	pending.set(false)
+	e.rec.reset()
+	batch := sqsBatch(t, map[string]string{aws.ToString(m.MessageId): aws.ToString(m.Body), "bad-1": "not a re-check"})
+	got, err := h.Handle(ctx, batch)
+	if err != nil {
+		t.Fatalf("Handle SQS batch: %v", err)
+	}
+	r, ok := got.(events.SQSEventResponse)
+	if !ok {
+		t.Fatalf("Handle returned %T; want events.SQSEventResponse", got)
+	}
+	if len(r.BatchItemFailures) != 1 || r.BatchItemFailures[0].ItemIdentifier != "bad-1" {
+		t.Errorf("batch item failures = %+v; want only bad-1", r.BatchItemFailures)
+	}
+	if st := e.notebookStatus("research-open"); st != "Stopped" {
+		t.Errorf("notebook status = %s; want Stopped", st)
+	}
+	if n := len(e.rec.inputs("StopNotebookInstance")); n != 1 {
+		t.Errorf("StopNotebookInstance requests = %d; want 1", n)
+	}
+	if n := len(e.rec.inputs("SendMessage")); n != 0 {
+		t.Errorf("SendMessage requests = %d; want no further re-check", n)
+	}
+
+	t.Run("last attempt while still Pending gives up", func(t *testing.T) {
+		e.notebook("research-late", smtypes.DirectInternetAccessEnabled)
+		pending.set(true)
+		e.rec.reset()
+		body, _ := json.Marshal(remediate.Recheck{Rule: "sagemaker-notebook-no-direct-internet-access", Account: acct, Region: region,
+			Name: "research-late", Principal: "arn:aws:iam::" + acct + ":role/DataScientist", Attempt: c.RecheckMaxAttempts})
+		got, err := h.Handle(ctx, sqsBatch(t, map[string]string{"m-last": string(body)}))
+		if err != nil {
+			t.Fatalf("Handle SQS batch: %v", err)
+		}
+		if r := got.(events.SQSEventResponse); len(r.BatchItemFailures) != 0 {
+			t.Errorf("batch item failures = %+v; want none: giving up is not a failure to retry", r.BatchItemFailures)
+		}
+		if n := len(e.rec.inputs("SendMessage")); n != 0 {
+			t.Errorf("SendMessage requests = %d; want none after the last attempt", n)
+		}
+		if st := e.notebookStatus("research-late"); st != "InService" {
+			t.Errorf("notebook status = %s; want InService (left for a person)", st)
+		}
+	})
+}
+
+// sqsBatch is the event SQS hands a Lambda, one record per message id.
+func sqsBatch(t *testing.T, bodies map[string]string) json.RawMessage {
+	t.Helper()
+	var ev events.SQSEvent
+	for id, body := range bodies {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: id, Body: body, EventSource: "aws:sqs",
+			EventSourceARN: fmt.Sprintf("arn:aws:sqs:%s:%s:vpcguard-rechecks", region, acct), AWSRegion: region})
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatalf("marshal SQS event: %v", err)
+	}
+	return b
+}

@@ -1,0 +1,140 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
+)
+
+func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+
+const region = "us-east-1"
+
+// TestGuardWiring: offline touches no AWS API; online wires the reader,
+// the remediator and, only when sinks are configured, the tickets.
+func TestGuardWiring(t *testing.T) {
+	srv := motoserver.Require(t)
+	accounts := awsclients.NewAccounts(srv.Config(region), "")
+	accounts.SetHomeAccount(motoserver.Account)
+	withSinks := config.Default()
+	noSinks := config.Default()
+	noSinks.Sinks = nil
+	tests := []struct {
+		name                         string
+		cfg                          config.Config
+		accounts                     *awsclients.Accounts
+		offline                      bool
+		readers, remediates, tickets bool
+	}{
+		{name: "offline", cfg: withSinks, accounts: accounts, offline: true},
+		{name: "no accounts", cfg: withSinks, accounts: nil},
+		{name: "online with sinks", cfg: withSinks, accounts: accounts, readers: true, remediates: true, tickets: true},
+		{name: "online without sinks", cfg: noSinks, accounts: accounts, readers: true, remediates: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := Guard(tt.cfg, tt.accounts, rules.All(), tt.offline, nil)
+			if got := g.Evaluator.Readers != nil; got != tt.readers {
+				t.Errorf("Readers set = %v; want %v", got, tt.readers)
+			}
+			if got := g.Remediator != nil; got != tt.remediates {
+				t.Errorf("Remediator set = %v; want %v", got, tt.remediates)
+			}
+			if got := g.Tickets != nil; got != tt.tickets {
+				t.Errorf("Tickets set = %v; want %v", got, tt.tickets)
+			}
+			if g.Evaluator.ExemptTagKey != tt.cfg.ExemptTagKey {
+				t.Errorf("ExemptTagKey = %q; want %q", g.Evaluator.ExemptTagKey, tt.cfg.ExemptTagKey)
+			}
+		})
+	}
+}
+
+// TestGuardHandlerFromEnvironment builds a guard Lambda's handler the way
+// main does, from environment variables pointing at moto, and runs an event
+// through it: the finding is ticketed in Security Hub.
+func TestGuardHandlerFromEnvironment(t *testing.T) {
+	srv := motoserver.Require(t)
+	for _, kv := range srv.Env(region) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("VPCGUARD_MODE", "enforce")
+	t.Setenv("VPCGUARD_SINKS", "securityhub")
+	ctx := context.Background()
+
+	h, err := GuardHandler(ctx, rules.All(), nil)
+	if err != nil {
+		t.Fatalf("GuardHandler: %v", err)
+	}
+	if h.Rechecker == nil {
+		t.Errorf("Rechecker = nil; want the remediator, so re-check messages are handled")
+	}
+
+	cfg := srv.Config(region)
+	if _, err := sagemaker.NewFromConfig(cfg).CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String("churn-xgb-public"),
+		ExecutionRoleArn: aws.String("arn:aws:iam::" + motoserver.Account + ":role/SageMakerExecution"),
+		PrimaryContainer: &smtypes.ContainerDefinition{Image: aws.String("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")}}); err != nil {
+		t.Fatalf("create model: %v", err)
+	}
+	ev := `{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.sagemaker","account":"123456789012","region":"us-east-1",
+	  "detail":{"eventID":"e-1","eventTime":"2026-11-22T10:00:00Z","eventSource":"sagemaker.amazonaws.com","eventName":"CreateModel","awsRegion":"us-east-1",
+	  "recipientAccountId":"123456789012","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/carol","userName":"carol"},
+	  "requestParameters":{"modelName":"churn-xgb-public"},"responseElements":{"modelArn":"arn:aws:sagemaker:us-east-1:123456789012:model/churn-xgb-public"}}}`
+	out, err := h.Handle(ctx, json.RawMessage(ev))
+	if err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	resp := out.(guard.Response)
+	if len(resp.Findings) != 1 || resp.Findings[0].Status != finding.NonCompliant {
+		t.Fatalf("findings = %+v; want one NON_COMPLIANT", resp.Findings)
+	}
+	hub, err := securityhub.NewFromConfig(cfg).GetFindings(ctx, &securityhub.GetFindingsInput{})
+	if err != nil {
+		t.Fatalf("get findings: %v", err)
+	}
+	if len(hub.Findings) != 1 {
+		t.Errorf("Security Hub findings = %d; want 1", len(hub.Findings))
+	}
+}
+
+// TestGuardHandlerRefusesBadConfiguration: a misconfigured function fails
+// its init, naming the variable, instead of running half-configured.
+func TestGuardHandlerRefusesBadConfiguration(t *testing.T) {
+	t.Setenv("VPCGUARD_MODE", "fix-everything")
+	_, err := GuardHandler(context.Background(), rules.All(), nil)
+	if err == nil || !strings.Contains(err.Error(), "VPCGUARD_MODE") {
+		t.Errorf("GuardHandler error = %v; want one naming VPCGUARD_MODE", err)
+	}
+}
+
+// TestTicketsForAnotherAccount: a finding in an account the guard cannot
+// reach records a failed ticket action and returns the error for a retry.
+func TestTicketsForAnotherAccount(t *testing.T) {
+	srv := motoserver.Require(t)
+	accounts := awsclients.NewAccounts(srv.Config(region), "")
+	accounts.SetHomeAccount(motoserver.Account)
+	tk := Tickets(config.Default(), accounts, nil)
+	f := &finding.Finding{Rule: "sagemaker-model-in-vpc", ResourceID: "arn:aws:sagemaker:us-east-1:210987654321:model/m",
+		Status: finding.NonCompliant, Account: "210987654321", Region: region}
+	err := tk.Sync(context.Background(), f)
+	if err == nil || !strings.Contains(err.Error(), "VPCGUARD_ASSUME_ROLE_NAME") {
+		t.Errorf("Sync error = %v; want one naming VPCGUARD_ASSUME_ROLE_NAME", err)
+	}
+	if len(f.Actions) != 1 || f.Actions[0].Type != "ticket" || f.Actions[0].Outcome != finding.Failed {
+		t.Errorf("actions = %+v; want one failed ticket action", f.Actions)
+	}
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/shared/faultproxy"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+)
+
+// injectedLatency is added to every AWS call by faultproxy in the latency runs.
+const injectedLatency = 20 * time.Millisecond
+
+// speedupGoal: the default concurrency is at least this many times
+// concurrency 1 under injected latency.
+const speedupGoal = 8
+
+// Cloud Custodian on the 1,000-per-kind estate on moto, from the issue.
+const (
+	custodianSeconds        = 44
+	custodianMB             = 120
+	custodianCallsPerSMItem = 2
+)
+
+type backfillCase struct {
+	latency     time.Duration
+	concurrency int
+}
+
+func (c backfillCase) String() string {
+	where := "direct"
+	if c.latency > 0 {
+		where = fmt.Sprintf("+%s latency", c.latency)
+	}
+	conc := strconv.Itoa(c.concurrency)
+	if c.concurrency == backfill.DefaultConcurrency {
+		conc += " (default)"
+	}
+	return "concurrency " + conc + ", " + where
+}
+
+var backfillCases = []backfillCase{
+	{0, 1}, {0, backfill.DefaultConcurrency},
+	{injectedLatency, 1}, {injectedLatency, backfill.DefaultConcurrency},
+}
+
+// measured is one run: what the child reported and its peak RSS.
+type measured struct {
+	childRun
+	rssBytes int64
+}
+
+// runBackfill seeds moto with n models, n notebooks and n SageMaker
+// endpoints (half non-compliant; plus n/10 ssm endpoints to skip) for each
+// size, and runs a report-mode backfill in each case.
+func runBackfill(ctx context.Context, moto *motoserver.Server, sizes []int) ([]*Figure, []Comparison, []string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var figs []*Figure
+	var comp []Comparison
+	var notes []string
+	for _, n := range sizes {
+		if err := moto.Reset(); err != nil {
+			return nil, nil, nil, err
+		}
+		c := estate.New(moto.Config("us-east-1"))
+		progress("backfill: seed moto with %d models, %d notebooks, %d SageMaker endpoints (+%d ssm)", n, n, n, (n+9)/10)
+		start := time.Now()
+		net, err := c.NewNetwork(ctx, "us-east-1")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		nonCompliant, err := c.Bulk(ctx, net, n, 8)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("seed %d per kind: %w", n, err)
+		}
+		notes = append(notes, fmt.Sprintf("backfill: seeding %d per kind took %s", n, time.Since(start).Round(100*time.Millisecond)))
+		progress("backfill: seeded in %s", time.Since(start).Round(100*time.Millisecond))
+
+		runs := make([]measured, len(backfillCases))
+		var proxy *faultproxy.Proxy
+		for i, bc := range backfillCases {
+			endpoint := moto.URL
+			if bc.latency > 0 {
+				if proxy == nil {
+					if proxy, err = faultproxy.Start(moto.URL, faultproxy.Options{Latency: bc.latency}); err != nil {
+						return nil, nil, nil, err
+					}
+					defer proxy.Close()
+				}
+				endpoint = proxy.URL()
+			}
+			progress("backfill: %d/kind, %s", n, bc)
+			m, err := runOne(ctx, self, endpoint, bc.concurrency)
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("%d/kind, %s: %w", n, bc, err)
+			}
+			if want := 3 * n; m.Resources != want {
+				return nil, nil, nil, fmt.Errorf("%d/kind, %s: %d resources evaluated; want %d", n, bc, m.Resources, want)
+			}
+			if m.Errors > 0 {
+				notes = append(notes, fmt.Sprintf("backfill: %d/kind, %s: %d errors, first: %s", n, bc, m.Errors, m.FirstError))
+			}
+			runs[i] = m
+			f := &Figure{Group: "backfill", Name: fmt.Sprintf("backfill %d/kind, %s", n, bc), Value: m.ResourcesPerSecond, Unit: "resources/s",
+				Extra: map[string]float64{"wall s": m.DurationSeconds, "calls/resource": m.CallsPerResource, "calls": float64(m.CallsTotal),
+					"peak heap MB": mb(int64(m.HeapPeakBytes)), "peak RSS MB": mb(m.rssBytes), "errors": float64(m.Errors)}}
+			f.shown = fmt.Sprintf("%.1f res/s · %.1f s · %.2f calls/res · heap %.1f MB · RSS %.1f MB", m.ResourcesPerSecond, m.DurationSeconds,
+				m.CallsPerResource, mb(int64(m.HeapPeakBytes)), mb(m.rssBytes))
+			figs = append(figs, f)
+			progress("backfill: %s", f.shown)
+		}
+		if proxy != nil {
+			proxy.Close()
+		}
+
+		for _, lat := range []time.Duration{0, injectedLatency} {
+			one, def := runs[caseIndex(lat, 1)], runs[caseIndex(lat, backfill.DefaultConcurrency)]
+			s := &Figure{Group: "backfill", Value: def.ResourcesPerSecond / one.ResourcesPerSecond, Unit: "x"}
+			s.shown = fmt.Sprintf("%.1f×", s.Value)
+			if lat == 0 {
+				s.Name = fmt.Sprintf("backfill %d/kind, direct: default / concurrency 1", n)
+				s.Note = "no goal: without latency moto's own service time bounds both"
+			} else {
+				s.Name = fmt.Sprintf("backfill %d/kind, +%s latency: default / concurrency 1", n, lat)
+				s.atLeast(speedupGoal, "≥ 8×")
+			}
+			figs = append(figs, s)
+		}
+		figs = append(figs, identical(n, runs, nonCompliant))
+
+		if n == 1000 {
+			d := runs[caseIndex(0, backfill.DefaultConcurrency)]
+			comp = append(comp,
+				Comparison{Figure: "wall time, 1,000/kind, default concurrency, direct", Unit: "s", VPCGuard: d.DurationSeconds, Custodian: custodianSeconds},
+				Comparison{Figure: "peak memory (process RSS)", Unit: "MB", VPCGuard: mb(d.rssBytes), Custodian: custodianMB,
+					Note: fmt.Sprintf("Go heap in use peaked at %.1f MB", mb(int64(d.HeapPeakBytes)))},
+				Comparison{Figure: "SageMaker API calls per model or notebook", Unit: "calls", VPCGuard: sageMakerCallsPerItem(d.childRun, n), Custodian: custodianCallsPerSMItem,
+					Note: fmt.Sprintf("all calls per resource, endpoints included: %.2f", d.CallsPerResource)},
+			)
+		}
+	}
+	notes = append(notes,
+		"backfill: each run is a separate process (this binary); wall time and resources/s are backfill.Run's own (listing to last finding), calls are counted by backfill.Calls on every attempt, retries included",
+		"backfill: peak heap is runtime.MemStats.HeapInuse sampled every 5 ms during the run; peak RSS is the run process's ru_maxrss (getrusage), the whole process's high-water mark",
+		fmt.Sprintf("backfill: latency is injected by shared/faultproxy (%s before every request is forwarded to moto); moto_server is single-threaded Python, so its own service time caps any concurrency", injectedLatency),
+	)
+	return figs, comp, notes, nil
+}
+
+func caseIndex(lat time.Duration, conc int) int {
+	for i, c := range backfillCases {
+		if c.latency == lat && c.concurrency == conc {
+			return i
+		}
+	}
+	panic("no such backfill case")
+}
+
+// runOne runs one backfill in a child process and reads its report.
+func runOne(ctx context.Context, self, endpoint string, concurrency int) (measured, error) {
+	cmd := exec.CommandContext(ctx, self, "-child-endpoint", endpoint, "-child-concurrency", strconv.Itoa(concurrency))
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return measured{}, fmt.Errorf("backfill run: %w", err)
+	}
+	var m measured
+	if err := json.Unmarshal(out.Bytes(), &m.childRun); err != nil {
+		return measured{}, fmt.Errorf("read the run's report: %w", err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.rssBytes = ru.Maxrss * 1024 // kilobytes on Linux
+	}
+	return m, nil
+}
+
+// identical checks every run found the same (rule, resource, status).
+func identical(n int, runs []measured, nonCompliantPerKind int) *Figure {
+	f := &Figure{Group: "backfill", Name: fmt.Sprintf("backfill %d/kind, findings identical across the %d runs", n, len(runs)), Unit: "bool"}
+	first := runs[0].Findings
+	var diffs []string
+	for i, r := range runs[1:] {
+		if d := diffCount(first, r.Findings); d > 0 {
+			diffs = append(diffs, fmt.Sprintf("%s: %d differ", backfillCases[i+1], d))
+		}
+	}
+	nc := 0
+	for _, s := range first {
+		if strings.HasSuffix(s, " NON_COMPLIANT") {
+			nc++
+		}
+	}
+	ok := len(diffs) == 0
+	if ok {
+		f.Value = 1
+		f.shown = fmt.Sprintf("yes: %d findings, %d NON_COMPLIANT (seeded %d)", len(first), nc, 3*nonCompliantPerKind)
+	} else {
+		f.shown = "no: " + strings.Join(diffs, "; ")
+	}
+	f.must(ok, "identical")
+	return f
+}
+
+// diffCount is how many entries of two sorted lists are not in both.
+func diffCount(a, b []string) int {
+	seen := map[string]int{}
+	for _, s := range a {
+		seen[s]++
+	}
+	for _, s := range b {
+		seen[s]--
+	}
+	d := 0
+	for _, v := range seen {
+		d += max(v, -v)
+	}
+	return d
+}
+
+// sageMakerCallsPerItem is the SageMaker calls per model or notebook: what
+// Cloud Custodian's two calls per SageMaker resource compare with.
+func sageMakerCallsPerItem(r childRun, n int) float64 {
+	var sm int64
+	for name, c := range r.Calls {
+		if strings.HasPrefix(name, "sagemaker:") {
+			sm += c
+		}
+	}
+	return float64(sm) / float64(2*n)
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }

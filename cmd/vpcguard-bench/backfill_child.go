@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+// childRun is what one backfill run reports to the parent. Each run is its
+// own process (this binary, with -child-endpoint), so its peak RSS is the
+// backfill's alone, and no run inherits another's heap or connections.
+type childRun struct {
+	Resources          int              `json:"resources"`
+	DurationSeconds    float64          `json:"durationSeconds"`
+	ResourcesPerSecond float64          `json:"resourcesPerSecond"`
+	CallsTotal         int64            `json:"callsTotal"`
+	CallsPerResource   float64          `json:"callsPerResource"`
+	Calls              map[string]int64 `json:"calls"`
+	Errors             int              `json:"errors"`
+	FirstError         string           `json:"firstError,omitempty"`
+	HeapPeakBytes      uint64           `json:"heapPeakBytes"`
+	// Findings are "rule resource status", sorted: what must not change
+	// with the concurrency or the latency.
+	Findings []string `json:"findings"`
+}
+
+// runChild runs one report-mode backfill of us-east-1 against endpoint
+// (moto, or the latency proxy in front of it) and prints a childRun.
+func runChild(endpoint string, concurrency int) error {
+	ctx := context.Background()
+	base := aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 3,
+		Retryer:          awsclients.NewRetryer,
+	}
+	calls := backfill.NewCalls()
+	calls.Instrument(&base)
+	accounts := awsclients.NewAccounts(base, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	cfg := config.Default()
+	cfg.Mode = config.Report
+	g := setup.Guard(cfg, accounts, rules.All(), false, nil)
+
+	var last atomic.Int64
+	peak := &heapPeak{}
+	stop := peak.watch()
+	res, err := backfill.Run(ctx, backfill.Options{Clients: accounts, Calls: calls, Guard: g, Regions: []string{"us-east-1"}, Concurrency: concurrency,
+		Progress: func(p backfill.Progress) {
+			// A line every 10 s, so a long run is not silent.
+			if s := int64(p.Elapsed / (10 * time.Second)); s > last.Load() {
+				last.Store(s)
+				fmt.Fprintf(os.Stderr, "           ... %d of %d resources after %s\n", p.Done, p.Total, p.Elapsed.Round(time.Second))
+			}
+		}})
+	stop()
+	if err != nil {
+		return err
+	}
+	out := childRun{
+		Resources: res.Summary.Resources, DurationSeconds: res.Summary.DurationSeconds, ResourcesPerSecond: res.Summary.ResourcesPerSecond,
+		CallsTotal: res.Summary.CallsTotal, CallsPerResource: res.Summary.CallsPerResource, Calls: res.Summary.Calls,
+		Errors: len(res.Summary.Errors), HeapPeakBytes: peak.max.Load(),
+	}
+	if len(res.Summary.Errors) > 0 {
+		out.FirstError = res.Summary.Errors[0].Error
+	}
+	for _, f := range res.Findings {
+		out.Findings = append(out.Findings, f.Rule+" "+f.ResourceID+" "+string(f.Status))
+	}
+	slices.Sort(out.Findings)
+	return json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// heapPeak samples the Go heap in use (runtime.MemStats.HeapInuse) every
+// 5 ms while a run is going, as BenchmarkBackfill does.
+type heapPeak struct{ max atomic.Uint64 }
+
+func (h *heapPeak) watch() (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > h.max.Load() {
+				h.max.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}

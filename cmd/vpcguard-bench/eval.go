@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// evalGoalNs is the issue's goal for one event, parse included.
+const evalGoalNs = 20_000
+
+// evalPackage holds BenchmarkEvaluate.
+const evalPackage = "./shared/rules/"
+
+// benchLine is one result line of go test -bench -benchmem:
+// BenchmarkEvaluate/<rule>/<event>-2   12345   6789 ns/op   1234 B/op   56 allocs/op
+var benchLine = regexp.MustCompile(`^BenchmarkEvaluate/(\S+?)(?:-\d+)?\s+(\d+)\s+([\d.]+) ns/op\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
+
+// runEval runs BenchmarkEvaluate with go test, as a person would, and
+// turns each line it prints into a figure: the numbers are go test's own.
+func runEval(ctx context.Context, root string, quick bool) ([]*Figure, error) {
+	args := []string{"test", "-run", "^$", "-bench", "^BenchmarkEvaluate$", "-benchmem", "-count", "1"}
+	if quick {
+		args = append(args, "-benchtime", "300ms")
+	}
+	args = append(args, evalPackage)
+	progress("eval: go %s", strings.Join(args, " "))
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("run go test: %w", err)
+	}
+	figs, all := parseBench(out)
+	if err := cmd.Wait(); err != nil {
+		return figs, fmt.Errorf("go test -bench failed: %w\n%s", err, all)
+	}
+	if len(figs) == 0 {
+		return nil, fmt.Errorf("go test -bench printed no BenchmarkEvaluate results:\n%s", all)
+	}
+	return append(figs, evalSummary(figs)...), nil
+}
+
+func parseBench(r io.Reader) (figs []*Figure, all string) {
+	var b strings.Builder
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		b.WriteString(line + "\n")
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		iters, _ := strconv.ParseFloat(m[2], 64)
+		ns, _ := strconv.ParseFloat(m[3], 64)
+		bytes, _ := strconv.ParseFloat(m[4], 64)
+		allocs, _ := strconv.ParseFloat(m[5], 64)
+		f := &Figure{Group: "eval", Name: "eval " + m[1], Value: ns / 1000, Unit: "µs/event",
+			Extra: map[string]float64{"ns/op": ns, "B/op": bytes, "allocs/op": allocs, "iterations": iters}}
+		f.shown = fmt.Sprintf("%.1f µs  %.0f B  %.0f allocs", ns/1000, bytes, allocs)
+		f.under(evalGoalNs/1000, "< 20 µs")
+		figs = append(figs, f)
+		progress("eval: %s %s", m[1], f.shown)
+	}
+	return figs, b.String()
+}
+
+// evalSummary is the median and worst event over every rule.
+func evalSummary(figs []*Figure) []*Figure {
+	var us []float64
+	met := 0
+	for _, f := range figs {
+		us = append(us, f.Value)
+		if *f.Met {
+			met++
+		}
+	}
+	slices.Sort(us)
+	med := &Figure{Group: "eval", Name: "eval, median over every rule and event", Value: median(us), Unit: "µs/event"}
+	med.under(evalGoalNs/1000, "< 20 µs")
+	worst := &Figure{Group: "eval", Name: "eval, slowest event", Value: us[len(us)-1], Unit: "µs/event",
+		Note: fmt.Sprintf("%d of %d rule/event pairs under 20 µs", met, len(us))}
+	worst.under(evalGoalNs/1000, "< 20 µs")
+	worst.shown = fmt.Sprintf("%.1f µs (%d/%d under goal)", worst.Value, met, len(us))
+	med.shown = fmt.Sprintf("%.1f µs", med.Value)
+	return []*Figure{med, worst}
+}
+
+// median of sorted xs.
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// percentile of sorted xs, nearest rank.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	i := int(float64(len(xs))*p+0.999999) - 1
+	return xs[max(0, min(i, len(xs)-1))]
+}

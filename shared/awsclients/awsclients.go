@@ -23,29 +23,56 @@ import (
 // MaxAttempts bounds the SDK's retries of throttled and transient failures.
 const MaxAttempts = 8
 
+// MaxBackoff caps the SDK's wait between two attempts of a call.
+const MaxBackoff = 5 * time.Second
+
+// Option changes how Load builds the configuration.
+type Option func(*options)
+
+type options struct {
+	maxBackoff time.Duration
+}
+
+// WithMaxBackoff caps the wait between retries of a call at d instead of
+// MaxBackoff: for runs against a local emulator, where waiting seconds for a
+// throttle to clear only makes the run slow. The retry decisions are the
+// same.
+func WithMaxBackoff(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.maxBackoff = d
+		}
+	}
+}
+
 // Load builds the base aws.Config from the environment (AWS_ENDPOINT_URL
-// points every client at a local emulator) with the adaptive retryer, so
-// throttling slows the client down instead of failing it.
-func Load(ctx context.Context, region string) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{
-		config.WithRetryer(NewRetryer),
+// points every client at a local emulator) with vpcguard's retryer.
+func Load(ctx context.Context, region string, opts ...Option) (aws.Config, error) {
+	o := options{maxBackoff: MaxBackoff}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	lopts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return newRetryer(o) }),
 	}
 	if region != "" {
-		opts = append(opts, config.WithRegion(region))
+		lopts = append(lopts, config.WithRegion(region))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := config.LoadDefaultConfig(ctx, lopts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	return cfg, nil
 }
 
-// NewRetryer is the adaptive retryer vpcguard uses everywhere.
-func NewRetryer() aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+// NewRetryer is the retryer vpcguard uses everywhere.
+func NewRetryer() aws.Retryer { return newRetryer(options{maxBackoff: MaxBackoff}) }
+
+func newRetryer(o options) aws.Retryer {
+	return retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+		ao.StandardOptions = append(ao.StandardOptions, func(so *retry.StandardOptions) {
 			so.MaxAttempts = MaxAttempts
-			so.MaxBackoff = 5 * time.Second
+			so.MaxBackoff = o.maxBackoff
 		})
 	})
 }

@@ -1,0 +1,333 @@
+package faults
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/faultproxy"
+	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/remediate"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+
+// long is the longer form `make reliability` runs: more rounds, more
+// resources, two regions.
+var long = os.Getenv("VPCGUARD_RELIABILITY") == "long"
+
+// maxBackoff is the cap on the SDK's wait between retries, set through the
+// option production code exposes (awsclients.WithMaxBackoff); everything
+// else about the retryer is production's. VPCGUARD_FAULTS_BACKOFF=production
+// keeps production's cap, to measure how long a run really takes.
+func maxBackoff() time.Duration {
+	if os.Getenv("VPCGUARD_FAULTS_BACKOFF") == "production" {
+		return awsclients.MaxBackoff
+	}
+	return 20 * time.Millisecond
+}
+
+// throttle30 is the issue's scenario: 30% of calls answered with a
+// throttle, a 429 or a 503, in equal shares.
+func throttle30(seed uint64) faultproxy.Options {
+	return faultproxy.Options{ThrottleRate: 0.3, Faults: faultproxy.AllFaults, Seed: seed}
+}
+
+// function is a guard Lambda: its name and rules, as functions/*/main.go.
+type function struct {
+	name  string
+	rules []rules.Rule
+}
+
+var functions = []function{
+	{"model-guard", []rules.Rule{rules.ModelInVPC{}}},
+	{"notebook-guard", []rules.Rule{rules.NotebookNoDirectInternet{}}},
+	{"endpoint-guard", []rules.Rule{rules.EndpointPrivateDNS{}}},
+}
+
+// handlers builds each guard's handler the way setup.GuardHandler does for
+// the Lambdas: configuration from the environment, clients from
+// awsclients.Load with AWS_ENDPOINT_URL at endpoint (the fault proxy). The
+// one difference is the retry backoff cap (see maxBackoff).
+func handlers(t *testing.T, srv *motoserver.Server, endpoint string, w *World) map[string]Handler {
+	t.Helper()
+	for _, kv := range srv.Env(Region) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("VPCGUARD_MODE", "enforce")
+	t.Setenv("VPCGUARD_SINKS", "securityhub,sns")
+	t.Setenv("VPCGUARD_SNS_TOPIC_ARN", w.Topic)
+	t.Setenv("VPCGUARD_MODEL_GUARDRAIL_ARN", w.ModelGuardrail)
+	t.Setenv("VPCGUARD_NOTEBOOK_GUARDRAIL_ARN", w.NotebookGuardrail)
+	ctx := context.Background()
+	out := map[string]Handler{}
+	for _, fn := range functions {
+		cfg, err := config.FromEnv()
+		if err != nil {
+			t.Fatalf("configuration: %v", err)
+		}
+		base, err := awsclients.Load(ctx, os.Getenv("AWS_REGION"), awsclients.WithMaxBackoff(maxBackoff()))
+		if err != nil {
+			t.Fatalf("load: %v", err)
+		}
+		g := setup.Guard(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.rules, false, nil)
+		h := &guard.Handler{Guard: g}
+		if rem, ok := g.Remediator.(*remediate.Remediator); ok {
+			h.Rechecker = rem
+		}
+		out[fn.name] = h.Handle
+	}
+	return out
+}
+
+// delivered is one delivery and what it did.
+type delivered struct {
+	Delivery
+	services []string // SigV4 services the handler called, through the proxy
+	summary  []string // findings and actions, comparable across moto states
+}
+
+// eventRun is one replay of every sample event.
+type eventRun struct {
+	tally      Tally
+	deliveries []delivered
+	stats      faultproxy.Stats
+	elapsed    time.Duration
+}
+
+// runEvents seeds a fresh moto, then replays every sample event through
+// the guards, whose calls go through a fault proxy with opts.
+func runEvents(t *testing.T, scenario string, opts faultproxy.Options) eventRun {
+	t.Helper()
+	srv := motoserver.Require(t) // resets moto
+	ctx := context.Background()
+	w, err := Seed(ctx, srv.Config(Region))
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	p, err := faultproxy.Start(srv.URL, opts)
+	if err != nil {
+		t.Fatalf("fault proxy: %v", err)
+	}
+	defer p.Close()
+	hs := handlers(t, srv, p.URL(), w)
+	run := eventRun{tally: Tally{Scenario: scenario}}
+	var total faultproxy.Stats
+	start := time.Now()
+	for _, step := range Steps {
+		if step.Before != nil {
+			if err := step.Before(ctx, w); err != nil {
+				t.Fatalf("%s: prepare: %v", step.File, err)
+			}
+		}
+		raw, err := events.FS.ReadFile(step.File)
+		if err != nil {
+			t.Fatalf("read events/%s: %v", step.File, err)
+		}
+		raw = w.Rewrite(raw)
+		evs, err := cloudtrail.Parse(raw)
+		if err != nil {
+			t.Fatalf("events/%s: %v", step.File, err)
+		}
+		for _, fn := range functions {
+			if !routed(fn, evs) {
+				continue
+			}
+			p.ResetStats()
+			d := Deliver(ctx, fn.name, step.File, hs[fn.name], json.RawMessage(raw))
+			st := p.Stats()
+			addStats(&total, st)
+			dd := delivered{Delivery: d, summary: summarize(w, d)}
+			for svc, c := range st.ByService {
+				if c.Total > 0 {
+					dd.services = append(dd.services, svc)
+				}
+			}
+			slices.Sort(dd.services)
+			run.tally.Add(d)
+			run.deliveries = append(run.deliveries, dd)
+		}
+	}
+	run.elapsed = time.Since(start)
+	run.stats = total
+	return run
+}
+
+// routed reports whether fn's EventBridge rule sends it any of evs.
+func routed(fn function, evs []cloudtrail.Event) bool {
+	e := &evaluate.Evaluator{Rules: fn.rules}
+	for i := range evs {
+		if e.Handles(&evs[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func addStats(total *faultproxy.Stats, st faultproxy.Stats) {
+	total.Total += st.Total
+	total.Forwarded += st.Forwarded
+	total.Throttled += st.Throttled
+	total.Failed += st.Failed
+	total.UpstreamErrors += st.UpstreamErrors
+}
+
+// summarize is what a delivery decided and did, with moto's made-up
+// endpoint ids put back to the sample ids: rule, resource and status of
+// each finding, and type, target and outcome of each action.
+func summarize(w *World, d Delivery) []string {
+	var out []string
+	for _, f := range d.Response.Findings {
+		line := fmt.Sprintf("%s %s: %s %s %s", d.Function, d.Event, f.Rule, f.ResourceID, f.Status)
+		for _, a := range f.Actions {
+			line += fmt.Sprintf(" | %s %s %s", a.Type, a.Target, a.Outcome)
+		}
+		out = append(out, ticketKey.ReplaceAllString(w.Unrewrite(line), "$1<key hash>"))
+	}
+	for _, s := range d.Response.Skipped {
+		out = append(out, fmt.Sprintf("%s %s: skipped %s", d.Function, d.Event, s.EventName))
+	}
+	return out
+}
+
+// ticketKey is a Security Hub finding id: a hash of the finding's key,
+// which holds moto's made-up endpoint id.
+var ticketKey = regexp.MustCompile(`(vpcguard/[a-z-]+/)[0-9a-f]{64}`)
+
+func (r eventRun) summaries() []string {
+	var out []string
+	for _, d := range r.deliveries {
+		out = append(out, d.summary...)
+	}
+	return out
+}
+
+func printTable(t *testing.T, ts ...Tally) {
+	t.Helper()
+	var b strings.Builder
+	if err := WriteTable(&b, ts); err != nil {
+		t.Fatalf("table: %v", err)
+	}
+	t.Log("\n" + b.String())
+}
+
+// TestEventsUnderThrottling: with 30% of calls throttled (throttle, 429,
+// 503), every sample event ends handled by the guards in enforce mode with
+// tickets, with the same findings and actions as a run without faults, on
+// a fresh moto each. None goes to the dead-letter queue; none is lost.
+func TestEventsUnderThrottling(t *testing.T) {
+	base := runEvents(t, "no faults", faultproxy.Options{})
+	checkBaseline(t, base)
+	rounds := 1
+	if long {
+		rounds = 5
+	}
+	tallies := []Tally{base.tally}
+	for round := range rounds {
+		seed := uint64(round + 1)
+		got := runEvents(t, fmt.Sprintf("30%% throttled, seed %d", seed), throttle30(seed))
+		tallies = append(tallies, got.tally)
+		t.Logf("%s: %d calls, %d throttled, %d forwarded, in %v (no faults: %d calls in %v)",
+			got.tally.Scenario, got.stats.Total, got.stats.Throttled, got.stats.Forwarded, got.elapsed.Round(time.Millisecond), base.stats.Total, base.elapsed.Round(time.Millisecond))
+		if got.stats.Throttled == 0 {
+			t.Errorf("%s: no call was throttled; the scenario tested nothing", got.tally.Scenario)
+		}
+		if got.stats.Failed != 0 || got.stats.UpstreamErrors != 0 {
+			t.Errorf("%s: failed %d, upstream errors %d; want 0, 0", got.tally.Scenario, got.stats.Failed, got.stats.UpstreamErrors)
+		}
+		checkAccounted(t, got.tally)
+		if got.tally.DLQ != 0 || got.tally.Handled+got.tally.Retried != got.tally.In {
+			t.Errorf("%s: %+v; want every event handled, none in the DLQ", got.tally.Scenario, got.tally)
+		}
+		for _, d := range got.deliveries {
+			for i, err := range d.Errors {
+				t.Logf("%s %s: invocation %d returned %v", d.Function, d.Event, i+1, err)
+			}
+		}
+		if diff := compare(base.summaries(), got.summaries()); diff != "" {
+			t.Errorf("%s: findings and actions differ from the run without faults:\n%s", got.tally.Scenario, diff)
+		}
+	}
+	printTable(t, tallies...)
+}
+
+// checkBaseline: without faults every event is handled on the first try and
+// the replay did what the demo shows: something to compare against.
+func checkBaseline(t *testing.T, base eventRun) {
+	t.Helper()
+	checkAccounted(t, base.tally)
+	if base.tally.Handled != base.tally.In {
+		for _, d := range base.deliveries {
+			if d.Outcome != Handled {
+				t.Errorf("no faults: %s %s: %s (%s) %v", d.Function, d.Event, d.Outcome, d.Why, d.Errors)
+			}
+		}
+		t.FailNow()
+	}
+	all := strings.Join(base.summaries(), "\n")
+	for _, want := range []string{
+		"model-guard model-create-no-vpc.json: sagemaker-model-in-vpc arn:aws:sagemaker:us-east-1:123456789012:model/churn-xgb-public NON_COMPLIANT",
+		"notebook-guard notebook-create-internet-enabled.json: sagemaker-notebook-no-direct-internet-access",
+		"stop-notebook",
+		"attach-guardrail",
+		"enable-private-dns",
+		"ticket:securityhub",
+		"ticket:sns",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no faults: no %q in the findings:\n%s", want, all)
+		}
+	}
+	if base.tally.In < len(Steps) {
+		t.Errorf("no faults: %d deliveries; want at least one per sample event (%d)", base.tally.In, len(Steps))
+	}
+}
+
+func checkAccounted(t *testing.T, tl Tally) {
+	t.Helper()
+	if !tl.Accounted() {
+		t.Errorf("%s: %+v: in != handled + retried + DLQ + lost", tl.Scenario, tl)
+	}
+	if tl.Lost != 0 {
+		t.Errorf("%s: lost %d; want 0", tl.Scenario, tl.Lost)
+	}
+	if tl.Panics != 0 {
+		t.Errorf("%s: %d invocations panicked; want 0", tl.Scenario, tl.Panics)
+	}
+}
+
+// compare returns the lines only in want or only in got, or "".
+func compare(want, got []string) string {
+	var b strings.Builder
+	for i := 0; i < max(len(want), len(got)); i++ {
+		var w, g string
+		if i < len(want) {
+			w = want[i]
+		}
+		if i < len(got) {
+			g = got[i]
+		}
+		if w != g {
+			fmt.Fprintf(&b, "  want %s\n  got  %s\n", w, g)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,305 @@
+package delivery_test
+
+import (
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/shared/finding"
+)
+
+// TestTimelineCoversEverySample: every sample in events/ is delivered, so a
+// new sample cannot be left out of these tests unnoticed.
+func TestTimelineCoversEverySample(t *testing.T) {
+	names, err := fs.Glob(events.FS, "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if !slices.Contains(timeline, n) {
+			t.Errorf("events/%s is not in timeline: add it, with the call it records in makeCall", n)
+		}
+	}
+	if len(timeline) != len(names) {
+		t.Errorf("timeline has %d events; events/ has %d", len(timeline), len(names))
+	}
+}
+
+// msg names an SNS message as endState does.
+func msg(change, rule, name string) string { return change + " " + rule + " " + name }
+
+const (
+	ruleModel    = "sagemaker-model-in-vpc"
+	ruleEndpoint = "sagemaker-vpc-endpoint-private-dns"
+	ruleNotebook = "sagemaker-notebook-no-direct-internet-access"
+)
+
+// ordered runs every sample event once, in the order the calls happened,
+// after every call was made, and returns the end state.
+func ordered(t *testing.T) endState {
+	t.Helper()
+	w := newWorld(t, worldOptions{})
+	w.makeCalls(timeline...)
+	w.run("ordered", w.primary(1), nil)
+	w.settled("ordered")
+	return w.capture(w.rec.since(0))
+}
+
+// TestOrderedDelivery pins the end state of one ordered delivery of every
+// sample event (plus the events the guards' own writes cause, fed back),
+// which the disorder test then holds every other delivery to. The account
+// is the one after every sample call was made: churn-xgb-public and the
+// sagemaker.api endpoint were deleted, the runtime endpoint's private DNS
+// turned off.
+func TestOrderedDelivery(t *testing.T) {
+	s := ordered(t)
+	t.Logf("end state of the ordered delivery:\n%s", s)
+	finding := "vpcguard:finding"
+
+	// Models: the deleted one is not acted on; the one without subnets is tagged.
+	if _, ok := s.Models["churn-xgb-public"]; ok {
+		t.Errorf("churn-xgb-public exists; it was deleted")
+	}
+	if got := s.Models["fraud-empty-subnets"][finding]; got != ruleModel {
+		t.Errorf("fraud-empty-subnets tag %s = %q; want %q", finding, got, ruleModel)
+	}
+	if got := s.Models["churn-xgb-private"]; len(got) != 0 {
+		t.Errorf("churn-xgb-private tags = %v; want none (compliant)", got)
+	}
+	// Notebooks: the two with direct internet access are stopped and tagged.
+	for name, want := range map[string]string{
+		"research-open":      "Stopped map[" + finding + ":" + ruleNotebook + "]",
+		"quickstart-default": "Stopped map[" + finding + ":" + ruleNotebook + "]",
+		"research-private":   "InService map[]",
+	} {
+		if got := s.Notebooks[name]; got != want {
+			t.Errorf("notebook %s = %q; want %q", name, got, want)
+		}
+	}
+	// Endpoints: private DNS turned on and tagged; ssm and s3 left alone.
+	for label, want := range map[string]string{
+		"sagemaker.runtime": "privateDNS=true state=available map[Name:sagemaker.runtime " + finding + ":" + ruleEndpoint + "]",
+		"notebook":          "privateDNS=true state=available map[Name:notebook " + finding + ":" + ruleEndpoint + "]",
+		"ssm":               "privateDNS=false state=available map[Name:ssm]",
+	} {
+		if got := s.Endpoints[label]; got != want {
+			t.Errorf("endpoint %s = %q; want %q", label, got, want)
+		}
+	}
+	// Guardrails: on the callers of the non-compliant creates only; not on
+	// alice (her model was deleted before the guard saw it), nor on the
+	// guards' own roles.
+	wantPolicies := map[string][]string{
+		"role/DataScientist": {"vpcguard-notebook-guardrail"},
+		"user/bob":           {"vpcguard-notebook-guardrail"},
+		"user/carol":         {"vpcguard-model-guardrail"},
+	}
+	if fmt.Sprint(s.Policies) != fmt.Sprint(wantPolicies) {
+		t.Errorf("attached policies = %v; want %v", s.Policies, wantPolicies)
+	}
+	// Tickets: one Security Hub finding per non-compliant resource; the
+	// endpoints', once fixed, resolved by the guards' own ModifyVpcEndpoint.
+	open, resolved := "ACTIVE NEW FAILED HIGH", "ARCHIVED RESOLVED PASSED INFORMATIONAL"
+	wantHub := map[string]string{
+		ruleModel + " fraud-empty-subnets":       open,
+		ruleNotebook + " research-open":          open,
+		ruleNotebook + " quickstart-default":     open,
+		ruleEndpoint + " vpce:sagemaker.runtime": resolved,
+		ruleEndpoint + " vpce:notebook":          resolved,
+	}
+	if fmt.Sprint(s.Hub) != fmt.Sprint(wantHub) {
+		t.Errorf("Security Hub findings = %v; want %v", s.Hub, wantHub)
+	}
+	for k, n := range s.HubFindings {
+		if n != 1 {
+			t.Errorf("Security Hub holds %d findings for %s; want 1", n, k)
+		}
+	}
+	wantSNS := map[string]int{
+		msg("opened", ruleModel, "fraud-empty-subnets"):         1,
+		msg("opened", ruleNotebook, "research-open"):            1,
+		msg("opened", ruleNotebook, "quickstart-default"):       1,
+		msg("opened", ruleEndpoint, "vpce:sagemaker.runtime"):   1,
+		msg("opened", ruleEndpoint, "vpce:notebook"):            1,
+		msg("resolved", ruleEndpoint, "vpce:sagemaker.runtime"): 1,
+		msg("resolved", ruleEndpoint, "vpce:notebook"):          1,
+	}
+	if fmt.Sprint(s.SNS) != fmt.Sprint(wantSNS) {
+		t.Errorf("SNS messages = %v; want %v", s.SNS, wantSNS)
+	}
+	// Every remediation request was sent once.
+	for k, n := range s.Writes {
+		if n != 1 {
+			t.Errorf("%d requests %s; want 1", n, k)
+		}
+	}
+}
+
+// TestDuplicatesAndDisorder: every sample event delivered three times, in
+// shuffled orders (and in reverse: StartNotebookInstance before its
+// CreateNotebookInstance, deletions before creations), with the events the
+// guards' own writes cause fed back at random points, leaves the account
+// exactly as one ordered delivery does: the same tags, stops, guardrails,
+// one Security Hub finding per (rule, resource) in the same state, the same
+// SNS messages, and each remediation request sent once.
+func TestDuplicatesAndDisorder(t *testing.T) {
+	want := ordered(t)
+
+	t.Run("reversed, each three times", func(t *testing.T) {
+		w := newWorld(t, worldOptions{})
+		w.makeCalls(timeline...)
+		q := w.primary(3)
+		slices.Reverse(q)
+		order := w.run("reversed", q, rand.New(rand.NewPCG(0, 0)))
+		if s, c := index(order, "notebook-start.json"), index(order, "notebook-create-internet-enabled.json"); s > c {
+			t.Fatalf("StartNotebookInstance delivered at %d, after its create at %d; the order does not test disorder", s, c)
+		}
+		w.settled("reversed")
+		if d := diff(want, w.capture(w.rec.since(0))); d != "" {
+			t.Errorf("reversed triple delivery differs from one ordered delivery:\n%s", d)
+		}
+	})
+
+	for _, seed := range seeds() {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			w := newWorld(t, worldOptions{})
+			w.makeCalls(timeline...)
+			rng := rand.New(rand.NewPCG(seed, seed))
+			order := w.run(fmt.Sprintf("seed %d", seed), shuffled(w.primary(3), rng), rng)
+			w.settled(fmt.Sprintf("seed %d", seed))
+			if d := diff(want, w.capture(w.rec.since(0))); d != "" {
+				t.Errorf("seed %d (VPCGUARD_DELIVERY_SEED=%d to rerun): triple shuffled delivery differs from one ordered delivery:\n%s\ndelivery order:\n  %s",
+					seed, seed, d, strings.Join(order, "\n  "))
+			}
+		})
+	}
+}
+
+// seeds are the shuffles to run: VPCGUARD_DELIVERY_SEED alone when set;
+// else three, or twenty in the long form.
+func seeds() []uint64 {
+	if s := os.Getenv("VPCGUARD_DELIVERY_SEED"); s != "" {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return []uint64{n}
+		}
+	}
+	n := uint64(3)
+	if long() {
+		n = 20
+	}
+	var out []uint64
+	for i := range n {
+		out = append(out, i+1)
+	}
+	return out
+}
+
+// TestLateEventsForDeletedResources: the guards ticketed a model and a
+// notebook; their owners then deleted them; the create events come again
+// (late duplicates), with the deletions and dave's start, three times each
+// and shuffled. Each finding is NOT_APPLICABLE with no remediation; each
+// Security Hub finding is resolved once, not duplicated, and one RESOLVED
+// message goes out per ticket.
+func TestLateEventsForDeletedResources(t *testing.T) {
+	n := uint64(2)
+	if long() {
+		n = 10
+	}
+	for seed := range n {
+		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
+			label := fmt.Sprintf("seed %d", seed+1)
+			rng := rand.New(rand.NewPCG(seed+1, 7))
+			w := newWorld(t, worldOptions{})
+			creates := []string{"model-create-no-vpc.json", "notebook-create-internet-enabled.json"}
+			w.makeCalls(creates...)
+			w.noFeed = true
+			for _, name := range creates {
+				w.run(label, []delivery{{name: name, raw: w.sample(name)}}, nil)
+			}
+			opened := w.capture(nil)
+			if len(opened.Hub) != 2 || opened.Hub[ruleModel+" churn-xgb-public"] != "ACTIVE NEW FAILED HIGH" || opened.Hub[ruleNotebook+" research-open"] != "ACTIVE NEW FAILED HIGH" {
+				t.Fatalf("%s: after the first deliveries, Security Hub = %v; want the model's and the notebook's findings open", label, opened.Hub)
+			}
+
+			// The owners delete them (the notebook is stopped: the guard stopped it).
+			ctx := t.Context()
+			if _, err := w.clients.SageMaker.DeleteModel(ctx, &sagemaker.DeleteModelInput{ModelName: aws.String("churn-xgb-public")}); err != nil {
+				t.Fatalf("delete model: %v", err)
+			}
+			if _, err := w.clients.SageMaker.DeleteNotebookInstance(ctx, &sagemaker.DeleteNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}); err != nil {
+				t.Fatalf("delete notebook: %v", err)
+			}
+			// DeleteNotebookInstance has no sample: dave's call, built here.
+			deleteNotebook := delivery{name: "DeleteNotebookInstance research-open", raw: w.cloudTrailEvent("sagemaker", "DeleteNotebookInstance", "DataScientist",
+				map[string]any{"notebookInstanceName": "research-open"}, nil)}
+
+			var q []delivery
+			for range 3 {
+				for _, name := range []string{"model-create-no-vpc.json", "model-delete.json", "notebook-create-internet-enabled.json", "notebook-start.json"} {
+					q = append(q, delivery{name: name, raw: w.sample(name)})
+				}
+				q = append(q, deleteNotebook)
+			}
+			mark := w.rec.mark()
+			for _, d := range shuffled(q, rng) {
+				out, err := w.deliver(d)
+				if err != nil {
+					t.Errorf("%s: %v", label, err)
+				}
+				for _, f := range out.findings {
+					if f.Status != finding.NotApplicable {
+						t.Errorf("%s: %s: %s %s is %s; want NOT_APPLICABLE", label, d.name, f.Rule, f.ResourceID, f.Status)
+					}
+					for _, a := range f.Actions {
+						if !strings.HasPrefix(a.Type, "ticket:") {
+							t.Errorf("%s: %s: action %+v on a deleted resource; want none", label, d.name, a)
+						}
+					}
+				}
+			}
+			s := w.capture(w.rec.since(mark))
+			resolved := "ARCHIVED RESOLVED PASSED INFORMATIONAL"
+			wantHub := map[string]string{ruleModel + " churn-xgb-public": resolved, ruleNotebook + " research-open": resolved}
+			if fmt.Sprint(s.Hub) != fmt.Sprint(wantHub) {
+				t.Errorf("%s: Security Hub = %v; want %v", label, s.Hub, wantHub)
+			}
+			for k, n := range s.HubFindings {
+				if n != 1 {
+					t.Errorf("%s: %d Security Hub findings for %s; want 1", label, n, k)
+				}
+			}
+			wantWrites := map[string]int{
+				"BatchImportFindings " + ruleModel + " churn-xgb-public ARCHIVED": 1,
+				"BatchImportFindings " + ruleNotebook + " research-open ARCHIVED": 1,
+				"Publish " + msg("resolved", ruleModel, "churn-xgb-public"):       1,
+				"Publish " + msg("resolved", ruleNotebook, "research-open"):       1,
+			}
+			if fmt.Sprint(s.Writes) != fmt.Sprint(wantWrites) {
+				t.Errorf("%s: writes after the deletions = %v; want only one resolution per ticket: %v", label, s.Writes, wantWrites)
+			}
+			wantSNS := map[string]int{
+				msg("opened", ruleModel, "churn-xgb-public"): 1, msg("opened", ruleNotebook, "research-open"): 1,
+				msg("resolved", ruleModel, "churn-xgb-public"): 1, msg("resolved", ruleNotebook, "research-open"): 1,
+			}
+			all := opened.SNS
+			for k, v := range s.SNS {
+				all[k] += v
+			}
+			if fmt.Sprint(all) != fmt.Sprint(wantSNS) {
+				t.Errorf("%s: SNS messages = %v; want %v", label, all, wantSNS)
+			}
+			if got := s.Policies["role/MLEngineer"]; !slices.Equal(got, []string{"vpcguard-model-guardrail"}) {
+				t.Errorf("%s: MLEngineer policies = %v; want the model guardrail once", label, got)
+			}
+		})
+	}
+}

@@ -331,3 +331,73 @@ func compare(want, got []string) string {
 	}
 	return b.String()
 }
+
+// failure is a service failing every call, and the error code its callers see.
+type failure struct {
+	service string
+	mode    faultproxy.FailMode
+	code    string
+}
+
+var failures = []failure{
+	{"sagemaker", faultproxy.FailDenied, "AccessDeniedException"},
+	{"sagemaker", faultproxy.FailInternal, "InternalFailure"},
+	{"ec2", faultproxy.FailDenied, "UnauthorizedOperation"},
+	{"ec2", faultproxy.FailInternal, "InternalError"},
+}
+
+func (f failure) String() string {
+	mode := "denied"
+	if f.mode == faultproxy.FailInternal {
+		mode = "internal error"
+	}
+	return f.service + " " + mode
+}
+
+// TestEventsWithFailingService: when a service fails every call, each event
+// whose handling needs it makes the guard return an error naming the
+// failure on every invocation, so Lambda retries it and then keeps it in the
+// dead-letter queue; the events that do not need it are handled. None is
+// acknowledged undone (lost).
+func TestEventsWithFailingService(t *testing.T) {
+	base := runEvents(t, "no faults", faultproxy.Options{})
+	checkBaseline(t, base)
+	tallies := []Tally{base.tally}
+	for _, f := range failures {
+		t.Run(f.String(), func(t *testing.T) {
+			got := runEvents(t, f.String()+", every call", faultproxy.Options{FailService: f.service, FailMode: f.mode})
+			tallies = append(tallies, got.tally)
+			checkAccounted(t, got.tally)
+			if len(got.deliveries) != len(base.deliveries) {
+				t.Fatalf("%d deliveries; want %d as without faults", len(got.deliveries), len(base.deliveries))
+			}
+			affected := 0
+			for i, d := range got.deliveries {
+				needs := slices.Contains(base.deliveries[i].services, f.service)
+				switch {
+				case needs && d.Outcome != DLQ:
+					t.Errorf("%s %s needs %s: %s (%s); want it in the DLQ after %d invocations", d.Function, d.Event, f.service, d.Outcome, d.Why, LambdaRetries+1)
+				case needs:
+					affected++
+					if len(d.Errors) != LambdaRetries+1 {
+						t.Errorf("%s %s: %d invocations returned an error; want %d", d.Function, d.Event, len(d.Errors), LambdaRetries+1)
+					}
+					for _, err := range d.Errors {
+						if !strings.Contains(err.Error(), f.code) {
+							t.Errorf("%s %s: error %q does not name the failure %s", d.Function, d.Event, err, f.code)
+						}
+					}
+				case d.Outcome != Handled:
+					t.Errorf("%s %s does not need %s: %s (%s, %v); want handled", d.Function, d.Event, f.service, d.Outcome, d.Why, d.Errors)
+				}
+			}
+			if affected == 0 {
+				t.Errorf("no event needed %s; the scenario tested nothing", f.service)
+			}
+			if got.tally.DLQ != affected {
+				t.Errorf("DLQ %d; want %d, the events that need %s", got.tally.DLQ, affected, f.service)
+			}
+		})
+	}
+	printTable(t, tallies...)
+}

@@ -1,0 +1,271 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/faultproxy"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+// The rules' names, as findings carry them.
+const (
+	modelRule    = "sagemaker-model-in-vpc"
+	notebookRule = "sagemaker-notebook-no-direct-internet-access"
+	endpointRule = "sagemaker-vpc-endpoint-private-dns"
+)
+
+// estateSize is how many of each kind are seeded in each region.
+func estateSize() (perKind int, regions []string) {
+	if long {
+		return 100, []string{"us-east-1", "eu-west-1"}
+	}
+	return 20, []string{"us-east-1"}
+}
+
+// backfillRun is one backfill of a freshly seeded estate.
+type backfillRun struct {
+	res     backfill.Result
+	err     error
+	stats   faultproxy.Stats
+	elapsed time.Duration
+}
+
+// runBackfill seeds perKind of each kind in each region on a fresh moto
+// (directly), then backfills in enforce mode with Security Hub tickets, its
+// calls going through a fault proxy with opts. The backfill is built as
+// the backfill Lambda builds it (backfill.LambdaHandler, Handler.Handle):
+// configuration from the environment, clients from awsclients.Load with
+// AWS_ENDPOINT_URL at the proxy; only the retry backoff cap differs.
+func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
+	t.Helper()
+	perKind, regions := estateSize()
+	srv := motoserver.Require(t) // resets moto
+	ctx := context.Background()
+	for _, region := range regions {
+		c := estate.New(srv.Config(region))
+		net, err := c.NewNetwork(ctx, region)
+		if err != nil {
+			t.Fatalf("seed %s: %v", region, err)
+		}
+		if _, err := c.Bulk(ctx, net, perKind, 4); err != nil {
+			t.Fatalf("seed %s: %v", region, err)
+		}
+	}
+	p, err := faultproxy.Start(srv.URL, opts)
+	if err != nil {
+		t.Fatalf("fault proxy: %v", err)
+	}
+	defer p.Close()
+	for _, kv := range srv.Env(regions[0]) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_ENDPOINT_URL", p.URL())
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	t.Setenv("VPCGUARD_MODE", "enforce")
+	t.Setenv("VPCGUARD_SINKS", "securityhub")
+	cfg, err := config.FromEnv()
+	if err != nil {
+		t.Fatalf("configuration: %v", err)
+	}
+	base, err := awsclients.Load(ctx, os.Getenv("AWS_REGION"), awsclients.WithMaxBackoff(maxBackoff()))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	calls := backfill.NewCalls()
+	calls.Instrument(&base)
+	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
+	start := time.Now()
+	res, err := backfill.Run(ctx, backfill.Options{
+		Clients:     accounts,
+		Guard:       setup.Guard(cfg, accounts, rules.All(), false, nil),
+		Regions:     regions,
+		Concurrency: cfg.Concurrency,
+		Calls:       calls,
+	})
+	return backfillRun{res: res, err: err, stats: p.Stats(), elapsed: time.Since(start)}
+}
+
+// EC2 ids (endpoints, subnets, security groups), and the Security Hub ids
+// hashed from them, are moto's inventions: different in every run.
+var (
+	ec2ID      = regexp.MustCompile(`\b(vpce|subnet|sg|vpc)-[0-9a-f]{8,}\b`)
+	hubID      = regexp.MustCompile(`(vpcguard/[a-z-]+/)[0-9a-f]{64}`)
+)
+
+// findingLines are the findings and actions of a backfill, with the
+// invented ids blanked, sorted: equal for equal estates.
+func findingLines(fs []finding.Finding, keep func(finding.Finding) bool) []string {
+	var out []string
+	for _, f := range fs {
+		if keep != nil && !keep(f) {
+			continue
+		}
+		line := fmt.Sprintf("%s %s %s %s %s: %s", f.Rule, f.Account, f.Region, f.ResourceID, f.Status, f.Reason)
+		for _, a := range f.Actions {
+			line += fmt.Sprintf(" | %s %s %s", a.Type, a.Target, a.Outcome)
+		}
+		out = append(out, hubID.ReplaceAllString(ec2ID.ReplaceAllString(line, "$1-*"), "$1<key hash>"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// countByRule counts findings by rule and region.
+func countByRule(fs []finding.Finding) map[string]int {
+	out := map[string]int{}
+	for _, f := range fs {
+		out[f.Rule+" "+f.Region]++
+	}
+	return out
+}
+
+// checkBackfillBaseline: without faults every seeded resource has a
+// finding, half of them NON_COMPLIANT, and nothing failed.
+func checkBackfillBaseline(t *testing.T, base backfillRun) {
+	t.Helper()
+	perKind, regions := estateSize()
+	if base.err != nil || len(base.res.Summary.Errors) != 0 {
+		t.Fatalf("no faults: %v, errors %+v", base.err, base.res.Summary.Errors)
+	}
+	want := map[string]int{}
+	for _, region := range regions {
+		for _, rule := range []string{modelRule, notebookRule, endpointRule} {
+			want[rule+" "+region] = perKind
+		}
+	}
+	if got := countByRule(base.res.Findings); !equalMaps(got, want) {
+		t.Fatalf("no faults: findings by rule and region %v; want %v", got, want)
+	}
+	nonCompliant := 0
+	for _, f := range base.res.Findings {
+		if f.Status == finding.NonCompliant {
+			nonCompliant++
+		}
+	}
+	if want := 3 * len(regions) * ((perKind + 1) / 2); nonCompliant != want {
+		t.Errorf("no faults: %d NON_COMPLIANT; want %d", nonCompliant, want)
+	}
+}
+
+func equalMaps(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestBackfillUnderThrottling: a backfill of a seeded estate in enforce mode
+// with 30% of its calls throttled reports every resource, with the same
+// findings and actions as without faults, and no errors.
+func TestBackfillUnderThrottling(t *testing.T) {
+	base := runBackfill(t, faultproxy.Options{})
+	checkBackfillBaseline(t, base)
+	got := runBackfill(t, throttle30(7))
+	t.Logf("backfill, %d resources: no faults %d calls in %v; 30%% throttled %d calls (%d throttled) in %v",
+		got.res.Summary.Resources, base.stats.Total, base.elapsed.Round(time.Millisecond), got.stats.Total, got.stats.Throttled, got.elapsed.Round(time.Millisecond))
+	if got.err != nil {
+		t.Fatalf("30%% throttled: %v", got.err)
+	}
+	if got.stats.Throttled == 0 {
+		t.Errorf("no call was throttled; the scenario tested nothing")
+	}
+	if len(got.res.Summary.Errors) != 0 {
+		t.Errorf("30%% throttled: errors %+v; want none", got.res.Summary.Errors)
+	}
+	if got.res.Summary.Resources != base.res.Summary.Resources {
+		t.Errorf("30%% throttled: %d resources; want %d", got.res.Summary.Resources, base.res.Summary.Resources)
+	}
+	if diff := compare(findingLines(base.res.Findings, nil), findingLines(got.res.Findings, nil)); diff != "" {
+		t.Errorf("30%% throttled: findings differ from the run without faults:\n%s", diff)
+	}
+}
+
+// TestBackfillWithFailingService: when a service fails every call, the
+// listings that need it fail, and the backfill says so: one run error per
+// region naming the kind and carrying the service and error code, the run
+// error when nothing at all could be listed, and the other kinds reported
+// exactly as without faults. No kind is dropped without a word.
+func TestBackfillWithFailingService(t *testing.T) {
+	base := runBackfill(t, faultproxy.Options{})
+	checkBackfillBaseline(t, base)
+	_, regions := estateSize()
+	for _, f := range failures {
+		t.Run(f.String(), func(t *testing.T) {
+			got := runBackfill(t, faultproxy.Options{FailService: f.service, FailMode: f.mode})
+			if got.err != nil {
+				t.Fatalf("Run: %v; want the other kinds reported", got.err)
+			}
+			failedKinds := map[string]string{"sagemaker": "SageMaker", "ec2": "EC2"}
+			var wantKinds []string
+			if f.service == "sagemaker" {
+				wantKinds = []string{"AWS::SageMaker::Model", "AWS::SageMaker::NotebookInstance"}
+			} else {
+				wantKinds = []string{"AWS::EC2::VPCEndpoint"}
+			}
+			var gotErrs []string
+			for _, e := range got.res.Summary.Errors {
+				gotErrs = append(gotErrs, e.Region+" "+e.Kind)
+				if e.Resource != "" {
+					t.Errorf("error on resource %s; want listing errors only: %+v", e.Resource, e)
+				}
+				for _, want := range []string{failedKinds[f.service], f.code} {
+					if !strings.Contains(e.Error, want) {
+						t.Errorf("%s %s: error %q does not name %q", e.Region, e.Kind, e.Error, want)
+					}
+				}
+			}
+			var wantErrs []string
+			for _, region := range regions {
+				for _, k := range wantKinds {
+					wantErrs = append(wantErrs, region+" "+k)
+				}
+			}
+			slices.Sort(gotErrs)
+			slices.Sort(wantErrs)
+			if !slices.Equal(gotErrs, wantErrs) {
+				t.Errorf("run errors for %v; want one per region and kind that needs %s: %v", gotErrs, f.service, wantErrs)
+			}
+			unaffected := func(fd finding.Finding) bool { return !slices.Contains(wantKinds, fd.ResourceType) }
+			if diff := compare(findingLines(base.res.Findings, unaffected), findingLines(got.res.Findings, nil)); diff != "" {
+				t.Errorf("the kinds that do not need %s differ from the run without faults:\n%s", f.service, diff)
+			}
+		})
+	}
+}
+
+// TestBackfillNothingReachable: when every call fails the run fails and
+// says why, instead of reporting an empty, clean estate.
+func TestBackfillNothingReachable(t *testing.T) {
+	got := runBackfill(t, faultproxy.Options{ThrottleRate: 1, Faults: []faultproxy.Fault{faultproxy.FaultUnavailable}})
+	if got.err == nil {
+		t.Fatalf("Run with every call unavailable: nil error, %d findings; want an error", len(got.res.Findings))
+	}
+	if !strings.Contains(got.err.Error(), "Unavailable") {
+		t.Errorf("error %q does not carry the cause", got.err)
+	}
+	if len(got.res.Findings) != 0 {
+		t.Errorf("%d findings; want none", len(got.res.Findings))
+	}
+	t.Logf("every call unavailable: %v", got.err)
+}

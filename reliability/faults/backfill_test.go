@@ -104,8 +104,8 @@ func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
 // EC2 ids (endpoints, subnets, security groups), and the Security Hub ids
 // hashed from them, are moto's inventions: different in every run.
 var (
-	ec2ID      = regexp.MustCompile(`\b(vpce|subnet|sg|vpc)-[0-9a-f]{8,}\b`)
-	hubID      = regexp.MustCompile(`(vpcguard/[a-z-]+/)[0-9a-f]{64}`)
+	ec2ID = regexp.MustCompile(`\b(vpce|subnet|sg|vpc)-[0-9a-f]{8,}\b`)
+	hubID = regexp.MustCompile(`(vpcguard/[a-z-]+/)[0-9a-f]{64}`)
 )
 
 // findingLines are the findings and actions of a backfill, with the

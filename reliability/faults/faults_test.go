@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -200,17 +199,13 @@ func summarize(w *World, d Delivery) []string {
 		for _, a := range f.Actions {
 			line += fmt.Sprintf(" | %s %s %s", a.Type, a.Target, a.Outcome)
 		}
-		out = append(out, ticketKey.ReplaceAllString(w.Unrewrite(line), "$1<key hash>"))
+		out = append(out, hubID.ReplaceAllString(w.Unrewrite(line), "$1<key hash>"))
 	}
 	for _, s := range d.Response.Skipped {
 		out = append(out, fmt.Sprintf("%s %s: skipped %s", d.Function, d.Event, s.EventName))
 	}
 	return out
 }
-
-// ticketKey is a Security Hub finding id: a hash of the finding's key,
-// which holds moto's made-up endpoint id.
-var ticketKey = regexp.MustCompile(`(vpcguard/[a-z-]+/)[0-9a-f]{64}`)
 
 func (r eventRun) summaries() []string {
 	var out []string

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,6 +94,11 @@ func TestOrderedDelivery(t *testing.T) {
 	} {
 		if got := s.Endpoints[label]; got != want {
 			t.Errorf("endpoint %s = %q; want %q", label, got, want)
+		}
+	}
+	for _, label := range []string{"s3", "sagemaker.api"} { // a gateway; deleted before any event
+		if got := s.Endpoints[label]; strings.Contains(got, finding) {
+			t.Errorf("endpoint %s = %q; want it left alone", label, got)
 		}
 	}
 	// Guardrails: on the callers of the non-compliant creates only; not on
@@ -301,5 +307,67 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 				t.Errorf("%s: MLEngineer policies = %v; want the model guardrail once", label, got)
 			}
 		})
+	}
+}
+
+// TestConcurrentDuplicates delivers the three copies of each sample event at
+// once, as three Lambda invocations running side by side would take them.
+// Whatever the interleaving, there is one Security Hub finding per (rule,
+// resource), the same guardrails, tags and stops as one ordered delivery;
+// the re-checks a lost race may queue are allowed. SNS may announce a new
+// ticket more than once here: the Security Hub read and import are not one
+// atomic step, so two invocations can both see no finding and both open it.
+// The count is logged, not asserted.
+func TestConcurrentDuplicates(t *testing.T) {
+	want := ordered(t)
+	w := newWorld(t, worldOptions{})
+	w.makeCalls(timeline...)
+	w.noFeed = true
+	for _, name := range timeline {
+		raw := w.sample(name)
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		for i := range 3 {
+			wg.Go(func() { _, errs[i] = w.deliver(delivery{name: name, raw: raw}) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Logf("%s: a concurrent copy returned an error (Lambda would retry it): %v", name, err)
+			}
+		}
+	}
+	got := w.capture(w.rec.since(0))
+	for k, n := range got.HubFindings {
+		if n != 1 {
+			t.Errorf("%d Security Hub findings for %s; want 1", n, k)
+		}
+	}
+	for _, field := range []struct {
+		name      string
+		want, got any
+	}{
+		{"models", want.Models, got.Models},
+		{"notebooks", want.Notebooks, got.Notebooks},
+		{"policies", want.Policies, got.Policies},
+	} {
+		if fmt.Sprint(field.want) != fmt.Sprint(field.got) {
+			t.Errorf("%s = %v; want %v as after one ordered delivery", field.name, field.got, field.want)
+		}
+	}
+	// Without the feedback round the endpoints' tickets stay open, so only
+	// the ticket keys are compared.
+	for k := range want.Hub {
+		if _, ok := got.Hub[k]; !ok {
+			t.Errorf("no Security Hub finding for %s", k)
+		}
+	}
+	if len(got.Hub) != len(want.Hub) {
+		t.Errorf("Security Hub findings for %v; want for %v", got.Hub, want.Hub)
+	}
+	for k, n := range got.SNS {
+		if strings.HasPrefix(k, "opened ") && n > 1 {
+			t.Logf("SNS announced %q %d times (concurrent duplicates raced on the Security Hub read)", k, n)
+		}
 	}
 }

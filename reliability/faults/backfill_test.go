@@ -269,3 +269,58 @@ func TestBackfillNothingReachable(t *testing.T) {
 	}
 	t.Logf("every call unavailable: %v", got.err)
 }
+
+// TestBackfillWithFailingDescribes: when the listings work but reading each
+// resource fails (a policy that allows List* and not Describe*, or a
+// service failing after the listing), every listed model and notebook is
+// reported INSUFFICIENT_DATA with the error, none is acted on, and the
+// endpoints (read from their listing) are reported as without faults.
+func TestBackfillWithFailingDescribes(t *testing.T) {
+	base := runBackfill(t, faultproxy.Options{})
+	checkBackfillBaseline(t, base)
+	perKind, regions := estateSize()
+	for _, f := range failures {
+		if f.service != "sagemaker" {
+			continue
+		}
+		t.Run(f.String(), func(t *testing.T) {
+			got := runBackfill(t, faultproxy.Options{FailService: f.service, FailMode: f.mode,
+				FailOperations: []string{"DescribeModel", "DescribeNotebookInstance"}})
+			if got.err != nil {
+				t.Fatalf("Run: %v", got.err)
+			}
+			if got.stats.Failed == 0 {
+				t.Fatalf("no call failed; the scenario tested nothing")
+			}
+			want := map[string]int{}
+			for _, region := range regions {
+				for _, rule := range []string{modelRule, notebookRule, endpointRule} {
+					want[rule+" "+region] = perKind
+				}
+			}
+			if got := countByRule(got.res.Findings); !equalMaps(got, want) {
+				t.Errorf("findings by rule and region %v; want %v: every listed resource reported", got, want)
+			}
+			for _, fd := range got.res.Findings {
+				if fd.Rule == endpointRule {
+					continue
+				}
+				if fd.Status != finding.InsufficientData {
+					t.Errorf("%s %s: %s; want INSUFFICIENT_DATA", fd.Rule, fd.ResourceID, fd.Status)
+				}
+				for _, want := range []string{"could not read the current state", "SageMaker", f.code} {
+					if !strings.Contains(fd.Reason, want) {
+						t.Errorf("%s %s: reason %q does not say %q", fd.Rule, fd.ResourceID, fd.Reason, want)
+					}
+				}
+				if len(fd.Actions) != 0 {
+					t.Errorf("%s %s: actions %+v; want none on a resource that could not be read", fd.Rule, fd.ResourceID, fd.Actions)
+				}
+			}
+			endpoints := func(fd finding.Finding) bool { return fd.Rule == endpointRule }
+			if diff := compare(findingLines(base.res.Findings, endpoints), findingLines(got.res.Findings, endpoints)); diff != "" {
+				t.Errorf("endpoints differ from the run without faults:\n%s", diff)
+			}
+		})
+	}
+}

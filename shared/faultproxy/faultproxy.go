@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,11 @@ type Options struct {
 	// call fails with FailMode; empty for none. It applies before ThrottleRate.
 	FailService string
 	FailMode    FailMode
+	// FailOperations narrows FailService to these operations, named as in
+	// Op.Operation ("DescribeModel"): a caller allowed to list but not to
+	// describe. Empty means every call. REST-protocol operations have no
+	// name here, so they never match.
+	FailOperations []string
 }
 
 // Validate reports the first option out of range.
@@ -220,6 +226,7 @@ func (p *Proxy) SetOptions(opts Options) error {
 
 func (p *Proxy) setOptions(opts Options) {
 	opts.Faults = append([]Fault(nil), opts.Faults...)
+	opts.FailOperations = append([]string(nil), opts.FailOperations...)
 	if len(opts.Faults) == 0 {
 		opts.Faults = AllFaults
 	}
@@ -285,7 +292,8 @@ func (p *Proxy) decide(op Op) (outcome, Fault, FailMode) {
 	opts := p.opts
 	o, f := outcomeForwarded, Fault(0)
 	switch {
-	case opts.FailService != "" && strings.EqualFold(op.Service, opts.FailService):
+	case opts.FailService != "" && strings.EqualFold(op.Service, opts.FailService) &&
+		(len(opts.FailOperations) == 0 || slices.Contains(opts.FailOperations, op.Operation)):
 		o = outcomeFailed
 	case opts.ThrottleRate > 0 && p.rng.Float64() < opts.ThrottleRate:
 		o, f = outcomeThrottled, opts.Faults[p.rng.IntN(len(opts.Faults))]

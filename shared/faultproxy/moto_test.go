@@ -142,3 +142,26 @@ func TestFailingServiceFails(t *testing.T) {
 		})
 	}
 }
+
+// TestFailOperations: with FailOperations only those operations of the
+// failing service fail; its other operations reach moto.
+func TestFailOperations(t *testing.T) {
+	srv := motoserver.Require(t)
+	p := startProxy(t, srv.URL, Options{FailService: "sagemaker", FailOperations: []string{"DescribeModel"}})
+	cfg := proxiedConfig(srv, p, retryers[0].new)
+	sm := sagemaker.NewFromConfig(cfg)
+	ctx := context.Background()
+	if err := createModel(ctx, sm, "m"); err != nil {
+		t.Fatalf("CreateModel: got %v; want nil", err)
+	}
+	if _, err := sm.ListModels(ctx, &sagemaker.ListModelsInput{}); err != nil {
+		t.Errorf("ListModels: got %v; want nil", err)
+	}
+	_, err := sm.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String("m")})
+	if got := errorCode(err); got != "AccessDeniedException" {
+		t.Errorf("DescribeModel error code: got %q (%v); want AccessDeniedException", got, err)
+	}
+	if got := p.Stats().ByOperation[Op{"sagemaker", "ListModels"}]; got.Forwarded != 1 || got.Failed != 0 {
+		t.Errorf("ListModels: got %+v; want forwarded once, never failed", got)
+	}
+}

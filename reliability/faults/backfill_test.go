@@ -135,6 +135,18 @@ func countByRule(fs []finding.Finding) map[string]int {
 	return out
 }
 
+// backfillBaseline is the backfill without faults, run once for every test
+// that compares with it, and checked.
+func backfillBaseline(t *testing.T) backfillRun {
+	t.Helper()
+	if backfillBase == nil {
+		base := runBackfill(t, faultproxy.Options{})
+		checkBackfillBaseline(t, base)
+		backfillBase = &base
+	}
+	return *backfillBase
+}
+
 // checkBackfillBaseline: without faults every seeded resource has a
 // finding, half of them NON_COMPLIANT, and nothing failed.
 func checkBackfillBaseline(t *testing.T, base backfillRun) {
@@ -179,8 +191,7 @@ func equalMaps(a, b map[string]int) bool {
 // with 30% of its calls throttled reports every resource, with the same
 // findings and actions as without faults, and no errors.
 func TestBackfillUnderThrottling(t *testing.T) {
-	base := runBackfill(t, faultproxy.Options{})
-	checkBackfillBaseline(t, base)
+	base := backfillBaseline(t)
 	got := runBackfill(t, throttle30(7))
 	t.Logf("backfill, %d resources: no faults %d calls in %v; 30%% throttled %d calls (%d throttled) in %v",
 		got.res.Summary.Resources, base.stats.Total, base.elapsed.Round(time.Millisecond), got.stats.Total, got.stats.Throttled, got.elapsed.Round(time.Millisecond))
@@ -207,8 +218,7 @@ func TestBackfillUnderThrottling(t *testing.T) {
 // error when nothing at all could be listed, and the other kinds reported
 // exactly as without faults. No kind is dropped without a word.
 func TestBackfillWithFailingService(t *testing.T) {
-	base := runBackfill(t, faultproxy.Options{})
-	checkBackfillBaseline(t, base)
+	base := backfillBaseline(t)
 	_, regions := estateSize()
 	for _, f := range failures {
 		t.Run(f.String(), func(t *testing.T) {
@@ -276,8 +286,7 @@ func TestBackfillNothingReachable(t *testing.T) {
 // reported INSUFFICIENT_DATA with the error, none is acted on, and the
 // endpoints (read from their listing) are reported as without faults.
 func TestBackfillWithFailingDescribes(t *testing.T) {
-	base := runBackfill(t, faultproxy.Options{})
-	checkBackfillBaseline(t, base)
+	base := backfillBaseline(t)
 	perKind, regions := estateSize()
 	for _, f := range failures {
 		if f.service != "sagemaker" {

@@ -229,8 +229,7 @@ func printTable(t *testing.T, ts ...Tally) {
 // tickets, with the same findings and actions as a run without faults, on
 // a fresh moto each. None goes to the dead-letter queue; none is lost.
 func TestEventsUnderThrottling(t *testing.T) {
-	base := runEvents(t, "no faults", faultproxy.Options{})
-	checkBaseline(t, base)
+	base := eventsBaseline(t)
 	rounds := 1
 	if long {
 		rounds = 5
@@ -262,6 +261,23 @@ func TestEventsUnderThrottling(t *testing.T) {
 		}
 	}
 	printTable(t, tallies...)
+}
+
+var (
+	eventsBase   *eventRun
+	backfillBase *backfillRun
+)
+
+// eventsBaseline is the replay without faults, run once for every test
+// that compares with it, and checked.
+func eventsBaseline(t *testing.T) eventRun {
+	t.Helper()
+	if eventsBase == nil {
+		base := runEvents(t, "no faults", faultproxy.Options{})
+		checkBaseline(t, base)
+		eventsBase = &base
+	}
+	return *eventsBase
 }
 
 // checkBaseline: without faults every event is handled on the first try and
@@ -355,8 +371,7 @@ func (f failure) String() string {
 // dead-letter queue; the events that do not need it are handled. None is
 // acknowledged undone (lost).
 func TestEventsWithFailingService(t *testing.T) {
-	base := runEvents(t, "no faults", faultproxy.Options{})
-	checkBaseline(t, base)
+	base := eventsBaseline(t)
 	tallies := []Tally{base.tally}
 	for _, f := range failures {
 		t.Run(f.String(), func(t *testing.T) {

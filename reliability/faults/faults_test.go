@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+
 	"github.com/vpcguard/vpcguard/events"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
@@ -110,6 +113,9 @@ type eventRun struct {
 	deliveries []delivered
 	stats      faultproxy.Stats
 	elapsed    time.Duration
+	// tickets are the Security Hub findings moto holds after the run, by
+	// rule and status (their ids hash moto's endpoint ids).
+	tickets map[string]int
 }
 
 // runEvents seeds a fresh moto, then replays every sample event through
@@ -167,7 +173,33 @@ func runEvents(t *testing.T, scenario string, opts faultproxy.Options) eventRun 
 	}
 	run.elapsed = time.Since(start)
 	run.stats = total
+	run.tickets = hubTickets(t, srv)
 	return run
+}
+
+// hubTickets reads the Security Hub findings on moto, directly.
+func hubTickets(t *testing.T, srv *motoserver.Server) map[string]int {
+	t.Helper()
+	hub := securityhub.NewFromConfig(srv.Config(Region))
+	out := map[string]int{}
+	in := &securityhub.GetFindingsInput{}
+	for {
+		page, err := hub.GetFindings(context.Background(), in)
+		if err != nil {
+			t.Fatalf("get Security Hub findings: %v", err)
+		}
+		for _, f := range page.Findings {
+			status := ""
+			if f.Compliance != nil {
+				status = string(f.Compliance.Status)
+			}
+			out[aws.ToString(f.GeneratorId)+" "+status+" "+string(f.RecordState)]++
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out
+		}
+		in.NextToken = page.NextToken
+	}
 }
 
 // routed reports whether fn's EventBridge rule sends it any of evs.
@@ -256,6 +288,9 @@ func TestEventsUnderThrottling(t *testing.T) {
 				t.Logf("%s %s: invocation %d returned %v", d.Function, d.Event, i+1, err)
 			}
 		}
+		if !equalMaps(got.tickets, base.tickets) {
+			t.Errorf("%s: Security Hub holds %v; want %v as without faults", got.tally.Scenario, got.tickets, base.tickets)
+		}
 		if diff := compare(base.summaries(), got.summaries()); diff != "" {
 			t.Errorf("%s: findings and actions differ from the run without faults:\n%s", got.tally.Scenario, diff)
 		}
@@ -306,6 +341,9 @@ func checkBaseline(t *testing.T, base eventRun) {
 		if !strings.Contains(all, want) {
 			t.Errorf("no faults: no %q in the findings:\n%s", want, all)
 		}
+	}
+	if len(base.tickets) == 0 {
+		t.Errorf("no faults: no Security Hub findings")
 	}
 	if base.tally.In < len(Steps) {
 		t.Errorf("no faults: %d deliveries; want at least one per sample event (%d)", base.tally.In, len(Steps))
@@ -410,4 +448,57 @@ func TestEventsWithFailingService(t *testing.T) {
 		})
 	}
 	printTable(t, tallies...)
+}
+
+// TestEventsUnderHeavyThrottling: at 70% throttling some calls fail all
+// their attempts, so invocations return errors and Lambda's retries (and
+// the dead-letter queue) come into play. Every event still ends handled or
+// in the DLQ, none lost; an event handled on a retry decides every resource
+// as the fault-free run did (its actions may differ: the first invocation
+// may have done some of them).
+func TestEventsUnderHeavyThrottling(t *testing.T) {
+	base := eventsBaseline(t)
+	rounds := 1
+	if long {
+		rounds = 3
+	}
+	tallies := []Tally{base.tally}
+	for round := range rounds {
+		seed := uint64(round + 1)
+		got := runEvents(t, fmt.Sprintf("70%% throttled, seed %d", seed), faultproxy.Options{ThrottleRate: 0.7, Seed: seed})
+		tallies = append(tallies, got.tally)
+		checkAccounted(t, got.tally)
+		// A redelivered event updates its tickets; it does not open more.
+		if got.tally.DLQ == 0 && !equalMaps(got.tickets, base.tickets) {
+			t.Errorf("%s: Security Hub holds %v; want %v as without faults", got.tally.Scenario, got.tickets, base.tickets)
+		}
+		if got.tally.ReturnedForRetry == 0 {
+			t.Errorf("%s: no invocation returned an error; the scenario tested nothing Lambda does", got.tally.Scenario)
+		}
+		for i, d := range got.deliveries {
+			if d.Outcome == DLQ {
+				t.Logf("%s %s: in the DLQ: %v", d.Function, d.Event, d.Errors[len(d.Errors)-1])
+				continue
+			}
+			if want, got := decisions(base.deliveries[i].Response), decisions(d.Response); !slices.Equal(want, got) {
+				t.Errorf("%s %s (%s): decided %v; want %v as without faults", d.Function, d.Event, d.Outcome, got, want)
+			}
+			if d.Outcome == Retried {
+				t.Logf("%s %s: handled on invocation %d after %v", d.Function, d.Event, len(d.Errors)+1, d.Errors)
+				if diff := compare(base.deliveries[i].summary, d.summary); diff != "" {
+					t.Logf("%s %s: actions after the retry differ from the fault-free run (the first invocation did some):\n%s", d.Function, d.Event, diff)
+				}
+			}
+		}
+	}
+	printTable(t, tallies...)
+}
+
+// decisions are the rule and status of each finding of resp.
+func decisions(resp guard.Response) []string {
+	var out []string
+	for _, f := range resp.Findings {
+		out = append(out, f.Rule+" "+string(f.Status))
+	}
+	return out
 }

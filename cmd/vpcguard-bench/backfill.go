@@ -163,7 +163,7 @@ func runBackfill(ctx context.Context, moto *motoserver.Server, sizes []int) ([]*
 	}
 	notes = append(notes,
 		"backfill: each run is a separate process (this binary); wall time and resources/s are backfill.Run's own (listing to last finding), calls are counted by backfill.Calls on every attempt, retries included",
-		"backfill: peak heap is runtime.MemStats.HeapInuse sampled every 5 ms during the run; peak RSS is the run process's ru_maxrss (getrusage), the whole process's high-water mark",
+		"backfill: peak heap is runtime.MemStats.HeapInuse sampled every 5 ms during the run; peak RSS is the run process's ru_maxrss (getrusage), the whole process's high-water mark; memory MB are MiB (2^20 bytes), as in BenchmarkBackfill",
 		fmt.Sprintf("backfill: latency is injected by shared/faultproxy (%s before every request is forwarded to moto); moto_server is single-threaded Python, so its own service time caps any concurrency", injectedLatency),
 	)
 	return figs, comp, notes, nil

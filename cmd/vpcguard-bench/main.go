@@ -80,7 +80,7 @@ func run(groups []string, quick bool, runs int, out string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	began := time.Now()
-	res := &Results{Date: began.UTC().Format(time.RFC3339), Command: strings.Join(os.Args, " "), Quick: quick, Groups: groups, Machine: machine()}
+	res := &Results{Date: began.UTC().Format(time.RFC3339), Command: strings.TrimSpace("vpcguard-bench " + strings.Join(os.Args[1:], " ")), Quick: quick, Groups: groups, Machine: machine()}
 
 	// Check what the groups need before spending any time.
 	root, err := moduleRoot(ctx)

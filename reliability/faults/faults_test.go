@@ -257,19 +257,31 @@ func printTable(t *testing.T, ts ...Tally) {
 }
 
 // TestEventsUnderThrottling: with 30% of calls throttled (throttle, 429,
-// 503), every sample event ends handled by the guards in enforce mode with
-// tickets, with the same findings and actions as a run without faults, on
-// a fresh moto each. None goes to the dead-letter queue; none is lost.
+// 503), with and without added latency, every sample event ends handled by
+// the guards in enforce mode with tickets, with the same findings, actions
+// and Security Hub findings as a run without faults, on a fresh moto each.
+// None goes to the dead-letter queue; none is lost.
 func TestEventsUnderThrottling(t *testing.T) {
 	base := eventsBaseline(t)
-	rounds := 1
+	type scenario struct {
+		name string
+		opts faultproxy.Options
+	}
+	withLatency := func(seed uint64, d time.Duration) scenario {
+		o := throttle30(seed)
+		o.Latency = d
+		return scenario{fmt.Sprintf("30%% throttled + %v latency, seed %d", d, seed), o}
+	}
+	scenarios := []scenario{{"30% throttled, seed 1", throttle30(1)}, withLatency(2, 10*time.Millisecond)}
 	if long {
-		rounds = 5
+		for seed := uint64(3); seed <= 6; seed++ {
+			scenarios = append(scenarios, scenario{fmt.Sprintf("30%% throttled, seed %d", seed), throttle30(seed)})
+		}
+		scenarios = append(scenarios, withLatency(7, 50*time.Millisecond))
 	}
 	tallies := []Tally{base.tally}
-	for round := range rounds {
-		seed := uint64(round + 1)
-		got := runEvents(t, fmt.Sprintf("30%% throttled, seed %d", seed), throttle30(seed))
+	for _, sc := range scenarios {
+		got := runEvents(t, sc.name, sc.opts)
 		tallies = append(tallies, got.tally)
 		t.Logf("%s: %d calls, %d throttled, %d forwarded, in %v (no faults: %d calls in %v)",
 			got.tally.Scenario, got.stats.Total, got.stats.Throttled, got.stats.Forwarded, got.elapsed.Round(time.Millisecond), base.stats.Total, base.elapsed.Round(time.Millisecond))

@@ -95,9 +95,29 @@ func (h *Handler) skipReason(ev *cloudtrail.Event) string {
 	return ""
 }
 
+// isSQSBatch tells an SQS batch from a CloudTrail event: every record must
+// come from aws:sqs. A CloudTrail event that merely mentions "aws:sqs" (in a
+// tag or an environment variable) must not be taken for an empty batch and
+// dropped.
 func isSQSBatch(raw json.RawMessage) bool {
 	b := bytes.TrimSpace(raw)
-	return len(b) > 0 && b[0] == '{' && bytes.Contains(b, []byte(`"aws:sqs"`))
+	if len(b) == 0 || b[0] != '{' || !bytes.Contains(b, []byte(`"aws:sqs"`)) {
+		return false
+	}
+	var batch struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	if json.Unmarshal(b, &batch) != nil || len(batch.Records) == 0 {
+		return false
+	}
+	for _, r := range batch.Records {
+		if r.EventSource != "aws:sqs" {
+			return false
+		}
+	}
+	return true
 }
 
 // handleRechecks processes re-check messages one by one and reports the

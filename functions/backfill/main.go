@@ -6,20 +6,19 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
 	h, err := backfill.LambdaHandler(context.Background(), log)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		setup.InitFailed(log, err)
 	}
 	lambda.Start(h.Handle)
 }

@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -16,8 +15,7 @@ func main() {
 	log := lambdacontext.NewLogger()
 	h, err := setup.GuardHandler(context.Background(), []rules.Rule{rules.EndpointPrivateDNS{}}, log)
 	if err != nil {
-		log.Error("init failed", "error", err.Error())
-		os.Exit(1)
+		setup.InitFailed(log, err)
 	}
 	lambda.Start(h.Handle)
 }

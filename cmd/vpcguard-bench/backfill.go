@@ -117,6 +117,9 @@ func runBackfill(ctx context.Context, moto *motoserver.Server, sizes []int) ([]*
 			f := &Figure{Group: "backfill", Name: fmt.Sprintf("backfill %d/kind, %s", n, bc), Value: m.ResourcesPerSecond, Unit: "resources/s",
 				Extra: map[string]float64{"wall s": m.DurationSeconds, "calls/resource": m.CallsPerResource, "calls": float64(m.CallsTotal),
 					"peak heap MB": mb(int64(m.HeapPeakBytes)), "peak RSS MB": mb(m.rssBytes), "errors": float64(m.Errors)}}
+			for op, c := range m.Calls {
+				f.Extra["calls "+op] = float64(c)
+			}
 			f.shown = fmt.Sprintf("%.1f res/s · %.1f s · %.2f calls/res · heap %.1f MB · RSS %.1f MB", m.ResourcesPerSecond, m.DurationSeconds,
 				m.CallsPerResource, mb(int64(m.HeapPeakBytes)), mb(m.rssBytes))
 			figs = append(figs, f)

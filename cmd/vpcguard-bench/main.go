@@ -106,7 +106,7 @@ func run(groups []string, quick bool, runs int, out string) error {
 		switch g {
 		case "eval":
 			figs, err = runEval(ctx, root, quick)
-			notes = []string{"eval: go test -run '^$' -bench '^BenchmarkEvaluate$' -benchmem " + evalPackage + " (parse and offline evaluation of each sample event the rule evaluates)"}
+			notes = []string{fmt.Sprintf("eval: go test -run '^$' -bench '^BenchmarkEvaluate$' -benchmem -count %d %s, median of the %d results per event (parse and offline evaluation of each sample event the rule evaluates); ns/op is wall time, so a busy machine inflates it", evalCount, evalPackage, evalCount)}
 		case "coldstart":
 			figs, notes, err = runColdStart(ctx, root, moto, runs)
 		case "backfill":

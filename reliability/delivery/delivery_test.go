@@ -45,14 +45,30 @@ const (
 )
 
 // ordered runs every sample event once, in the order the calls happened,
-// after every call was made, and returns the end state.
+// after every call was made, and returns the end state. The first test to
+// ask computes it; the others reuse it (moto state is the same each time).
 func ordered(t *testing.T) endState {
 	t.Helper()
+	baseline.mu.Lock()
+	defer baseline.mu.Unlock()
+	if baseline.done {
+		return baseline.s
+	}
 	w := newWorld(t, worldOptions{})
 	w.makeCalls(timeline...)
 	w.run("ordered", w.primary(1), nil)
 	w.settled("ordered")
-	return w.capture(w.rec.since(0))
+	s := w.capture(w.rec.since(0))
+	if !t.Failed() {
+		baseline.s, baseline.done = s, true
+	}
+	return s
+}
+
+var baseline struct {
+	mu   sync.Mutex
+	done bool
+	s    endState
 }
 
 // TestOrderedDelivery pins the end state of one ordered delivery of every
@@ -216,7 +232,7 @@ func seeds() []uint64 {
 // Security Hub finding is resolved once, not duplicated, and one RESOLVED
 // message goes out per ticket.
 func TestLateEventsForDeletedResources(t *testing.T) {
-	n := uint64(2)
+	n := uint64(1)
 	if long() {
 		n = 10
 	}

@@ -76,6 +76,14 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 		return nil, nil, err
 	}
 
+	// The baseline: aws-lambda-go alone (the runtimeapi tests' echo
+	// function), so the figures show what vpcguard's own init adds on this
+	// machine at this moment.
+	echoBin := filepath.Join(dir, "echo", "bootstrap")
+	if err := buildPackage(ctx, root, echoBin, runtime.GOOS, runtime.GOARCH, echoPackage); err != nil {
+		return nil, nil, err
+	}
+
 	if err := moto.Reset(); err != nil {
 		return nil, nil, err
 	}
@@ -87,6 +95,20 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 
 	var figs []*Figure
 	var notes []string
+	progress("coldstart: baseline echo function x%d", runs)
+	toResp, toPoll, err := coldStarts(ctx, echoBin, env, []byte(`{"cold":true}`), `"cold":true`, runs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("echo baseline: %w", err)
+	}
+	slices.Sort(toResp)
+	slices.Sort(toPoll)
+	base := &Figure{Group: "coldstart", Name: "cold start baseline: aws-lambda-go echo function (median)", Value: median(toResp), Unit: "ms",
+		Extra: map[string]float64{"p90 ms": percentile(toResp, 0.9), "init (exec to first poll) median ms": median(toPoll), "runs": float64(runs)},
+		Note:  "no goal: " + echoPackage + ", no AWS SDK, no AWS call; how fast this machine execs a Go bootstrap right now"}
+	base.shown = fmt.Sprintf("%.1f ms (p90 %.1f, init %.1f)", base.Value, percentile(toResp, 0.9), median(toPoll))
+	figs = append(figs, base)
+	progress("coldstart: echo %s", base.shown)
+
 	for _, fn := range fns {
 		inv, ok := coldStartInvocations[fn]
 		if !ok {
@@ -180,6 +202,22 @@ func buildFunctions(ctx context.Context, root, dir, goos, goarch string, fns []s
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %s (GOOS=%s GOARCH=%s): %w\n%s", strings.Join(args, " "), goos, goarch, err, out)
+	}
+	return nil
+}
+
+// echoPackage is the runtimeapi tests' function: aws-lambda-go and nothing else.
+const echoPackage = "./shared/runtimeapi/testdata/echo"
+
+// buildPackage builds one main package to out, with make build's flags.
+func buildPackage(ctx context.Context, root, out, goos, goarch, pkg string) error {
+	args := append([]string{"build"}, lambdaBuildFlags...)
+	args = append(args, "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }

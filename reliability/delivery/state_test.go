@@ -1,0 +1,302 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/vpcguard/vpcguard/shared/ticket"
+)
+
+// endState is what a person sees in the account after the guards ran.
+type endState struct {
+	Models      map[string]map[string]string // model that exists -> its tags
+	Notebooks   map[string]string            // notebook -> status and tags
+	Endpoints   map[string]string            // endpoint label -> private DNS, state and tags
+	Policies    map[string][]string          // role/user -> attached managed policies
+	Hub         map[string]string            // rule and resource -> record state, workflow, compliance, severity
+	HubFindings map[string]int               // rule and resource -> Security Hub findings
+	SNS         map[string]int               // change, rule and resource -> messages delivered
+	Writes      map[string]int               // write request and its target -> requests sent
+}
+
+func (s endState) String() string {
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return string(b)
+}
+
+// capture reads the end state from moto; writes are the guards' write
+// requests since the world was built. It drains the SNS inbox.
+func (w *world) capture(writes []call) endState {
+	w.t.Helper()
+	ctx := context.Background()
+	fail := func(what string, err error) {
+		w.t.Helper()
+		if err != nil {
+			w.t.Fatalf("capture %s: %v", what, err)
+		}
+	}
+	s := endState{Models: map[string]map[string]string{}, Notebooks: map[string]string{}, Endpoints: map[string]string{},
+		Policies: map[string][]string{}, Hub: map[string]string{}, HubFindings: map[string]int{}, SNS: map[string]int{}, Writes: map[string]int{}}
+
+	models, err := w.clients.SageMaker.ListModels(ctx, &sagemaker.ListModelsInput{})
+	fail("models", err)
+	for _, m := range models.Models {
+		s.Models[aws.ToString(m.ModelName)] = w.sageMakerTags(aws.ToString(m.ModelArn))
+	}
+	nbs, err := w.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
+	fail("notebooks", err)
+	for _, nb := range nbs.NotebookInstances {
+		s.Notebooks[aws.ToString(nb.NotebookInstanceName)] = fmt.Sprintf("%s %v", nb.NotebookInstanceStatus, w.sageMakerTags(aws.ToString(nb.NotebookInstanceArn)))
+	}
+	eps, err := w.clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
+	fail("endpoints", err)
+	labels := map[string]string{}
+	for sample, id := range w.ids {
+		labels[id] = endpointLabels[sample]
+	}
+	for _, ep := range eps.VpcEndpoints {
+		tags := map[string]string{}
+		for _, t := range ep.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		label := labels[aws.ToString(ep.VpcEndpointId)]
+		if label == "" {
+			label = aws.ToString(ep.VpcEndpointId)
+		}
+		s.Endpoints[label] = fmt.Sprintf("privateDNS=%v state=%s %v", aws.ToBool(ep.PrivateDnsEnabled), ep.State, tags)
+	}
+
+	roles, err := w.iam.ListRoles(ctx, &iam.ListRolesInput{})
+	fail("roles", err)
+	for _, r := range roles.Roles {
+		out, err := w.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: r.RoleName})
+		fail("role policies", err)
+		for _, p := range out.AttachedPolicies {
+			s.Policies["role/"+aws.ToString(r.RoleName)] = append(s.Policies["role/"+aws.ToString(r.RoleName)], aws.ToString(p.PolicyName))
+		}
+	}
+	users, err := w.iam.ListUsers(ctx, &iam.ListUsersInput{})
+	fail("users", err)
+	for _, u := range users.Users {
+		out, err := w.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: u.UserName})
+		fail("user policies", err)
+		for _, p := range out.AttachedPolicies {
+			s.Policies["user/"+aws.ToString(u.UserName)] = append(s.Policies["user/"+aws.ToString(u.UserName)], aws.ToString(p.PolicyName))
+		}
+	}
+	for _, ps := range s.Policies {
+		sort.Strings(ps)
+	}
+
+	// moto ignores GetFindings filters and returns every finding.
+	pages := securityhub.NewGetFindingsPaginator(w.hub, &securityhub.GetFindingsInput{})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		fail("security hub findings", err)
+		for _, f := range page.Findings {
+			res := ""
+			if len(f.Resources) > 0 {
+				res = aws.ToString(f.Resources[0].Id)
+			}
+			key := aws.ToString(f.GeneratorId) + " " + shortResource(res, labels)
+			s.HubFindings[key]++
+			wf, comp, sev := "", "", ""
+			if f.Workflow != nil {
+				wf = string(f.Workflow.Status)
+			}
+			if f.Compliance != nil {
+				comp = string(f.Compliance.Status)
+			}
+			if f.Severity != nil {
+				sev = string(f.Severity.Label)
+			}
+			s.Hub[key] = fmt.Sprintf("%s %s %s %s", f.RecordState, wf, comp, sev)
+		}
+	}
+	for _, key := range w.inbox() {
+		change, rest, _ := strings.Cut(key, " ")
+		rule, res, _ := strings.Cut(rest, " ")
+		s.SNS[change+" "+rule+" "+shortResource(res, labels)]++
+	}
+	for _, c := range writes {
+		s.Writes[c.op+" "+writeTarget(c, labels)]++
+	}
+	return s
+}
+
+// shortResource names a resource by its name, or an endpoint by its label,
+// so states of different moto runs compare.
+func shortResource(arn string, labels map[string]string) string {
+	i := strings.LastIndexAny(arn, "/:")
+	name := arn[i+1:]
+	if l, ok := labels[name]; ok {
+		return "vpce:" + l
+	}
+	return name
+}
+
+func writeTarget(c call, labels map[string]string) string {
+	switch in := c.in.(type) {
+	case *iam.AttachRolePolicyInput:
+		return "role/" + aws.ToString(in.RoleName) + " " + shortResource(aws.ToString(in.PolicyArn), labels)
+	case *iam.AttachUserPolicyInput:
+		return "user/" + aws.ToString(in.UserName) + " " + shortResource(aws.ToString(in.PolicyArn), labels)
+	case *sagemaker.StopNotebookInstanceInput:
+		return aws.ToString(in.NotebookInstanceName)
+	case *sagemaker.AddTagsInput:
+		return shortResource(aws.ToString(in.ResourceArn), labels)
+	case *sagemaker.DeleteModelInput:
+		return aws.ToString(in.ModelName)
+	case *ec2.ModifyVpcEndpointInput:
+		return fmt.Sprintf("%s PrivateDnsEnabled=%v", shortResource(aws.ToString(in.VpcEndpointId), labels), aws.ToBool(in.PrivateDnsEnabled))
+	case *ec2.CreateTagsInput:
+		var ids []string
+		for _, id := range in.Resources {
+			ids = append(ids, shortResource(id, labels))
+		}
+		return strings.Join(ids, ",")
+	case *securityhub.BatchImportFindingsInput:
+		var out []string
+		for _, f := range in.Findings {
+			res := ""
+			if len(f.Resources) > 0 {
+				res = aws.ToString(f.Resources[0].Id)
+			}
+			out = append(out, fmt.Sprintf("%s %s %s", aws.ToString(f.GeneratorId), shortResource(res, labels), f.RecordState))
+		}
+		return strings.Join(out, ",")
+	case *sns.PublishInput:
+		change := ""
+		if a, ok := in.MessageAttributes["change"]; ok {
+			change = aws.ToString(a.StringValue)
+		}
+		f, err := ticket.FindingFromMessage(aws.ToString(in.Message))
+		if err != nil {
+			return change + " ?"
+		}
+		return change + " " + f.Rule + " " + shortResource(f.ResourceID, labels)
+	case *sqs.SendMessageInput:
+		return aws.ToString(in.MessageBody)
+	}
+	return fmt.Sprintf("%T", c.in)
+}
+
+func (w *world) sageMakerTags(arn string) map[string]string {
+	w.t.Helper()
+	out, err := w.clients.SageMaker.ListTags(context.Background(), &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	if err != nil {
+		w.t.Fatalf("list tags of %s: %v", arn, err)
+	}
+	tags := map[string]string{}
+	for _, t := range out.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags
+}
+
+// messageKey names an SNS message by its change and the finding it
+// carries: "<change> <rule> <resource id>". (The subject is cut at 100
+// characters, so it does not name every resource whole.)
+func (w *world) messageKey(change, message string) string {
+	f, err := ticket.FindingFromMessage(message)
+	if err != nil {
+		w.t.Errorf("SNS message without a finding: %v", err)
+		return change + " ?"
+	}
+	return change + " " + f.Rule + " " + f.ResourceID
+}
+
+// inbox drains the SNS subscription's queue: the messages delivered, by
+// messageKey.
+func (w *world) inbox() []string {
+	w.t.Helper()
+	ctx := context.Background()
+	var got []string
+	for {
+		out, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.inboxURL), MaxNumberOfMessages: 10})
+		if err != nil {
+			w.t.Fatalf("receive: %v", err)
+		}
+		if len(out.Messages) == 0 {
+			return got
+		}
+		for _, m := range out.Messages {
+			var n struct {
+				Message           string
+				MessageAttributes map[string]struct{ Value string }
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &n); err != nil {
+				w.t.Fatalf("decode sns envelope: %v", err)
+			}
+			got = append(got, w.messageKey(n.MessageAttributes["change"].Value, n.Message))
+			if _, err := w.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(w.inboxURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				w.t.Fatalf("delete message: %v", err)
+			}
+		}
+	}
+}
+
+// diff lists the keys on which two end states differ, one line each.
+func diff(want, got endState) string {
+	var lines []string
+	cmp := func(field string, a, b map[string]string) {
+		for _, k := range unionKeys(a, b) {
+			if a[k] != b[k] {
+				lines = append(lines, fmt.Sprintf("  %s[%s]: want %q, got %q", field, k, a[k], b[k]))
+			}
+		}
+	}
+	cmpN := func(field string, a, b map[string]int) {
+		for _, k := range unionKeys(a, b) {
+			if a[k] != b[k] {
+				lines = append(lines, fmt.Sprintf("  %s[%s]: want %d, got %d", field, k, a[k], b[k]))
+			}
+		}
+	}
+	str := func(m map[string]map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = fmt.Sprint(v)
+		}
+		return out
+	}
+	strs := func(m map[string][]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = strings.Join(v, ",")
+		}
+		return out
+	}
+	cmp("Models", str(want.Models), str(got.Models))
+	cmp("Notebooks", want.Notebooks, got.Notebooks)
+	cmp("Endpoints", want.Endpoints, got.Endpoints)
+	cmp("Policies", strs(want.Policies), strs(got.Policies))
+	cmp("Hub", want.Hub, got.Hub)
+	cmpN("HubFindings", want.HubFindings, got.HubFindings)
+	cmpN("SNS", want.SNS, got.SNS)
+	cmpN("Writes", want.Writes, got.Writes)
+	return strings.Join(lines, "\n")
+}
+
+func unionKeys[V any](a, b map[string]V) []string {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}

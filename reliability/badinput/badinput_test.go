@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,11 +84,11 @@ var sharedCorpus = map[string]string{
 	"binary.json":                       "invalid UTF-8",
 }
 
-// allCases is the generated corpus plus the shared one, without the long
-// cases unless VPCGUARD_RELIABILITY=long.
+// allCases is the generated corpus plus the shared one, with the long
+// cases only when VPCGUARD_RELIABILITY=long.
 func allCases(t *testing.T) []Case {
 	t.Helper()
-	cases, err := Corpus()
+	cases, err := Corpus(long())
 	if err != nil {
 		t.Fatalf("Corpus: %v", err)
 	}
@@ -108,14 +109,7 @@ func allCases(t *testing.T) []Case {
 		}
 		cases = append(cases, Case{Name: "shared " + name, Data: data, Want: want})
 	}
-	var out []Case
-	for _, c := range cases {
-		if c.Long && !long() {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return cases
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9.-]+`)
@@ -193,38 +187,69 @@ func checkNoPanic(t *testing.T, stderr string) {
 	}
 }
 
+// checkCLIOutput: for a bad file, a stderr line naming the file and what is
+// wrong; for a skipped one, an info line naming the file, the event and the
+// reason.
+func checkCLIOutput(t *testing.T, stderr, path string, c Case) {
+	t.Helper()
+	if c.Skipped {
+		if _, ok := lineWith(stderr, "msg=skipped", "file="+path, "eventName="+c.EventName, "reason="); !ok {
+			t.Errorf("%s: stderr: got %.1000q; want a skipped line naming %s, eventName=%s and the reason", c.Name, stderr, path, c.EventName)
+		}
+		return
+	}
+	if _, ok := lineWith(stderr, "vpcguard: "+path+": ", c.Want); !ok {
+		t.Errorf("%s: stderr: got %.1000q; want a line naming %s and saying %q", c.Name, stderr, path, c.Want)
+	}
+}
+
 // TestCLINamesTheFileAndTheProblem: each case goes to the real binary
 // before a good sample. A bad file exits 2 with a stderr line naming the
 // file and what is wrong, and the good file's finding is still on stdout as
 // JSON. A well-formed event no rule evaluates is logged as skipped, with
 // its name and reason (at --log-level info), and the run exits 0.
+//
+// The quick form runs every skipped case and every fifth bad one alone, and
+// all of them together in one run (exit 2, a line for each file, the good
+// finding); the long form runs each case alone.
 func TestCLINamesTheFileAndTheProblem(t *testing.T) {
 	dir := t.TempDir()
-	for i, c := range allCases(t) {
+	cases := allCases(t)
+	paths := make([]string, len(cases))
+	for i, c := range cases {
+		paths[i] = writeCase(t, dir, i, c)
+	}
+	t.Run("all in one run", func(t *testing.T) {
+		code, stdout, stderr := evaluate(t, []string{"--log-level", "info"}, append(slices.Clone(paths), goodFile)...)
+		checkNoPanic(t, stderr)
+		if code != 2 {
+			t.Errorf("exit: got %d; want 2", code)
+		}
+		for i, c := range cases {
+			checkCLIOutput(t, stderr, paths[i], c)
+		}
+		checkGoodFinding(t, stdout)
+	})
+	for i, c := range cases {
+		if !long() && !c.Skipped && i%5 != 0 {
+			continue
+		}
 		t.Run(c.Name, func(t *testing.T) {
-			path := writeCase(t, dir, i, c)
 			var flags []string
 			if c.Skipped {
 				// The CLI logs skips at info; its default level is error.
 				flags = []string{"--log-level", "info"}
 			}
-			code, stdout, stderr := evaluate(t, flags, path, goodFile)
+			code, stdout, stderr := evaluate(t, flags, paths[i], goodFile)
 			checkNoPanic(t, stderr)
+			wantCode := 2
 			if c.Skipped {
-				if code != 0 {
-					t.Errorf("exit: got %d; want 0 (skipping is not an error)\nstderr: %s", code, stderr)
-				}
-				if _, ok := lineWith(stderr, "msg=skipped", "file="+path, "eventName="+c.EventName, "reason="); !ok {
-					t.Errorf("stderr: got %q; want a skipped line naming %s, eventName=%s and the reason", stderr, path, c.EventName)
-				}
-			} else {
-				if code != 2 {
-					t.Errorf("exit: got %d; want 2", code)
-				}
-				if _, ok := lineWith(stderr, "vpcguard: "+path+": ", c.Want); !ok {
-					t.Errorf("stderr: got %.1000q; want a line naming %s and saying %q", stderr, path, c.Want)
-				}
+				wantCode = 0 // skipping is not an error
 			}
+			if code != wantCode {
+				t.Errorf("exit: got %d; want %d\nstderr: %.1000s", code, wantCode, stderr)
+			}
+			checkCLIOutput(t, stderr, paths[i], c)
 			checkGoodFinding(t, stdout)
 		})
 	}

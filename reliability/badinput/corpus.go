@@ -74,9 +74,10 @@ var (
 	}{{"string", "x"}, {"number", json.Number("42")}, {"array", []any{map[string]any{}}}, {"bool", true}}
 )
 
-// Corpus generates every case. It fails only if the embedded sample cannot
-// be read, which is a build problem, not a test result.
-func Corpus() ([]Case, error) {
+// Corpus generates every case; the long ones (Case.Long) only when long is
+// set. It fails only if the embedded sample cannot be read, which is a build
+// problem, not a test result.
+func Corpus(long bool) ([]Case, error) {
 	good, err := events.FS.ReadFile(Sample)
 	if err != nil {
 		return nil, err
@@ -211,7 +212,9 @@ func Corpus() ([]Case, error) {
 	last := &cases[len(cases)-1]
 	last.Data = bytes.Replace(last.Data, []byte(`"DEEP"`),
 		[]byte(strings.Repeat(`{"a":`, 100_000)+"1"+strings.Repeat("}", 100_000)), 1)
-	cases = append(cases, Case{Name: "input over 64 MB", Data: bytes.Repeat([]byte(" "), 64<<20+1), Want: "the limit is 67108864", Long: true})
+	if long {
+		cases = append(cases, Case{Name: "input over 64 MB", Data: bytes.Repeat([]byte(" "), 64<<20+1), Want: "the limit is 67108864", Long: true})
+	}
 
 	// Well-formed events no rule evaluates: skipped with the reason.
 	skip := func(name string, data []byte, want string) {

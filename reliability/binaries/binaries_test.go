@@ -515,21 +515,32 @@ func TestInitErrorNamesTheVariable(t *testing.T) {
 }
 
 // TestBadCorpusThroughTheBinary sends the reliability/badinput corpus to
-// the real model-guard bootstrap, one process for all of it. Only cases
+// the real model-guard bootstrap (every guard in the long run), one process
+// for all of it. Only cases
 // that are JSON are sent: Lambda's Invoke refuses anything else before a
 // function sees it. Each bad case is a function error in Lambda's shape
 // saying what is wrong; each well-formed event no rule evaluates is a
 // result listing it as skipped with its reason; the process serves all.
 func TestBadCorpusThroughTheBinary(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	srv := motoserver.Require(t)
-	cases, err := badinput.Corpus()
+	cases, err := badinput.Corpus(false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	guards := []string{"model-guard"}
+	if os.Getenv("VPCGUARD_RELIABILITY") == "long" {
+		guards = functions[:3]
+	}
+	for _, fn := range guards {
+		t.Run(fn, func(t *testing.T) { sendCorpus(t, fn, cases) })
+	}
+}
+
+func sendCorpus(t *testing.T, fn string, cases []badinput.Case) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	srv := motoserver.Require(t)
 	// Report mode, and nothing seeded: none of these may reach AWS.
-	api, p := start(t, ctx, "model-guard", append(srv.Env(region), "VPCGUARD_MODE=report", "VPCGUARD_SINKS="))
+	api, p := start(t, ctx, fn, append(srv.Env(region), "VPCGUARD_MODE=report", "VPCGUARD_SINKS="))
 	if err := api.WaitForNext(ctx); err != nil {
 		t.Fatalf("WaitForNext: %v", err)
 	}
@@ -556,7 +567,7 @@ func TestBadCorpusThroughTheBinary(t *testing.T) {
 		}
 	}
 	checkAlive(t, p, pid)
-	t.Logf("sent %d of %d cases to one model-guard process", sent, len(cases))
+	t.Logf("sent %d of %d cases to one %s process", sent, len(cases), fn)
 	if sent < 60 {
 		t.Errorf("sent %d cases; want the corpus's JSON cases (60 or more)", sent)
 	}

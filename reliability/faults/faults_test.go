@@ -292,6 +292,7 @@ func TestEventsUnderThrottling(t *testing.T) {
 			t.Errorf("%s: failed %d, upstream errors %d; want 0, 0", got.tally.Scenario, got.stats.Failed, got.stats.UpstreamErrors)
 		}
 		checkAccounted(t, got.tally)
+		checkDeliveries(t, got)
 		if got.tally.DLQ != 0 || got.tally.Handled+got.tally.Retried != got.tally.In {
 			t.Errorf("%s: %+v; want every event handled, none in the DLQ", got.tally.Scenario, got.tally)
 		}
@@ -325,6 +326,16 @@ func eventsBaseline(t *testing.T) eventRun {
 		eventsBase = &base
 	}
 	return *eventsBase
+}
+
+// checkDeliveries fails the test for each delivery acknowledged undone.
+func checkDeliveries(t *testing.T, r eventRun) {
+	t.Helper()
+	for _, d := range r.deliveries {
+		if d.Outcome == Lost {
+			t.Errorf("%s: %s %s lost: %s (after %d errors: %v)", r.tally.Scenario, d.Function, d.Event, d.Why, len(d.Errors), d.Errors)
+		}
+	}
 }
 
 // checkBaseline: without faults every event is handled on the first try and
@@ -428,6 +439,8 @@ func TestEventsWithFailingService(t *testing.T) {
 			got := runEvents(t, f.String()+", every call", faultproxy.Options{FailService: f.service, FailMode: f.mode})
 			tallies = append(tallies, got.tally)
 			checkAccounted(t, got.tally)
+			checkDeliveries(t, got)
+		checkDeliveries(t, got)
 			if len(got.deliveries) != len(base.deliveries) {
 				t.Fatalf("%d deliveries; want %d as without faults", len(got.deliveries), len(base.deliveries))
 			}
@@ -480,6 +493,7 @@ func TestEventsUnderHeavyThrottling(t *testing.T) {
 		got := runEvents(t, fmt.Sprintf("70%% throttled, seed %d", seed), faultproxy.Options{ThrottleRate: 0.7, Seed: seed})
 		tallies = append(tallies, got.tally)
 		checkAccounted(t, got.tally)
+		checkDeliveries(t, got)
 		// A redelivered event updates its tickets; it does not open more.
 		if got.tally.DLQ == 0 && !equalMaps(got.tickets, base.tickets) {
 			t.Errorf("%s: Security Hub holds %v; want %v as without faults", got.tally.Scenario, got.tickets, base.tickets)

@@ -1,8 +1,13 @@
 package remediate
 
 import (
+	"net/http"
 	"strings"
 	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcguard/vpcguard/shared/config"
 )
@@ -117,5 +122,38 @@ func TestPureIsFullAccessPolicy(t *testing.T) {
 		if got := IsFullAccessPolicy(tt.doc); got != tt.want {
 			t.Errorf("IsFullAccessPolicy(%s) %s: got %v; want %v", tt.doc, tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestPureRetryable: a remediation that failed because the service failed
+// or refused for rate returns its error (the Lambda retries the event); one
+// the request itself caused does not (a retry would meet the same answer).
+func TestPureRetryable(t *testing.T) {
+	respErr := func(status int, code string) error {
+		return &smithy.OperationError{ServiceID: "EC2", OperationName: "DescribeVpcAttribute", Err: &awshttp.ResponseError{
+			ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+				Err: &smithy.GenericAPIError{Code: code, Message: "m"}},
+		}}
+	}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"EC2 503 Unavailable", respErr(503, "Unavailable"), true},
+		{"503 ServiceUnavailable", respErr(503, "ServiceUnavailable"), true},
+		{"500 InternalError", respErr(500, "InternalError"), true},
+		{"502 with an unknown code", respErr(502, "BadGatewayish"), true},
+		{"400 RequestLimitExceeded", respErr(400, "RequestLimitExceeded"), true},
+		{"429 TooManyRequestsException", respErr(429, "TooManyRequestsException"), true},
+		{"403 UnauthorizedOperation", respErr(403, "UnauthorizedOperation"), false},
+		{"400 InvalidParameter", respErr(400, "InvalidParameter"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := retryable(tt.err); got != tt.want {
+				t.Errorf("retryable(%v) = %v; want %v", tt.err, got, tt.want)
+			}
+		})
 	}
 }

@@ -97,12 +97,19 @@ func retryable(err error) bool {
 	if awserr.IsThrottled(err) {
 		return true
 	}
+	// The service failing, not the request: any 5xx, whatever its code
+	// (EC2 answers an overload with 503 Unavailable). Returning nil here
+	// would let the Lambda acknowledge an event it did not act on.
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
 	code := awserr.Code(err)
 	if code == "" {
 		return true // a network error or a 5xx without a code
 	}
 	switch code {
-	case "InternalError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "InternalServerError", "RequestTimeout":
+	case "InternalError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "Unavailable", "InternalServerError", "RequestTimeout":
 		return true
 	}
 	return false

@@ -5,6 +5,7 @@ FUNCTIONS := model-guard endpoint-guard notebook-guard backfill
 BUILD_DIR := build
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags="-s -w"
 FUZZTIME  ?= 30s
+TEST_FUZZTIME ?= 3s
 TEST_FLAGS ?=
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION ?= 1
@@ -41,21 +42,28 @@ build:
 vet:
 	$(GO) vet ./...
 
+# The whole suite, then a few seconds of each fuzz target (their seed
+# corpora already ran as ordinary tests).
 test: deps vet build
 	$(GO) test $(TEST_FLAGS) -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
+
+# Every package with a Fuzz target, found from the test files.
+FUZZ_PKGS = $(shell grep -rl --include='*_test.go' '^func Fuzz' shared cmd 2>/dev/null | xargs -r -n1 dirname | sort -u)
 
 fuzz:
-	@set -e; for target in $$($(GO) test -list '^Fuzz' ./shared/... | grep '^Fuzz'); do \
-		pkg=$$(grep -rl "func $$target(" shared --include='*_test.go' | head -1 | xargs dirname); \
-		echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	@set -e; for pkg in $(FUZZ_PKGS); do \
+		for target in $$($(GO) test -list '^Fuzz' ./$$pkg | grep '^Fuzz'); do \
+			echo "fuzz ./$$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./$$pkg; \
+		done; \
 	done
 
 bench:
 	$(GO) run ./cmd/vpcguard-bench
 
 reliability:
-	VPCGUARD_RELIABILITY=long $(GO) test -count=1 -run 'Reliability' -v ./reliability/...
+	VPCGUARD_RELIABILITY=long $(GO) test -count=1 -timeout 60m -v ./reliability/...
 
 demo:
 	$(GO) run ./cmd/vpcguard demo

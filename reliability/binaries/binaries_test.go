@@ -105,13 +105,20 @@ func seed(t *testing.T, ctx context.Context) *account {
 			t.Fatalf("create role %s: %v", role, err)
 		}
 	}
-	for name, arn := range map[string]*string{"vpcguard-model-guardrail": &a.modelGuardrail, "vpcguard-notebook-guardrail": &a.notebookGuardrail} {
-		out, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name),
-			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`)})
+	// The guardrails, as infra/stack/guardrails.go writes them (abridged).
+	for _, g := range []struct {
+		name, action, condition string
+		arn                     *string
+	}{
+		{"vpcguard-model-guardrail", "sagemaker:CreateModel", `{"Null":{"sagemaker:VpcSubnets":"true"}}`, &a.modelGuardrail},
+		{"vpcguard-notebook-guardrail", "sagemaker:CreateNotebookInstance", `{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}`, &a.notebookGuardrail},
+	} {
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"` + g.action + `","Resource":"*","Condition":` + g.condition + `}]}`
+		out, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(g.name), PolicyDocument: aws.String(doc)})
 		if err != nil {
-			t.Fatalf("create policy %s: %v", name, err)
+			t.Fatalf("create policy %s: %v", g.name, err)
 		}
-		*arn = aws.ToString(out.Policy.Arn)
+		*g.arn = aws.ToString(out.Policy.Arn)
 	}
 	topic, err := sns.NewFromConfig(a.cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcguard-findings")})
 	if err != nil {

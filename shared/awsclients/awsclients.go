@@ -23,9 +23,14 @@ import (
 )
 
 // MaxAttempts bounds the SDK's attempts at a call that is throttled or
-// fails transiently: at 30% throttling, all 8 fail for about one call in
-// 15,000 (0.3^8).
-const MaxAttempts = 8
+// fails transiently. At 30% throttling all of them fail for one call in
+// 0.3^n: with 8 attempts one call in 15,000, which a 60-resource backfill
+// (320 calls) met in about one run in 50 and a 600-resource one in about
+// one in 5 (reliability/faults); with 12, one call in 1.9 million. The cost
+// is in an outage: a call waits up to about 50s (backoff capped at
+// MaxBackoff) before failing, and the retry quota stops a client retrying
+// after about nine such calls, so the Lambda fails fast after that.
+const MaxAttempts = 12
 
 // MaxBackoff caps the SDK's wait between two attempts of a call.
 const MaxBackoff = 5 * time.Second
@@ -88,7 +93,7 @@ func NewRetryer() aws.Retryer { return newRetryer(options{maxBackoff: MaxBackoff
 // The SDK's retry quota stays (500 tokens a client, 5 per retry, refunded
 // when the retry succeeds, 1 back per success): at 30% throttling it never
 // runs dry, and when a service fails every call it stops a client from
-// retrying each call 8 times, so a Lambda returns its error (to be retried
+// retrying every call MaxAttempts times, so a Lambda returns its error (to be retried
 // by Lambda, then kept in the dead-letter queue) instead of timing out.
 //
 // 429 Too Many Requests is not in the SDK's retryable statuses; only its

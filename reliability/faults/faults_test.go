@@ -539,7 +539,7 @@ func TestEventsWithFailingService(t *testing.T) {
 	printTable(t, tallies...)
 }
 
-// TestEventsUnderHeavyThrottling: at 70% throttling some calls fail all
+// TestEventsUnderHeavyThrottling: at 80% throttling some calls fail all
 // their attempts, so invocations return errors and Lambda's retries (and
 // the dead-letter queue) come into play. Every event still ends handled or
 // in the DLQ, none lost; an event handled on a retry decides every resource
@@ -554,7 +554,7 @@ func TestEventsUnderHeavyThrottling(t *testing.T) {
 	tallies := []Tally{base.tally}
 	for round := range rounds {
 		seed := uint64(round + 1)
-		got := runEvents(t, fmt.Sprintf("70%% throttled, seed %d", seed), faultproxy.Options{ThrottleRate: 0.7, Seed: seed})
+		got := runEvents(t, fmt.Sprintf("80%% throttled, seed %d", seed), faultproxy.Options{ThrottleRate: 0.8, Seed: seed})
 		tallies = append(tallies, got.tally)
 		checkAccounted(t, got.tally)
 		checkDeliveries(t, got)

@@ -76,7 +76,9 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 				if ev.Failed() {
 					why = "the call failed (" + ev.ErrorCode + ")"
 				}
-				log.Info("skipped", "file", name, "eventId", ev.ID, "eventName", ev.Name, "reason", why)
+				// A person asked for this file: say what was not evaluated
+				// and why, on stderr, so an empty result is never a mystery.
+				log.Warn("skipped", "file", name, "eventId", ev.ID, "eventName", ev.Name, "reason", why)
 				continue
 			}
 			fs, err := g.Event(ctx, ev)

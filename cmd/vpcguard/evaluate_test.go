@@ -321,3 +321,26 @@ func TestEvaluateUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateNamesSkippedEvents: a file whose events no rule evaluates is
+// not an error, but the default output says which event was skipped and why,
+// so an empty result is explained; stdout stays data only.
+func TestEvaluateNamesSkippedEvents(t *testing.T) {
+	file := "../../events/model-create-denied.json"
+	code, stdout, stderr := evaluateCLI(t, "", "--offline", "--format", "json", file)
+	if code != exitOK {
+		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+	}
+	if got := strings.TrimSpace(stdout); got != "[]" {
+		t.Errorf("stdout: got %q; want []", got)
+	}
+	for _, want := range []string{"msg=skipped", "file=" + file, "eventName=CreateModel", "the call failed (AccessDenied)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr: got %q; want it to contain %q", stderr, want)
+		}
+	}
+	_, _, quiet := evaluateCLI(t, "", "--offline", "--format", "json", "--log-level", "error", file)
+	if quiet != "" {
+		t.Errorf("--log-level error: got stderr %q; want nothing", quiet)
+	}
+}

@@ -78,7 +78,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, formats string) {
 	fs.StringVar(&c.protected, "protected-principals", "", "ARN patterns never given a guardrail (VPCGUARD_PROTECTED_PRINCIPALS)")
 	fs.StringVar(&c.region, "region", "", "AWS region for API calls without one (AWS_REGION)")
 	fs.StringVar(&c.format, "format", "", formats+" (default: table on a terminal, else json)")
-	fs.StringVar(&c.logLevel, "log-level", "", "debug | info | warn | error on stderr (VPCGUARD_LOG_LEVEL; default error)")
+	fs.StringVar(&c.logLevel, "log-level", "", "debug | info | warn | error on stderr (VPCGUARD_LOG_LEVEL; default warn: errors and skipped events)")
 }
 
 // config reads the environment and applies the flags over it.
@@ -89,7 +89,7 @@ func (c *commonFlags) config(fs *flag.FlagSet) (config.Config, error) {
 			return string(config.Report), true // a person's command changes nothing unless asked
 		}
 		if name == "VPCGUARD_LOG_LEVEL" && !ok {
-			return "error", true
+			return "warn", true // errors, and the events a command skipped with the reason
 		}
 		return v, ok
 	}

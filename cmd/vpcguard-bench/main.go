@@ -115,7 +115,7 @@ func run(groups []string, quick bool, runs int, out string) error {
 				sizes = sizes[:1]
 			}
 			var comp []Comparison
-			figs, comp, notes, err = runBackfill(ctx, moto, sizes)
+			figs, comp, notes, err = runBackfill(ctx, moto, sizes, quick)
 			res.Comparison = append(res.Comparison, comp...)
 		}
 		res.Figures = append(res.Figures, figs...)

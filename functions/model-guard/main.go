@@ -8,14 +8,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/wire"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.GuardHandler(context.Background(), []rules.Rule{rules.ModelInVPC{}}, log)
+	h, err := wire.GuardHandler(context.Background(), []rules.Rule{rules.ModelInVPC{}}, log, models.Wiring)
 	if err != nil {
-		setup.InitFailed(log, err)
+		wire.InitFailed(log, err)
 	}
 	lambda.Start(h.Handle)
 }

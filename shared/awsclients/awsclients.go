@@ -1,5 +1,8 @@
-// Package awsclients builds AWS SDK clients once per region from one
-// aws.Config and hands them out; Lambdas build the set in main, never per call.
+// Package awsclients builds AWS SDK clients once per account and region from
+// one aws.Config and hands them out; Lambdas build the set in main, never per
+// call. It imports no service but STS (to assume roles in other accounts):
+// callers name the services they use (Service), so each binary links only
+// those.
 package awsclients
 
 import (
@@ -7,19 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // MaxAttempts bounds the SDK's attempts at a call that is throttled or
@@ -117,30 +114,44 @@ func tooManyRequests(err error) aws.Ternary {
 	return aws.UnknownTernary
 }
 
-// Clients is every client vpcguard uses, for one region.
+// Clients builds and keeps the clients of one account and region. It knows
+// no AWS service: a caller asks for a service's client with Service, and
+// only the services a binary calls are linked into it. Importing an SDK
+// service package links it and runs its init (SageMaker's alone allocates
+// 3.8 MB at start), so a guard that never calls SageMaker must not import it
+// even to list the clients it does not use.
 type Clients struct {
-	Region      string
-	SageMaker   *sagemaker.Client
-	EC2         *ec2.Client
-	IAM         *iam.Client
-	SecurityHub *securityhub.Client
-	SSM         *ssm.Client
-	SNS         *sns.Client
-	SQS         *sqs.Client
+	Region string
+	config aws.Config
+
+	mu sync.Mutex
+	by map[reflect.Type]any
 }
 
-// New builds the clients for cfg's region.
+// New returns the clients of cfg's region; each is built on first use.
 func New(cfg aws.Config) *Clients {
-	return &Clients{
-		Region:      cfg.Region,
-		SageMaker:   sagemaker.NewFromConfig(cfg),
-		EC2:         ec2.NewFromConfig(cfg),
-		IAM:         iam.NewFromConfig(cfg),
-		SecurityHub: securityhub.NewFromConfig(cfg),
-		SSM:         ssm.NewFromConfig(cfg),
-		SNS:         sns.NewFromConfig(cfg),
-		SQS:         sqs.NewFromConfig(cfg),
+	return &Clients{Region: cfg.Region, config: cfg, by: map[reflect.Type]any{}}
+}
+
+// Config returns the configuration the clients are built from.
+func (c *Clients) Config() aws.Config { return c.config }
+
+// Service returns c's client of one AWS service, built by newFromConfig (the
+// service package's NewFromConfig) on first use and kept: every caller in
+// this account and region shares it, as they shared the eagerly built
+// clients before.
+//
+//	sm := awsclients.Service(c, sagemaker.NewFromConfig)
+func Service[T any, O any](c *Clients, newFromConfig func(aws.Config, ...func(O)) T) T {
+	key := reflect.TypeFor[T]()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.by[key]; ok {
+		return v.(T)
 	}
+	v := newFromConfig(c.config)
+	c.by[key] = v
+	return v
 }
 
 // Regional hands out one Clients per region, built on first use.

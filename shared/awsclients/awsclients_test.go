@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -121,5 +122,30 @@ func TestWithMaxBackoff(t *testing.T) {
 				t.Errorf("longest delay = %v; want the cap %v (the last attempts wait the cap)", longest, tt.max)
 			}
 		})
+	}
+}
+
+// TestServiceBuildsEachClientOnce: a service's client is built on first use
+// from the region's configuration and shared after that; each region, and
+// each service, has its own.
+func TestServiceBuildsEachClientOnce(t *testing.T) {
+	r := NewRegional(aws.Config{Region: "us-east-1"})
+	east, west := r.For(""), r.For("eu-west-1")
+	if r.For("us-east-1") != east {
+		t.Fatalf("For(us-east-1) is not the base region's Clients")
+	}
+	a, b := Service(east, sts.NewFromConfig), Service(east, sts.NewFromConfig)
+	if a != b {
+		t.Errorf("Service built the STS client twice for one region")
+	}
+	if got := a.Options().Region; got != "us-east-1" {
+		t.Errorf("STS client region = %q; want us-east-1", got)
+	}
+	w := Service(west, sts.NewFromConfig)
+	if w == a || w.Options().Region != "eu-west-1" {
+		t.Errorf("eu-west-1 STS client = %p in %q; want its own, in eu-west-1", w, w.Options().Region)
+	}
+	if len(east.by) != 1 {
+		t.Errorf("clients built for us-east-1 = %d; want 1 (only what was asked for)", len(east.by))
 	}
 }

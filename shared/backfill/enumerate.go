@@ -54,7 +54,7 @@ func ClientsAPI(accounts *awsclients.Accounts) APIFor {
 		if err != nil {
 			return API{}, err
 		}
-		return API{SageMaker: c.SageMaker, EC2: c.EC2}, nil
+		return API{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), EC2: awsclients.Service(c, ec2.NewFromConfig)}, nil
 	}
 }
 

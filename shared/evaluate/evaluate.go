@@ -11,7 +11,6 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/inventory"
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
@@ -21,8 +20,6 @@ type StateReader interface {
 	Read(ctx context.Context, ref resource.Ref) (resource.State, error)
 	Tags(ctx context.Context, s resource.State) (map[string]string, error)
 }
-
-var _ StateReader = (*inventory.Reader)(nil)
 
 // Readers returns the StateReader for an account and region.
 type Readers func(ctx context.Context, account, region string) (StateReader, error)

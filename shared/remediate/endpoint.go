@@ -5,23 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
-// EC2API is the part of the EC2 client endpoint remediations call.
+// EC2API is what the endpoint remediations need of EC2 (ec2api over an EC2
+// client). Errors are the SDK's, for awserr to classify.
 type EC2API interface {
-	DescribeVpcAttribute(ctx context.Context, in *ec2.DescribeVpcAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error)
-	ModifyVpcEndpoint(ctx context.Context, in *ec2.ModifyVpcEndpointInput, opts ...func(*ec2.Options)) (*ec2.ModifyVpcEndpointOutput, error)
-	CreateTags(ctx context.Context, in *ec2.CreateTagsInput, opts ...func(*ec2.Options)) (*ec2.CreateTagsOutput, error)
+	// VpcAttribute reads "enableDnsSupport" or "enableDnsHostnames".
+	VpcAttribute(ctx context.Context, vpc, attr string) (bool, error)
+	EnablePrivateDNS(ctx context.Context, endpointID string) error
+	SetEndpointPolicy(ctx context.Context, endpointID, policy string) error
+	Tag(ctx context.Context, id, key, value string) error
 }
 
-var _ EC2API = (*ec2.Client)(nil)
+// The VPC attributes private DNS needs on.
+const (
+	attrDNSSupport   = "enableDnsSupport"
+	attrDNSHostnames = "enableDnsHostnames"
+)
 
 const actionPrivateDNS = "enable-private-dns"
 
@@ -39,17 +42,10 @@ func (r *Remediator) enablePrivateDNS(ctx context.Context, api API, res *evaluat
 		f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.Skipped, Detail: "the endpoint's VPC is unknown"})
 		return nil
 	}
-	for _, attr := range []ec2types.VpcAttributeName{ec2types.VpcAttributeNameEnableDnsSupport, ec2types.VpcAttributeNameEnableDnsHostnames} {
-		out, err := api.EC2.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: aws.String(vpc), Attribute: attr})
+	for _, attr := range []string{attrDNSSupport, attrDNSHostnames} {
+		on, err := api.EC2.VpcAttribute(ctx, vpc, attr)
 		if err != nil {
 			return outcome(f, actionPrivateDNS, id, fmt.Errorf("read %s of %s: %w", attr, vpc, err))
-		}
-		on := false
-		if attr == ec2types.VpcAttributeNameEnableDnsSupport && out.EnableDnsSupport != nil {
-			on = aws.ToBool(out.EnableDnsSupport.Value)
-		}
-		if attr == ec2types.VpcAttributeNameEnableDnsHostnames && out.EnableDnsHostnames != nil {
-			on = aws.ToBool(out.EnableDnsHostnames.Value)
 		}
 		if !on {
 			f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.Skipped,
@@ -61,7 +57,7 @@ func (r *Remediator) enablePrivateDNS(ctx context.Context, api API, res *evaluat
 		f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.DryRun, Detail: "would set PrivateDnsEnabled=true"})
 		return nil
 	}
-	_, err := api.EC2.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(id), PrivateDnsEnabled: aws.Bool(true)})
+	err := api.EC2.EnablePrivateDNS(ctx, id)
 	switch {
 	case awserr.IsNotFound(err):
 		f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.Skipped, Detail: "the endpoint no longer exists"})
@@ -87,7 +83,7 @@ func (r *Remediator) replaceEndpointPolicy(ctx context.Context, api API, res *ev
 		f.AddAction(finding.Action{Type: "replace-endpoint-policy", Target: id, Outcome: finding.DryRun, Detail: "would replace the full-access policy"})
 		return nil
 	}
-	_, err := api.EC2.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(id), PolicyDocument: aws.String(r.Config.EndpointPolicy)})
+	err := api.EC2.SetEndpointPolicy(ctx, id, r.Config.EndpointPolicy)
 	if err != nil {
 		return outcome(f, "replace-endpoint-policy", id, err)
 	}
@@ -146,7 +142,7 @@ func (r *Remediator) tagEndpoint(ctx context.Context, api API, res *evaluate.Res
 		f.AddAction(finding.Action{Type: "tag", Target: id, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + f.Rule})
 		return nil
 	}
-	_, err := api.EC2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []ec2types.Tag{{Key: aws.String(key), Value: aws.String(f.Rule)}}})
+	err := api.EC2.Tag(ctx, id, key, f.Rule)
 	if err != nil {
 		return outcome(f, "tag", id, err)
 	}

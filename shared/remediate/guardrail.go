@@ -2,25 +2,18 @@ package remediate
 
 import (
 	"context"
-	"fmt"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
-// IAMAPI is the part of the IAM client guardrails need.
+// IAMAPI is what guardrails need of IAM (iamapi over an IAM client). kind
+// is "role" or "user". Errors are the SDK's, for awserr to classify.
 type IAMAPI interface {
-	AttachRolePolicy(ctx context.Context, in *iam.AttachRolePolicyInput, opts ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error)
-	AttachUserPolicy(ctx context.Context, in *iam.AttachUserPolicyInput, opts ...func(*iam.Options)) (*iam.AttachUserPolicyOutput, error)
-	ListAttachedRolePolicies(ctx context.Context, in *iam.ListAttachedRolePoliciesInput, opts ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error)
-	ListAttachedUserPolicies(ctx context.Context, in *iam.ListAttachedUserPoliciesInput, opts ...func(*iam.Options)) (*iam.ListAttachedUserPoliciesOutput, error)
+	HasAttachedPolicy(ctx context.Context, kind, name, policyARN string) (bool, error)
+	AttachPolicy(ctx context.Context, kind, name, policyARN string) error
 }
-
-var _ IAMAPI = (*iam.Client)(nil)
 
 const actionAttach = "attach-guardrail"
 
@@ -95,7 +88,7 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, f *finding.Fi
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})
 		return nil
 	}
-	attached, err := r.isAttached(ctx, api.IAM, p, policyARN)
+	attached, err := api.IAM.HasAttachedPolicy(ctx, p.Kind, p.Name, policyARN)
 	if awserr.IsNotFound(err) {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "the caller no longer exists"})
 		return nil
@@ -111,11 +104,7 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, f *finding.Fi
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.DryRun, Detail: "would attach " + policyARN})
 		return nil
 	}
-	if p.Kind == "role" {
-		_, err = api.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(p.Name), PolicyArn: aws.String(policyARN)})
-	} else {
-		_, err = api.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(p.Name), PolicyArn: aws.String(policyARN)})
-	}
+	err = api.IAM.AttachPolicy(ctx, p.Kind, p.Name, policyARN)
 	switch {
 	case awserr.IsUnmodifiable(err):
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "IAM refuses to change this principal (UnmodifiableEntity)"})
@@ -128,44 +117,4 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, f *finding.Fi
 	}
 	f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Done, Detail: "attached " + policyARN})
 	return nil
-}
-
-func (r *Remediator) isAttached(ctx context.Context, api IAMAPI, p Principal, policyARN string) (bool, error) {
-	var marker *string
-	for {
-		var policies []string
-		var next *string
-		if p.Kind == "role" {
-			out, err := api.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(p.Name), Marker: marker})
-			if err != nil {
-				return false, fmt.Errorf("list policies of role %s: %w", p.Name, err)
-			}
-			for _, ap := range out.AttachedPolicies {
-				policies = append(policies, aws.ToString(ap.PolicyArn))
-			}
-			if out.IsTruncated {
-				next = out.Marker
-			}
-		} else {
-			out, err := api.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(p.Name), Marker: marker})
-			if err != nil {
-				return false, fmt.Errorf("list policies of user %s: %w", p.Name, err)
-			}
-			for _, ap := range out.AttachedPolicies {
-				policies = append(policies, aws.ToString(ap.PolicyArn))
-			}
-			if out.IsTruncated {
-				next = out.Marker
-			}
-		}
-		for _, a := range policies {
-			if a == policyARN {
-				return true, nil
-			}
-		}
-		if next == nil {
-			return false, nil
-		}
-		marker = next
-	}
 }

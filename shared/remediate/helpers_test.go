@@ -24,6 +24,10 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/inventory"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/remediate/ec2api"
+	"github.com/vpcguard/vpcguard/shared/remediate/iamapi"
+	"github.com/vpcguard/vpcguard/shared/remediate/sagemakerapi"
+	"github.com/vpcguard/vpcguard/shared/remediate/sqsapi"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
@@ -251,7 +255,7 @@ func (e *env) config() config.Config {
 
 // remediator remediates with the env's clients; sm and q replace the
 // SageMaker and SQS clients when set.
-func (e *env) remediator(cfg config.Config, sm SageMakerAPI, q QueueAPI) *Remediator {
+func (e *env) remediator(cfg config.Config, sm sagemakerapi.Client, q sqsapi.Client) *Remediator {
 	if sm == nil {
 		sm = e.sm
 	}
@@ -259,7 +263,7 @@ func (e *env) remediator(cfg config.Config, sm SageMakerAPI, q QueueAPI) *Remedi
 		q = e.sqs
 	}
 	return &Remediator{Config: cfg, APIs: func(context.Context, string, string) (API, error) {
-		return API{IAM: e.iam, SageMaker: sm, EC2: e.ec2, SQS: q}, nil
+		return API{IAM: iamapi.New(e.iam), SageMaker: sagemakerapi.New(sm), EC2: ec2api.New(e.ec2), SQS: sqsapi.New(q)}, nil
 	}}
 }
 
@@ -354,7 +358,7 @@ func (p *pendingNotebooks) DescribeNotebookInstance(ctx context.Context, in *sag
 
 // sentMessages keeps the SendMessage inputs and passes them on to moto.
 type sentMessages struct {
-	QueueAPI
+	sqsapi.Client
 	mu   sync.Mutex
 	sent []*sqs.SendMessageInput
 }
@@ -363,5 +367,5 @@ func (s *sentMessages) SendMessage(ctx context.Context, in *sqs.SendMessageInput
 	s.mu.Lock()
 	s.sent = append(s.sent, in)
 	s.mu.Unlock()
-	return s.QueueAPI.SendMessage(ctx, in, opts...)
+	return s.Client.SendMessage(ctx, in, opts...)
 }

@@ -2,11 +2,6 @@ package remediate
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
@@ -30,10 +25,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + f.Rule})
 		return nil
 	}
-	_, err := api.SageMaker.AddTags(ctx, &sagemaker.AddTagsInput{
-		ResourceArn: aws.String(res.State.ARN),
-		Tags:        []smtypes.Tag{{Key: aws.String(key), Value: aws.String(f.Rule)}},
-	})
+	err := api.SageMaker.AddTag(ctx, res.State.ARN, key, f.Rule)
 	if awserr.IsNotFound(err) {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "the resource no longer exists"})
 		return nil
@@ -54,7 +46,7 @@ func (r *Remediator) deleteModel(ctx context.Context, api API, res *evaluate.Res
 	}
 	f := &res.Finding
 	name := res.State.ID
-	user, err := endpointConfigUsing(ctx, api.SageMaker, name)
+	user, err := api.SageMaker.EndpointConfigUsing(ctx, name)
 	if err != nil {
 		return outcome(f, "delete-model", name, err)
 	}
@@ -66,7 +58,7 @@ func (r *Remediator) deleteModel(ctx context.Context, api API, res *evaluate.Res
 		f.AddAction(finding.Action{Type: "delete-model", Target: name, Outcome: finding.DryRun, Detail: "would delete the model"})
 		return nil
 	}
-	_, err = api.SageMaker.DeleteModel(ctx, &sagemaker.DeleteModelInput{ModelName: aws.String(name)})
+	err = api.SageMaker.DeleteModel(ctx, name)
 	if awserr.IsNotFound(err) {
 		f.AddAction(finding.Action{Type: "delete-model", Target: name, Outcome: finding.Skipped, Detail: "already deleted"})
 		return nil
@@ -76,29 +68,4 @@ func (r *Remediator) deleteModel(ctx context.Context, api API, res *evaluate.Res
 	}
 	f.AddAction(finding.Action{Type: "delete-model", Target: name, Outcome: finding.Done, Detail: "deleted (VPCGUARD_DELETE_NONCOMPLIANT_MODELS=true)"})
 	return nil
-}
-
-func endpointConfigUsing(ctx context.Context, api SageMakerAPI, model string) (string, error) {
-	p := sagemaker.NewListEndpointConfigsPaginator(api, &sagemaker.ListEndpointConfigsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return "", fmt.Errorf("list endpoint configs: %w", err)
-		}
-		for _, c := range page.EndpointConfigs {
-			out, err := api.DescribeEndpointConfig(ctx, &sagemaker.DescribeEndpointConfigInput{EndpointConfigName: c.EndpointConfigName})
-			if awserr.IsNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return "", fmt.Errorf("describe endpoint config %s: %w", aws.ToString(c.EndpointConfigName), err)
-			}
-			for _, v := range append(out.ProductionVariants, out.ShadowProductionVariants...) {
-				if aws.ToString(v.ModelName) == model {
-					return aws.ToString(c.EndpointConfigName), nil
-				}
-			}
-		}
-	}
-	return "", nil
 }

@@ -5,33 +5,37 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
-// SageMakerAPI is the part of the SageMaker client remediations call.
+// SageMakerAPI is what the model and notebook remediations need of
+// SageMaker (sagemakerapi over a SageMaker client). Errors are the SDK's,
+// for awserr to classify.
 type SageMakerAPI interface {
-	StopNotebookInstance(ctx context.Context, in *sagemaker.StopNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopNotebookInstanceOutput, error)
-	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
-	DeleteModel(ctx context.Context, in *sagemaker.DeleteModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DeleteModelOutput, error)
-	ListEndpointConfigs(ctx context.Context, in *sagemaker.ListEndpointConfigsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListEndpointConfigsOutput, error)
-	DescribeEndpointConfig(ctx context.Context, in *sagemaker.DescribeEndpointConfigInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeEndpointConfigOutput, error)
+	StopNotebookInstance(ctx context.Context, name string) error
+	AddTag(ctx context.Context, arn, key, value string) error
+	DeleteModel(ctx context.Context, name string) error
+	// EndpointConfigUsing names an endpoint configuration that serves
+	// model, or returns "".
+	EndpointConfigUsing(ctx context.Context, model string) (string, error)
 }
 
-// QueueAPI sends the delayed re-checks of notebooks that cannot be stopped yet.
+// QueueAPI sends the delayed re-checks of notebooks that cannot be stopped
+// yet (sqsapi over an SQS client).
 type QueueAPI interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	Send(ctx context.Context, queueURL, body string, delaySeconds int32) error
 }
 
-var (
-	_ SageMakerAPI = (*sagemaker.Client)(nil)
-	_ QueueAPI     = (*sqs.Client)(nil)
+// The notebook instance statuses SageMaker reports.
+const (
+	statusPending   = "Pending"
+	statusInService = "InService"
+	statusStopping  = "Stopping"
+	statusStopped   = "Stopped"
+	statusFailed    = "Failed"
+	statusUpdating  = "Updating"
 )
 
 const actionStop = "stop-notebook"
@@ -59,11 +63,11 @@ func (r *Remediator) stopNotebook(ctx context.Context, api API, res *evaluate.Re
 	if res.State.Notebook != nil {
 		status = res.State.Notebook.Status
 	}
-	switch smtypes.NotebookInstanceStatus(status) {
-	case smtypes.NotebookInstanceStatusInService:
-	case smtypes.NotebookInstanceStatusPending, smtypes.NotebookInstanceStatusUpdating:
+	switch status {
+	case statusInService:
+	case statusPending, statusUpdating:
 		return r.scheduleRecheck(ctx, api, res, attempt)
-	case smtypes.NotebookInstanceStatusStopping, smtypes.NotebookInstanceStatusStopped, smtypes.NotebookInstanceStatusFailed:
+	case statusStopping, statusStopped, statusFailed:
 		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: "already " + status})
 		return nil
 	default:
@@ -74,7 +78,7 @@ func (r *Remediator) stopNotebook(ctx context.Context, api API, res *evaluate.Re
 		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.DryRun, Detail: "would stop the InService instance"})
 		return nil
 	}
-	_, err := api.SageMaker.StopNotebookInstance(ctx, &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
+	err := api.SageMaker.StopNotebookInstance(ctx, name)
 	switch {
 	case awserr.IsNotFound(err):
 		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: "the instance no longer exists"})
@@ -117,11 +121,7 @@ func (r *Remediator) scheduleRecheck(ctx context.Context, api API, res *evaluate
 		f.AddAction(finding.Action{Type: "schedule-recheck", Target: name, Outcome: finding.DryRun, Detail: "would schedule: " + detail})
 		return nil
 	}
-	_, err = api.SQS.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:     aws.String(r.Config.RecheckQueueURL),
-		MessageBody:  aws.String(string(body)),
-		DelaySeconds: int32(r.Config.RecheckDelaySeconds),
-	})
+	err = api.SQS.Send(ctx, r.Config.RecheckQueueURL, string(body), int32(r.Config.RecheckDelaySeconds))
 	if err != nil {
 		f.AddAction(finding.Action{Type: "schedule-recheck", Target: name, Outcome: finding.Failed, Detail: err.Error()})
 		return fmt.Errorf("schedule re-check of %s: %w", name, err) // the notebook must not be forgotten: retry
@@ -139,6 +139,9 @@ func (r *Remediator) Recheck(ctx context.Context, res *evaluate.Result, attempt 
 	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
 	if err != nil {
 		return err
+	}
+	if m := api.missing(res.State.Kind); m != "" {
+		return fmt.Errorf("no %s client to re-check notebook %s with: this function is not wired for it", m, res.State.ID)
 	}
 	err = r.stopNotebook(ctx, api, res, attempt)
 	if err == nil {

@@ -20,12 +20,34 @@ import (
 // APIs returns the clients for an account and region.
 type APIs func(ctx context.Context, account, region string) (API, error)
 
-// API is every client the remediations call.
+// API is every client the remediations call. The interfaces are in
+// remediate's terms, not the SDK's: this package imports no AWS service, so
+// a function links only the services it remediates with, through the
+// adapters iamapi, sagemakerapi, ec2api and sqsapi. A function that guards
+// one kind of resource sets only that kind's clients (shared/setup/wire).
 type API struct {
-	IAM       IAMAPI
-	SageMaker SageMakerAPI
-	EC2       EC2API
-	SQS       QueueAPI
+	IAM       IAMAPI       // models and notebooks: guardrails
+	SageMaker SageMakerAPI // models and notebooks
+	EC2       EC2API       // VPC endpoints
+	SQS       QueueAPI     // notebooks: re-checks; nil schedules none
+}
+
+// missing names a client kind's remediations need that api lacks, or "".
+func (api API) missing(kind resource.Kind) string {
+	switch kind {
+	case resource.Model, resource.Notebook:
+		if api.IAM == nil {
+			return "IAM"
+		}
+		if api.SageMaker == nil {
+			return "SageMaker"
+		}
+	case resource.VPCEndpoint:
+		if api.EC2 == nil {
+			return "EC2"
+		}
+	}
+	return ""
 }
 
 // Remediator acts on NON_COMPLIANT findings in enforce mode.
@@ -44,6 +66,11 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 	}
 	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
 	if err != nil {
+		res.Finding.AddAction(finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
+		return err
+	}
+	if m := api.missing(res.State.Kind); m != "" {
+		err := fmt.Errorf("no %s client to remediate a %s with: this function is not wired for it", m, res.State.Kind)
 		res.Finding.AddAction(finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
 		return err
 	}

@@ -292,7 +292,7 @@ func TestNotebookPendingRecheck(t *testing.T) {
 	cfg := e.config()
 	pending := &pendingNotebooks{SageMakerAPI: e.sm}
 	pending.set(true)
-	queue := &sentMessages{QueueAPI: e.sqs}
+	queue := &sentMessages{Client: e.sqs}
 	ev, rem := e.evaluator(cfg, pending), e.remediator(cfg, nil, queue)
 	ctx := context.Background()
 

@@ -1,9 +1,13 @@
-package setup
+package wire
 
 import (
 	"context"
 	"log/slog"
 	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -15,7 +19,8 @@ import (
 // Tickets builds the configured ticket sinks. A finding's tickets are filed
 // in its own account and region (Security Hub is regional), so the sinks are
 // bound to that account's clients per finding; building them only stores
-// the clients.
+// the clients. The sinks' clients are built on first use, so a function
+// that files no ticket never builds one.
 func Tickets(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) guard.Tickets {
 	if len(cfg.Sinks) == 0 {
 		return nil
@@ -36,17 +41,17 @@ func (t *regionalTickets) Sync(ctx context.Context, f *finding.Finding) error {
 	}
 	var sinks []ticket.Sink
 	if slices.Contains(t.cfg.Sinks, config.SinkSecurityHub) {
-		s := ticket.NewSecurityHub(c.SecurityHub)
+		s := ticket.NewSecurityHub(awsclients.Service(c, securityhub.NewFromConfig))
 		s.ExemptTagKey = t.cfg.ExemptTagKey
 		sinks = append(sinks, s)
 	}
 	if slices.Contains(t.cfg.Sinks, config.SinkOpsCenter) {
-		s := ticket.NewOpsCenter(c.SSM)
+		s := ticket.NewOpsCenter(awsclients.Service(c, ssm.NewFromConfig))
 		s.ExemptTagKey = t.cfg.ExemptTagKey
 		sinks = append(sinks, s)
 	}
 	if slices.Contains(t.cfg.Sinks, config.SinkSNS) && t.cfg.SNSTopicARN != "" {
-		s := ticket.NewSNS(c.SNS, t.cfg.SNSTopicARN)
+		s := ticket.NewSNS(awsclients.Service(c, sns.NewFromConfig), t.cfg.SNSTopicARN)
 		s.ExemptTagKey = t.cfg.ExemptTagKey
 		sinks = append(sinks, s)
 	}

@@ -1,0 +1,112 @@
+// Package sagemakerstate reads the current state of SageMaker models and
+// notebook instances. It is the only part of the inventory that imports the
+// SageMaker SDK, so a function that guards no SageMaker resource does not
+// link it.
+package sagemakerstate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/vpcguard/vpcguard/shared/awserr"
+	"github.com/vpcguard/vpcguard/shared/resource"
+)
+
+// API is the part of the SageMaker client the reader calls.
+type API interface {
+	DescribeModel(ctx context.Context, in *sagemaker.DescribeModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeModelOutput, error)
+	DescribeNotebookInstance(ctx context.Context, in *sagemaker.DescribeNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeNotebookInstanceOutput, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
+}
+
+var _ API = (*sagemaker.Client)(nil)
+
+// Reader reads models and notebook instances in one account and region.
+type Reader struct {
+	SageMaker API
+}
+
+// Read returns the current state of a model or notebook instance. One that
+// does not exist is returned with Missing set and no error; an error means
+// the state could not be read and nothing should be decided.
+func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
+	s := resource.State{Ref: ref}
+	switch ref.Kind {
+	case resource.Model:
+		out, err := r.SageMaker.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String(ref.ID)})
+		if awserr.IsNotFound(err) {
+			s.Missing = true
+			s.ARN = sageMakerARN(ref, "model")
+			return s, nil
+		}
+		if err != nil {
+			return s, fmt.Errorf("describe model %s: %w", ref.ID, err)
+		}
+		s.ARN = aws.ToString(out.ModelArn)
+		s.Model = &resource.ModelConfig{}
+		// moto answers "VpcConfig": {} for a model without a VPC; AWS omits it.
+		if out.VpcConfig != nil {
+			s.Model.Subnets = out.VpcConfig.Subnets
+			s.Model.SecurityGroups = out.VpcConfig.SecurityGroupIds
+		}
+	case resource.Notebook:
+		out, err := r.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(ref.ID)})
+		if awserr.IsNotFound(err) {
+			s.Missing = true
+			s.ARN = sageMakerARN(ref, "notebook-instance")
+			return s, nil
+		}
+		if err != nil {
+			return s, fmt.Errorf("describe notebook instance %s: %w", ref.ID, err)
+		}
+		s.ARN = aws.ToString(out.NotebookInstanceArn)
+		s.Notebook = &resource.NotebookConfig{
+			DirectInternetAccess: string(out.DirectInternetAccess),
+			SubnetID:             aws.ToString(out.SubnetId),
+			Status:               string(out.NotebookInstanceStatus),
+		}
+	default:
+		return s, fmt.Errorf("unknown resource kind %q", ref.Kind)
+	}
+	return s, nil
+}
+
+// sageMakerARN builds the ARN of a SageMaker resource that no longer exists,
+// so its finding keeps the resource id (and ticket id) it had while it
+// existed: DeleteModel and StartNotebookInstance events carry no ARN, and
+// without one the ticket opened under the ARN would never be resolved.
+// SageMaker lowercases names in ARNs. "" when the account or region is unknown.
+func sageMakerARN(ref resource.Ref, typ string) string {
+	if ref.Account == "" || ref.Region == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:%s/%s", resource.Partition(ref.Region), ref.Region, ref.Account, typ, strings.ToLower(ref.ID))
+}
+
+// Tags reads a model's or notebook's tags with ListTags: SageMaker's
+// describe answers carry none, so this call is made only when a decision
+// depends on them.
+func (r *Reader) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
+	if s.Tags != nil {
+		return s.Tags, nil
+	}
+	if s.ARN == "" {
+		return nil, fmt.Errorf("list tags of %s: ARN unknown", s.ID)
+	}
+	tags := map[string]string{}
+	p := sagemaker.NewListTagsPaginator(r.SageMaker, &sagemaker.ListTagsInput{ResourceArn: aws.String(s.ARN)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list tags of %s: %w", s.ARN, err)
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
+}

@@ -1,0 +1,29 @@
+// Package models wires SageMaker models to their AWS clients: SageMaker to
+// read, tag and delete them, IAM to attach the guardrail to their creator.
+package models
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
+	"github.com/vpcguard/vpcguard/shared/remediate"
+	"github.com/vpcguard/vpcguard/shared/remediate/iamapi"
+	"github.com/vpcguard/vpcguard/shared/remediate/sagemakerapi"
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/setup/wire"
+)
+
+// Wiring reads and remediates models.
+var Wiring = wire.Kind{
+	Kind: resource.Model,
+	Reader: func(c *awsclients.Clients) evaluate.StateReader {
+		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
+	},
+	Remediation: func(c *awsclients.Clients, api *remediate.API) {
+		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))
+		api.SageMaker = sagemakerapi.New(awsclients.Service(c, sagemaker.NewFromConfig))
+	},
+}

@@ -1,0 +1,169 @@
+package wire_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/remediate"
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/wire"
+)
+
+func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+
+const region = "us-east-1"
+
+// TestEndpointWiringReadsAndFixesEndpointsOnly: a function wired for VPC
+// endpoints reads them from EC2; asked about a model it answers an error
+// naming what it is not wired for, and its remediator records a failed
+// action instead of calling a client it does not have.
+func TestEndpointWiringReadsAndFixesEndpointsOnly(t *testing.T) {
+	srv := motoserver.Require(t)
+	ctx := context.Background()
+	cfg := srv.Config(region)
+	e2 := ec2.NewFromConfig(cfg)
+	vpc, err := e2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.30.0.0/16")})
+	if err != nil {
+		t.Fatalf("create vpc: %v", err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	ep, err := e2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(vpcID), ServiceName: aws.String("com.amazonaws.us-east-1.sagemaker.runtime"),
+		VpcEndpointType: ec2types.VpcEndpointTypeInterface, PrivateDnsEnabled: aws.Bool(false)})
+	if err != nil {
+		t.Fatalf("create endpoint: %v", err)
+	}
+	epID := aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	kinds := []wire.Kind{endpoints.Wiring}
+	sr, err := wire.Readers(accounts, kinds)(ctx, motoserver.Account, region)
+	if err != nil {
+		t.Fatalf("readers: %v", err)
+	}
+	st, err := sr.Read(ctx, resource.Ref{Kind: resource.VPCEndpoint, ID: epID, Account: motoserver.Account, Region: region})
+	if err != nil {
+		t.Fatalf("read endpoint: %v", err)
+	}
+	if st.Missing || st.Endpoint == nil || st.Endpoint.VPCID != vpcID || aws.ToBool(st.Endpoint.PrivateDNS) {
+		t.Errorf("endpoint state = %+v (endpoint %+v); want endpoint in %s with private DNS off", st, st.Endpoint, vpcID)
+	}
+	if _, err := sr.Read(ctx, resource.Ref{Kind: resource.Model, ID: "m", Account: motoserver.Account, Region: region}); err == nil || !strings.Contains(err.Error(), "does not read") {
+		t.Errorf("read model error = %v; want one saying the function does not read models", err)
+	}
+	if _, err := sr.Tags(ctx, resource.State{Ref: resource.Ref{Kind: resource.Notebook, ID: "n"}, ARN: "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/n"}); err == nil {
+		t.Errorf("notebook tags error = nil; want one")
+	}
+
+	rem := &remediate.Remediator{Config: config.Default(), APIs: wire.RemediationAPIs(accounts, kinds)}
+	res := evaluate.Result{
+		Finding: finding.Finding{Rule: "sagemaker-model-in-vpc", ResourceID: "arn:aws:sagemaker:us-east-1:123456789012:model/m", Status: finding.NonCompliant,
+			Principal: "arn:aws:iam::123456789012:user/carol", Account: motoserver.Account, Region: region},
+		State: resource.State{Ref: resource.Ref{Kind: resource.Model, ID: "m", Account: motoserver.Account, Region: region}},
+	}
+	err = rem.Remediate(ctx, &res)
+	if err == nil || !strings.Contains(err.Error(), "no IAM client") {
+		t.Errorf("remediate a model error = %v; want one naming the missing IAM client", err)
+	}
+	if len(res.Finding.Actions) != 1 || res.Finding.Actions[0].Outcome != finding.Failed {
+		t.Errorf("actions = %+v; want one failed action", res.Finding.Actions)
+	}
+}
+
+// TestKindsSetTheirClients: each kind hands its remediations the clients
+// they call, and only those.
+func TestKindsSetTheirClients(t *testing.T) {
+	accounts := awsclients.NewAccounts(aws.Config{Region: region}, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	tests := []struct {
+		name                     string
+		kind                     wire.Kind
+		iam, sagemaker, ec2, sqs bool
+	}{
+		{"models", models.Wiring, true, true, false, false},
+		{"notebooks", notebooks.Wiring, true, true, false, true},
+		{"endpoints", endpoints.Wiring, false, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api, err := wire.RemediationAPIs(accounts, []wire.Kind{tt.kind})(context.Background(), "", region)
+			if err != nil {
+				t.Fatalf("APIs: %v", err)
+			}
+			got := [4]bool{api.IAM != nil, api.SageMaker != nil, api.EC2 != nil, api.SQS != nil}
+			if want := [4]bool{tt.iam, tt.sagemaker, tt.ec2, tt.sqs}; got != want {
+				t.Errorf("clients set (IAM, SageMaker, EC2, SQS) = %v; want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestGuardHandlerRefusesUnwiredRules: a function whose rules guard a kind
+// it is not wired to read fails its init instead of failing every event.
+func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
+	_, err := wire.GuardHandler(context.Background(), []rules.Rule{rules.ModelInVPC{}}, nil, endpoints.Wiring)
+	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-in-vpc") {
+		t.Errorf("GuardHandler error = %v; want one naming the unwired rule", err)
+	}
+}
+
+// TestGuardsLinkOnlyTheServicesTheyCall: each guard Lambda imports the AWS
+// SDK services it calls and no other. Importing a service package links it
+// and runs its init at every cold start (SageMaker's allocates 3.8 MB), so
+// one stray import costs every cold start of that function.
+func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	// The ticket sinks (securityhub, ssm, sns) are chosen at run time, so
+	// every guard links them; sts, sso, ssooidc and signin come with
+	// config loading and role assumption.
+	common := []string{"securityhub", "signin", "sns", "sso", "ssm", "ssooidc", "sts"}
+	tests := map[string][]string{
+		"endpoint-guard": {"ec2"},
+		"model-guard":    {"iam", "sagemaker"},
+		"notebook-guard": {"iam", "sagemaker", "sqs"},
+	}
+	for fn, own := range tests {
+		t.Run(fn, func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./functions/"+fn)
+			cmd.Dir = root
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			var got []string
+			for _, p := range strings.Fields(string(out)) {
+				if svc, ok := strings.CutPrefix(p, "github.com/aws/aws-sdk-go-v2/service/"); ok && !strings.Contains(svc, "/") && svc != "internal" {
+					got = append(got, svc)
+				}
+			}
+			want := append(append([]string{}, common...), own...)
+			slices.Sort(got)
+			slices.Sort(want)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("%s links the services %v; want %v", fn, got, want)
+			}
+		})
+	}
+}

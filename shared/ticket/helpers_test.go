@@ -77,16 +77,65 @@ func tickingClock() func() time.Time {
 	}
 }
 
-// countingHub counts the imports that reach Security Hub, so a test can prove
-// a duplicate event writes nothing.
+// countingHub counts the reads and the imports that reach Security Hub, so a
+// test can prove a duplicate event writes nothing and a sync reads once; and
+// fails them on demand.
 type countingHub struct {
 	securityHubAPI
-	imports int
+	gets, imports        int // calls that reached moto
+	failGets, failImport flaky
+}
+
+func (c *countingHub) GetFindings(ctx context.Context, in *securityhub.GetFindingsInput, opts ...func(*securityhub.Options)) (*securityhub.GetFindingsOutput, error) {
+	if err := c.failGets.next(); err != nil {
+		return nil, err
+	}
+	c.gets++
+	return c.securityHubAPI.GetFindings(ctx, in, opts...)
 }
 
 func (c *countingHub) BatchImportFindings(ctx context.Context, in *securityhub.BatchImportFindingsInput, opts ...func(*securityhub.Options)) (*securityhub.BatchImportFindingsOutput, error) {
+	if err := c.failImport.next(); err != nil {
+		return nil, err
+	}
 	c.imports++
 	return c.securityHubAPI.BatchImportFindings(ctx, in, opts...)
+}
+
+// flaky fails the next n calls (every call while n < 0) with an injected
+// error naming code, as an AWS API error would.
+type flaky struct {
+	n    int
+	code string
+}
+
+func (f *flaky) next() error {
+	if f.n == 0 {
+		return nil
+	}
+	if f.n > 0 {
+		f.n--
+	}
+	return fmt.Errorf("api error %s: injected failure", f.code)
+}
+
+// failing makes the next n calls fail with code; n < 0 fails every call.
+func failing(n int, code string) flaky { return flaky{n: n, code: code} }
+
+// flakySNS is the real SNS client (on moto) behind a wrapper that fails
+// Publish on demand and counts the attempts.
+type flakySNS struct {
+	snsAPI
+	fail     flaky
+	attempts int
+}
+
+func (s *flakySNS) Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	s.attempts++
+	if err := s.fail.next(); err != nil {
+		return nil, err
+	}
+	return s.snsAPI.Publish(ctx, in, opts...)
 }
 
 // hubFindings returns every finding moto holds, by Id.

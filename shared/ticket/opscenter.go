@@ -55,56 +55,61 @@ func (o *OpsCenter) Name() string { return "opscenter" }
 
 // Sync implements Sink.
 func (o *OpsCenter) Sync(ctx context.Context, f finding.Finding, dryRun bool) (Change, error) {
+	return syncPlan(ctx, o, f, dryRun)
+}
+
+// plan finds the open OpsItem and works out the change; its write creates,
+// updates or resolves the OpsItem found.
+func (o *OpsCenter) plan(ctx context.Context, f finding.Finding) (plan, error) {
 	want := intentOf(f.Status)
 	if want == leaveAlone {
-		return Change{Kind: Unchanged, Note: fmt.Sprintf("status %s: nothing to do", f.Status)}, nil
+		return plan{Change: Change{Kind: Unchanged, Note: fmt.Sprintf("status %s: nothing to do", f.Status)}}, nil
 	}
 	item, err := o.findOpen(ctx, f.Key())
 	if err != nil {
-		return Change{}, fmt.Errorf("find open opsitem for %s: %w", f.Key(), err)
+		return plan{}, fmt.Errorf("find open opsitem for %s: %w", f.Key(), err)
 	}
 	switch {
 	case want == openTicket && item == nil:
-		if dryRun {
-			return Change{Kind: Opened}, nil
-		}
-		return o.create(ctx, f)
+		return plan{Change: Change{Kind: Opened}, write: func(ctx context.Context) (Change, error) { return o.create(ctx, f) }}, nil
 	case want == openTicket:
 		id := aws.ToString(item.OpsItemId)
 		if item.OperationalData[opsFingerprintKey].Value != nil && aws.ToString(item.OperationalData[opsFingerprintKey].Value) == fingerprint(f) {
-			return Change{Kind: Unchanged, Ticket: id, Note: "unchanged"}, nil
+			return plan{Change: Change{Kind: Unchanged, Ticket: id, Note: "unchanged"}}, nil
 		}
-		if dryRun {
-			return Change{Kind: Updated, Ticket: id}, nil
-		}
-		_, err := o.api.UpdateOpsItem(ctx, &ssm.UpdateOpsItemInput{
-			OpsItemId:       aws.String(id),
-			Title:           aws.String(title(f)),
-			Description:     aws.String(truncate(readable(f, Updated, o.ExemptTagKey), 2048)),
-			Severity:        aws.String(opsSeverity(f)),
-			OperationalData: map[string]types.OpsItemDataValue{opsFingerprintKey: plain(fingerprint(f))},
-		})
-		if err != nil {
-			return Change{Ticket: id}, fmt.Errorf("update opsitem %s: %w", id, err)
-		}
-		return Change{Kind: Updated, Ticket: id}, nil
+		return plan{Change: Change{Kind: Updated, Ticket: id}, write: func(ctx context.Context) (Change, error) { return o.update(ctx, f, id) }}, nil
 	case item == nil:
-		return Change{Kind: Unchanged, Note: "no open opsitem to resolve"}, nil
+		return plan{Change: Change{Kind: Unchanged, Note: "no open opsitem to resolve"}}, nil
 	default:
 		id := aws.ToString(item.OpsItemId)
-		if dryRun {
-			return Change{Kind: Resolved, Ticket: id}, nil
-		}
-		_, err := o.api.UpdateOpsItem(ctx, &ssm.UpdateOpsItemInput{
-			OpsItemId:       aws.String(id),
-			Status:          types.OpsItemStatusResolved,
-			OperationalData: map[string]types.OpsItemDataValue{opsResolutionKey: plain(truncate(string(f.Status)+": "+f.Reason, 4096))},
-		})
-		if err != nil {
-			return Change{Ticket: id}, fmt.Errorf("resolve opsitem %s: %w", id, err)
-		}
-		return Change{Kind: Resolved, Ticket: id}, nil
+		return plan{Change: Change{Kind: Resolved, Ticket: id}, write: func(ctx context.Context) (Change, error) { return o.resolve(ctx, f, id) }}, nil
 	}
+}
+
+func (o *OpsCenter) update(ctx context.Context, f finding.Finding, id string) (Change, error) {
+	_, err := o.api.UpdateOpsItem(ctx, &ssm.UpdateOpsItemInput{
+		OpsItemId:       aws.String(id),
+		Title:           aws.String(title(f)),
+		Description:     aws.String(truncate(readable(f, Updated, o.ExemptTagKey), 2048)),
+		Severity:        aws.String(opsSeverity(f)),
+		OperationalData: map[string]types.OpsItemDataValue{opsFingerprintKey: plain(fingerprint(f))},
+	})
+	if err != nil {
+		return Change{Ticket: id}, fmt.Errorf("update opsitem %s: %w", id, err)
+	}
+	return Change{Kind: Updated, Ticket: id}, nil
+}
+
+func (o *OpsCenter) resolve(ctx context.Context, f finding.Finding, id string) (Change, error) {
+	_, err := o.api.UpdateOpsItem(ctx, &ssm.UpdateOpsItemInput{
+		OpsItemId:       aws.String(id),
+		Status:          types.OpsItemStatusResolved,
+		OperationalData: map[string]types.OpsItemDataValue{opsResolutionKey: plain(truncate(string(f.Status)+": "+f.Reason, 4096))},
+	})
+	if err != nil {
+		return Change{Ticket: id}, fmt.Errorf("resolve opsitem %s: %w", id, err)
+	}
+	return Change{Kind: Resolved, Ticket: id}, nil
 }
 
 func (o *OpsCenter) create(ctx context.Context, f finding.Finding) (Change, error) {

@@ -64,14 +64,20 @@ func (s *SecurityHub) Name() string { return "securityhub" }
 // Sync implements Sink. It reads the finding by Id first, so CreatedAt
 // survives updates and an unchanged finding is not imported again.
 func (s *SecurityHub) Sync(ctx context.Context, f finding.Finding, dryRun bool) (Change, error) {
+	return syncPlan(ctx, s, f, dryRun)
+}
+
+// plan reads the finding and works out the change; its write imports the
+// finding built from what was read.
+func (s *SecurityHub) plan(ctx context.Context, f finding.Finding) (plan, error) {
 	id := TicketID(f)
 	want := intentOf(f.Status)
 	if want == leaveAlone {
-		return Change{Kind: Unchanged, Ticket: id, Note: fmt.Sprintf("status %s: nothing to do", f.Status)}, nil
+		return plan{Change: Change{Kind: Unchanged, Ticket: id, Note: fmt.Sprintf("status %s: nothing to do", f.Status)}}, nil
 	}
 	existing, err := s.get(ctx, id)
 	if err != nil {
-		return Change{Ticket: id}, fmt.Errorf("read security hub finding %s: %w", id, err)
+		return plan{Change: Change{Ticket: id}}, fmt.Errorf("read security hub finding %s: %w", id, err)
 	}
 	c := Change{Ticket: id}
 	switch {
@@ -80,19 +86,22 @@ func (s *SecurityHub) Sync(ctx context.Context, f finding.Finding, dryRun bool) 
 	case want == openTicket && existing.RecordState == types.RecordStateArchived:
 		c.Kind, c.Note = Opened, "reopened"
 	case want == openTicket && existing.ProductFields[fieldFingerprint] == fingerprint(f):
-		return Change{Kind: Unchanged, Ticket: id, Note: "unchanged"}, nil
+		return plan{Change: Change{Kind: Unchanged, Ticket: id, Note: "unchanged"}}, nil
 	case want == openTicket:
 		c.Kind = Updated
 	case existing == nil:
-		return Change{Kind: Unchanged, Ticket: id, Note: "no finding to resolve"}, nil
+		return plan{Change: Change{Kind: Unchanged, Ticket: id, Note: "no finding to resolve"}}, nil
 	case existing.RecordState == types.RecordStateArchived:
-		return Change{Kind: Unchanged, Ticket: id, Note: "already resolved"}, nil
+		return plan{Change: Change{Kind: Unchanged, Ticket: id, Note: "already resolved"}}, nil
 	default:
 		c.Kind = Resolved
 	}
-	if dryRun {
-		return c, nil
-	}
+	return plan{Change: c, write: func(ctx context.Context) (Change, error) { return s.write(ctx, f, existing, c) }}, nil
+}
+
+// write imports the finding as c says, over existing (nil when none).
+func (s *SecurityHub) write(ctx context.Context, f finding.Finding, existing *types.AwsSecurityFinding, c Change) (Change, error) {
+	id := c.Ticket
 	next := s.asff(f, existing, c.Kind)
 	out, err := s.api.BatchImportFindings(ctx, &securityhub.BatchImportFindingsInput{Findings: []types.AwsSecurityFinding{next}})
 	if err != nil {

@@ -31,7 +31,8 @@ var _ snsAPI = (*sns.Client)(nil)
 // SNS keeps no state, so it cannot tell a new problem from a repeated event.
 // Alone (Sync), it publishes every NON_COMPLIANT finding and never a
 // resolution; beside Security Hub or OpsCenter, Tickets calls Announce only
-// when one of them opened, updated or resolved its ticket.
+// when one of them is about to open, update or resolve its ticket, and
+// they write only once the message is published (see Tickets).
 type SNS struct {
 	api      snsAPI
 	topicARN string

@@ -18,6 +18,7 @@ import (
 type rig struct {
 	hub  *countingHub
 	ops  *fakeOpsCenter
+	pub  *flakySNS
 	box  *inbox
 	sh   *SecurityHub
 	oc   *OpsCenter
@@ -33,7 +34,8 @@ func newRig(t *testing.T) *rig {
 	r.sh = NewSecurityHub(r.hub)
 	r.sh.Now = tickingClock()
 	r.oc = NewOpsCenter(r.ops.client())
-	r.sns = NewSNS(sns.NewFromConfig(cfg), r.topc)
+	r.pub = &flakySNS{snsAPI: sns.NewFromConfig(cfg)}
+	r.sns = NewSNS(r.pub, r.topc)
 	return r
 }
 

@@ -34,6 +34,20 @@ func Parse(data []byte) ([]Event, error) {
 	if len(trimmed) == 0 {
 		return nil, errors.New("empty input: want a CloudTrail event")
 	}
+	// One pass over the bytes reads every well-formed input. Anything it
+	// does not accept, it hands to parseSlow, which decides: parseSlow is the
+	// reference (encoding/json), and its errors name the field and the byte.
+	if events, ok := parseFast(trimmed); ok {
+		return events, nil
+	}
+	return parseSlow(trimmed)
+}
+
+// parseSlow reads trimmed, a non-empty input, with encoding/json. It is the
+// reference parseFast must agree with, and the path of every input
+// parseFast does not accept: the bad ones, and the odd ones (duplicate or
+// non-ASCII field names, very deep nesting).
+func parseSlow(trimmed []byte) ([]Event, error) {
 	switch trimmed[0] {
 	case '[':
 		var items []json.RawMessage

@@ -22,6 +22,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/faultproxy"
+	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
@@ -128,6 +129,14 @@ type eventRun struct {
 // the guards, whose calls go through a fault proxy with opts.
 func runEvents(t *testing.T, scenario string, opts faultproxy.Options) eventRun {
 	t.Helper()
+	return replay(t, scenario, opts, nil)
+}
+
+// replay is runEvents, with the proxy set to opts for the first invocation
+// of each delivery and, when retry is not nil, to *retry for Lambda's
+// retries of it: a service failing and recovering before the retry.
+func replay(t *testing.T, scenario string, opts faultproxy.Options, retry *faultproxy.Options) eventRun {
+	t.Helper()
 	srv := motoserver.Require(t) // resets moto
 	ctx := context.Background()
 	w, err := Seed(ctx, srv.Config(Region))
@@ -164,7 +173,11 @@ func runEvents(t *testing.T, scenario string, opts faultproxy.Options) eventRun 
 				continue
 			}
 			p.ResetStats()
-			d := Deliver(ctx, fn.name, step.File, hs[fn.name], json.RawMessage(raw))
+			h := hs[fn.name]
+			if retry != nil {
+				h = recovering(t, p, opts, *retry, h)
+			}
+			d := Deliver(ctx, fn.name, step.File, h, json.RawMessage(raw))
 			st := p.Stats()
 			addStats(&total, st)
 			dd := delivered{Delivery: d, summary: summarize(w, d)}
@@ -183,6 +196,23 @@ func runEvents(t *testing.T, scenario string, opts faultproxy.Options) eventRun 
 	run.tickets = hubTickets(t, srv)
 	run.messages = inbox()
 	return run
+}
+
+// recovering wraps h so that its first invocation runs with the proxy set
+// to first and every later one with retry.
+func recovering(t *testing.T, p *faultproxy.Proxy, first, retry faultproxy.Options, h Handler) Handler {
+	invocations := 0
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		opts := first
+		if invocations > 0 {
+			opts = retry
+		}
+		invocations++
+		if err := p.SetOptions(opts); err != nil {
+			t.Fatalf("fault proxy: %v", err)
+		}
+		return h(ctx, raw)
+	}
 }
 
 // subscribe subscribes an SQS queue to w's topic, on moto directly, and
@@ -489,21 +519,11 @@ func (f failure) String() string {
 func TestEventsWithFailingService(t *testing.T) {
 	base := eventsBaseline(t)
 	tallies := []Tally{base.tally}
-	fs := failures
-	if long {
-		// Known to fail (shared/ticket): after Security Hub took the
-		// change and SNS refused it, the retry finds Security Hub
-		// unchanged, skips SNS and returns no error, so the event is
-		// acknowledged and the notification never sent. It is in the long
-		// form only, so that make test stays green until ticket is fixed.
-		fs = append(fs, failure{"sns", faultproxy.FailDenied, "AccessDenied"})
-	}
-	for _, f := range fs {
+	for _, f := range failures {
 		t.Run(f.String(), func(t *testing.T) {
 			got := runEvents(t, f.String()+", every call", faultproxy.Options{FailService: f.service, FailMode: f.mode})
 			tallies = append(tallies, got.tally)
 			checkAccounted(t, got.tally)
-			checkDeliveries(t, got)
 			checkDeliveries(t, got)
 			if len(got.deliveries) != len(base.deliveries) {
 				t.Fatalf("%d deliveries; want %d as without faults", len(got.deliveries), len(base.deliveries))
@@ -537,6 +557,114 @@ func TestEventsWithFailingService(t *testing.T) {
 		})
 	}
 	printTable(t, tallies...)
+}
+
+// TestEventsWithSNSFailing: SNS is the one ticket sink with no memory, so
+// the sinks with one must not forget that it failed (shared/ticket
+// announces a change before Security Hub writes it). While SNS refuses every
+// call, each event with a ticket change to announce fails every invocation
+// and ends in the dead-letter queue, nothing is acknowledged unannounced,
+// and Security Hub holds nothing that was not announced; when SNS is back
+// for Lambda's retry, every notification of the fault-free run is delivered,
+// once, and Security Hub ends as without faults. None is lost.
+func TestEventsWithSNSFailing(t *testing.T) {
+	base := eventsBaseline(t)
+	denied := faultproxy.Options{FailService: "sns", FailMode: faultproxy.FailDenied}
+	const code = "AccessDenied"
+	tallies := []Tally{base.tally}
+
+	t.Run("every call", func(t *testing.T) {
+		got := runEvents(t, "sns denied, every call", denied)
+		tallies = append(tallies, got.tally)
+		checkAccounted(t, got.tally)
+		checkDeliveries(t, got)
+		if len(got.deliveries) != len(base.deliveries) {
+			t.Fatalf("%d deliveries; want %d as without faults", len(got.deliveries), len(base.deliveries))
+		}
+		for i, d := range got.deliveries {
+			switch d.Outcome {
+			case DLQ:
+				if len(d.Errors) != LambdaRetries+1 {
+					t.Errorf("%s %s: %d invocations returned an error; want %d", d.Function, d.Event, len(d.Errors), LambdaRetries+1)
+				}
+				for _, err := range d.Errors {
+					if !strings.Contains(err.Error(), "ticket sns: ") || !strings.Contains(err.Error(), code) {
+						t.Errorf("%s %s: error %q does not name the sns failure %s", d.Function, d.Event, err, code)
+					}
+				}
+			case Handled:
+				// Nothing to announce: its tickets already said so, or there
+				// was nothing open to resolve (its opening is in the DLQ).
+				for _, f := range d.Response.Findings {
+					for _, a := range f.Actions {
+						if strings.HasPrefix(a.Type, "ticket:") && a.Outcome == finding.Done {
+							t.Errorf("%s %s: %s %s done with sns down; want nothing written unannounced", d.Function, d.Event, a.Type, a.Target)
+						}
+					}
+				}
+			default:
+				t.Errorf("%s %s: %s (%v); want handled or in the DLQ: sns never answers", d.Function, d.Event, d.Outcome, d.Errors)
+			}
+			if opensTicket(base.deliveries[i].Response) && d.Outcome != DLQ {
+				t.Errorf("%s %s opened or updated a ticket without faults: %s; want it in the DLQ, its notification unsent", d.Function, d.Event, d.Outcome)
+			}
+		}
+		if got.tally.DLQ == 0 {
+			t.Errorf("no event in the DLQ; the scenario tested nothing")
+		}
+		if len(got.messages) != 0 {
+			t.Errorf("SNS delivered %v; want nothing", got.messages)
+		}
+		if len(got.tickets) != 0 {
+			t.Errorf("Security Hub holds %v; want nothing: no change is written before it is announced", got.tickets)
+		}
+	})
+
+	t.Run("recovered for the retry", func(t *testing.T) {
+		got := replay(t, "sns denied, recovered for the retry", denied, &faultproxy.Options{})
+		tallies = append(tallies, got.tally)
+		checkAccounted(t, got.tally)
+		checkDeliveries(t, got)
+		if len(got.deliveries) != len(base.deliveries) {
+			t.Fatalf("%d deliveries; want %d as without faults", len(got.deliveries), len(base.deliveries))
+		}
+		for i, d := range got.deliveries {
+			needs := slices.Contains(base.deliveries[i].services, "sns")
+			switch {
+			case needs && (d.Outcome != Retried || len(d.Errors) != 1):
+				t.Errorf("%s %s needs sns: %s after %d errors (%v); want handled on the first retry", d.Function, d.Event, d.Outcome, len(d.Errors), d.Errors)
+			case needs && !strings.Contains(d.Errors[0].Error(), code):
+				t.Errorf("%s %s: error %q does not name the sns failure %s", d.Function, d.Event, d.Errors[0], code)
+			case !needs && d.Outcome != Handled:
+				t.Errorf("%s %s does not need sns: %s (%v); want handled", d.Function, d.Event, d.Outcome, d.Errors)
+			}
+			if want, got := decisions(base.deliveries[i].Response), decisions(d.Response); !slices.Equal(want, got) {
+				t.Errorf("%s %s: decided %v; want %v as without faults", d.Function, d.Event, got, want)
+			}
+		}
+		if got.tally.Retried == 0 {
+			t.Errorf("no event was retried; the scenario tested nothing")
+		}
+		if !equalMaps(got.messages, base.messages) {
+			t.Errorf("SNS delivered %v; want %v, each notification once as without faults", got.messages, base.messages)
+		}
+		if !equalMaps(got.tickets, base.tickets) {
+			t.Errorf("Security Hub holds %v; want %v as without faults", got.tickets, base.tickets)
+		}
+	})
+	printTable(t, tallies...)
+}
+
+// opensTicket reports whether resp announced a NON_COMPLIANT finding.
+func opensTicket(resp guard.Response) bool {
+	for _, f := range resp.Findings {
+		for _, a := range f.Actions {
+			if f.Status == finding.NonCompliant && a.Type == "ticket:sns" && a.Outcome == finding.Done {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestEventsUnderHeavyThrottling: at 80% throttling some calls fail all

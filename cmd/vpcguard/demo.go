@@ -27,6 +27,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -34,15 +35,6 @@ import (
 )
 
 const demoRegion = "us-east-1"
-
-// The guardrail documents, as infra/stack/guardrails.go creates them.
-const (
-	modelGuardrailDoc = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyModelWithoutVpc","Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*",` +
-		`"Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`
-	notebookGuardrailDoc = `{"Version":"2012-10-17","Statement":[` +
-		`{"Sid":"DenyNotebookDirectInternet","Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}},` +
-		`{"Sid":"DenyNotebookWithoutVpc","Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`
-)
 
 // replay is the order the sample events are replayed in, as they happened.
 // Deletions are left out: the demo's resources still exist.
@@ -188,16 +180,16 @@ func (d *demo) seed(ctx context.Context) error {
 			return fmt.Errorf("create user %s: %w", user, err)
 		}
 	}
-	for name, doc := range map[string]*string{"vpcguard-model-guardrail": &d.modelGuardrail, "vpcguard-notebook-guardrail": &d.notebookGuardrail} {
-		text := modelGuardrailDoc
-		if strings.Contains(name, "notebook") {
-			text = notebookGuardrailDoc
-		}
-		out, err := d.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(text)})
+	for _, p := range []struct {
+		name   string
+		policy guardrail.Policy
+		arn    *string
+	}{{"vpcguard-model-guardrail", guardrail.Model, &d.modelGuardrail}, {"vpcguard-notebook-guardrail", guardrail.Notebook, &d.notebookGuardrail}} {
+		out, err := d.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
 		if err != nil {
-			return fmt.Errorf("create policy %s: %w", name, err)
+			return fmt.Errorf("create policy %s: %w", p.name, err)
 		}
-		*doc = aws.ToString(out.Policy.Arn)
+		*p.arn = aws.ToString(out.Policy.Arn)
 	}
 	topic, err := sns.NewFromConfig(d.base).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcguard-findings")})
 	if err != nil {

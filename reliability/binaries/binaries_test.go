@@ -29,6 +29,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/runtimeapi"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -105,16 +106,16 @@ func seed(t *testing.T, ctx context.Context) *account {
 			t.Fatalf("create role %s: %v", role, err)
 		}
 	}
-	// The guardrails, as infra/stack/guardrails.go writes them (abridged).
+	// The guardrails, as infra/stack/guardrails.go creates them.
 	for _, g := range []struct {
-		name, action, condition string
-		arn                     *string
+		name   string
+		policy guardrail.Policy
+		arn    *string
 	}{
-		{"vpcguard-model-guardrail", "sagemaker:CreateModel", `{"Null":{"sagemaker:VpcSubnets":"true"}}`, &a.modelGuardrail},
-		{"vpcguard-notebook-guardrail", "sagemaker:CreateNotebookInstance", `{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}`, &a.notebookGuardrail},
+		{"vpcguard-model-guardrail", guardrail.Model, &a.modelGuardrail},
+		{"vpcguard-notebook-guardrail", guardrail.Notebook, &a.notebookGuardrail},
 	} {
-		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"` + g.action + `","Resource":"*","Condition":` + g.condition + `}]}`
-		out, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(g.name), PolicyDocument: aws.String(doc)})
+		out, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(g.name), PolicyDocument: aws.String(g.policy.Document())})
 		if err != nil {
 			t.Fatalf("create policy %s: %v", g.name, err)
 		}

@@ -28,6 +28,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -257,11 +258,14 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 		_, err := w.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
 		must("user "+name, err)
 	}
-	for name, arn := range map[string]*string{"vpcguard-model-guardrail": &w.modelGR, "vpcguard-notebook-guardrail": &w.nbGR} {
-		out, err := w.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name),
-			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*"}]}`)})
-		must("policy "+name, err)
-		*arn = aws.ToString(out.Policy.Arn)
+	for _, p := range []struct {
+		name   string
+		policy guardrail.Policy
+		arn    *string
+	}{{"vpcguard-model-guardrail", guardrail.Model, &w.modelGR}, {"vpcguard-notebook-guardrail", guardrail.Notebook, &w.nbGR}} {
+		out, err := w.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
+		must("policy "+p.name, err)
+		*p.arn = aws.ToString(out.Policy.Arn)
 	}
 	q, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-rechecks")})
 	must("re-check queue", err)

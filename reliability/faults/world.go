@@ -22,20 +22,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 )
 
 // Region is where the sample events happened.
 const Region = "us-east-1"
-
-// The guardrail documents, as infra/stack/guardrails.go creates them.
-const (
-	modelGuardrailDoc = `{"Version":"2012-10-17","Statement":[{"Sid":"DenyModelWithoutVpc","Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*",` +
-		`"Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`
-	notebookGuardrailDoc = `{"Version":"2012-10-17","Statement":[` +
-		`{"Sid":"DenyNotebookDirectInternet","Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}},` +
-		`{"Sid":"DenyNotebookWithoutVpc","Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`
-)
 
 // World is the seeded account: the resources of the sample events, their
 // callers, the guardrail policies and the SNS topic tickets go to.
@@ -88,10 +80,11 @@ func Seed(ctx context.Context, cfg aws.Config) (*World, error) {
 		}
 	}
 	for _, p := range []struct {
-		name, doc string
-		arn       *string
-	}{{"vpcguard-model-guardrail", modelGuardrailDoc, &w.ModelGuardrail}, {"vpcguard-notebook-guardrail", notebookGuardrailDoc, &w.NotebookGuardrail}} {
-		out, err := w.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.doc)})
+		name   string
+		policy guardrail.Policy
+		arn    *string
+	}{{"vpcguard-model-guardrail", guardrail.Model, &w.ModelGuardrail}, {"vpcguard-notebook-guardrail", guardrail.Notebook, &w.NotebookGuardrail}} {
+		out, err := w.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
 		if err != nil {
 			return nil, fmt.Errorf("create policy %s: %w", p.name, err)
 		}

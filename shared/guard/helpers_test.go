@@ -27,6 +27,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/inventory"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
@@ -172,11 +173,11 @@ func newEnv(t *testing.T) *env {
 		must("create user "+name, err)
 	}
 	p, err := e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("vpcguard-model-guardrail"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`)})
+		PolicyDocument: aws.String(guardrail.Model.Document())})
 	must("create policy", err)
 	e.modelGR = aws.ToString(p.Policy.Arn)
 	p, err = e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("vpcguard-notebook-guardrail"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}}]}`)})
+		PolicyDocument: aws.String(guardrail.Notebook.Document())})
 	must("create policy", err)
 	e.nbGR = aws.ToString(p.Policy.Arn)
 

@@ -22,6 +22,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/inventory"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate/ec2api"
@@ -117,8 +118,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("create security group: %v", err)
 	}
 	e.sg = aws.ToString(sg.GroupId)
-	e.modelGR = e.policy("vpcguard-deny-model-outside-vpc", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateModel","Resource":"*","Condition":{"Null":{"sagemaker:VpcSubnets":"true"}}}]}`)
-	e.nbGR = e.policy("vpcguard-deny-notebook-internet", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sagemaker:CreateNotebookInstance","Resource":"*","Condition":{"StringNotEquals":{"sagemaker:DirectInternetAccess":"Disabled"}}}]}`)
+	e.modelGR = e.policy("vpcguard-deny-model-outside-vpc", guardrail.Model.Document())
+	e.nbGR = e.policy("vpcguard-deny-notebook-internet", guardrail.Notebook.Document())
 	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-notebook-rechecks")})
 	if err != nil {
 		t.Fatalf("create queue: %v", err)

@@ -17,24 +17,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/events/world"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
-const demoRegion = "us-east-1"
+const demoRegion = world.Region
 
 // replay is the order the sample events are replayed in, as they happened.
 // Deletions are left out: the demo's resources still exist.
@@ -54,22 +53,12 @@ var replay = []string{
 	"endpoint-modify-private-dns-off.json",
 }
 
-// The vpce ids the sample events carry; moto makes up its own, so each is
-// rewritten to the seeded endpoint's id before replay.
-var sampleEndpointIDs = map[string]string{
-	"vpce-0a1b2c3d4e5f60001": "sagemaker.api",
-	"vpce-0a1b2c3d4e5f60002": "sagemaker.runtime",
-	"vpce-0a1b2c3d4e5f60003": "notebook",
-	"vpce-0a1b2c3d4e5f60005": "ssm",
-}
-
 type demo struct {
 	out     io.Writer
 	clients estate.Clients
 	iam     *iam.Client
 	base    aws.Config
-	net     *estate.Network
-	ids     map[string]string // endpoint label -> seeded vpce id
+	world   *world.World
 
 	mu       sync.Mutex
 	modified []string // ModifyVpcEndpoint requests sent, as "vpce-... PrivateDnsEnabled=true"
@@ -107,7 +96,7 @@ Nothing here talks to a real AWS account.`)
 	}()
 	fmt.Fprintf(stdout, "\nmoto_server is listening on %s (account %s, region %s).\n", srv.URL, motoserver.Account, demoRegion)
 
-	d := &demo{out: stdout, ids: map[string]string{}}
+	d := &demo{out: stdout}
 	d.base = srv.Config(demoRegion)
 	d.base.Retryer = awsclients.NewRetryer
 	d.base.APIOptions = append(d.base.APIOptions, d.recordModify)
@@ -163,78 +152,13 @@ func (d *demo) recordModify(stack *middleware.Stack) error {
 // seed creates the account the sample events talk about, plus what existed
 // before vpcguard was deployed.
 func (d *demo) seed(ctx context.Context) error {
-	c := d.clients
-	net, err := c.NewNetwork(ctx, demoRegion)
+	w, err := world.Seed(ctx, d.base, world.Options{})
 	if err != nil {
 		return err
 	}
-	d.net = net
-	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution"} {
-		if _, err := d.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role),
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
-			return fmt.Errorf("create role %s: %w", role, err)
-		}
-	}
-	for _, user := range []string{"bob", "carol"} {
-		if _, err := d.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
-			return fmt.Errorf("create user %s: %w", user, err)
-		}
-	}
-	for _, p := range []struct {
-		name   string
-		policy guardrail.Policy
-		arn    *string
-	}{{"vpcguard-model-guardrail", guardrail.Model, &d.modelGuardrail}, {"vpcguard-notebook-guardrail", guardrail.Notebook, &d.notebookGuardrail}} {
-		out, err := d.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
-		if err != nil {
-			return fmt.Errorf("create policy %s: %w", p.name, err)
-		}
-		*p.arn = aws.ToString(out.Policy.Arn)
-	}
-	topic, err := sns.NewFromConfig(d.base).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcguard-findings")})
-	if err != nil {
-		return fmt.Errorf("create topic: %w", err)
-	}
-	d.topic = aws.ToString(topic.TopicArn)
-
-	// Models: the sample events' three, and two that predate vpcguard.
-	for _, m := range []struct {
-		name string
-		net  *estate.Network
-	}{{"churn-xgb-public", nil}, {"churn-xgb-private", net}, {"fraud-empty-subnets", nil}, {"legacy-scoring", nil}, {"forecast-prod", net}} {
-		if err := c.Model(ctx, m.name, m.net, nil); err != nil {
-			return err
-		}
-	}
-	for _, nb := range []struct{ name, internet, subnet string }{
-		{"research-open", "Enabled", net.Subnets[0]},
-		{"quickstart-default", "", ""},
-		{"research-private", "Disabled", net.Subnets[0]},
-		{"team-sandbox", "Enabled", net.Subnets[1]},
-	} {
-		if err := c.Notebook(ctx, nb.name, nb.internet, nb.subnet, net); err != nil {
-			return err
-		}
-	}
-	for _, ep := range []struct {
-		label, service string
-		privateDNS     *bool
-	}{
-		{"sagemaker.api", "com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false)},
-		{"sagemaker.runtime", "com.amazonaws.us-east-1.sagemaker.runtime", nil},
-		{"notebook", "aws.sagemaker.us-east-1.notebook", aws.Bool(false)},
-		{"ssm", "com.amazonaws.us-east-1.ssm", aws.Bool(false)},
-	} {
-		id, err := c.Endpoint(ctx, net, ep.service, ep.privateDNS, ep.label)
-		if err != nil {
-			return err
-		}
-		d.ids[ep.label] = id
-	}
-	s3, err := c.Gateway(ctx, net, "com.amazonaws.us-east-1.s3")
-	if err != nil {
-		return err
-	}
+	d.world = w
+	d.modelGuardrail, d.notebookGuardrail, d.topic = w.ModelGuardrail, w.NotebookGuardrail, w.Topic
+	net, ids := w.Net, w.Endpoints
 	fmt.Fprintf(d.out, `
 Seeded account %s in %s:
   network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
@@ -248,7 +172,7 @@ Seeded account %s in %s:
              %s notebook (off), %s ssm (off: not SageMaker, must be left alone),
              %s s3 gateway (not an interface endpoint, ignored)
 `, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SecurityGroup,
-		d.ids["sagemaker.api"], d.ids["sagemaker.runtime"], d.ids["notebook"], d.ids["ssm"], s3)
+		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3])
 	return nil
 }
 
@@ -272,7 +196,7 @@ func (d *demo) backfill(ctx context.Context) error {
 	}
 	fmt.Fprintln(d.out)
 	writeBackfillSummary(d.out, cfg, res.Summary)
-	fmt.Fprintf(d.out, "(The ssm endpoint %s and the s3 gateway are not in the table: they are not SageMaker interface endpoints.)\n", d.ids["ssm"])
+	fmt.Fprintf(d.out, "(The ssm endpoint %s and the s3 gateway are not in the table: they are not SageMaker interface endpoints.)\n", d.world.Endpoints[world.VpceSSM])
 	return nil
 }
 
@@ -297,10 +221,10 @@ endpoint event is rewritten to the seeded endpoint's id before replay.
 			return err
 		}
 		note := ""
-		for sample, label := range sampleEndpointIDs {
+		for sample, seeded := range d.world.Endpoints {
 			if strings.Contains(string(raw), sample) {
-				raw = []byte(strings.ReplaceAll(string(raw), sample, d.ids[label]))
-				note = fmt.Sprintf(" (%s rewritten to %s)", sample, d.ids[label])
+				raw = []byte(strings.ReplaceAll(string(raw), sample, seeded))
+				note = fmt.Sprintf(" (%s rewritten to %s)", sample, seeded)
 			}
 		}
 		evs, err := cloudtrail.Parse(raw)

@@ -23,12 +23,12 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vpcguard/vpcguard/events"
+	sampleworld "github.com/vpcguard/vpcguard/events/world" // the type world is this harness's
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -38,7 +38,7 @@ import (
 func TestMain(m *testing.M) { motoserver.Main(m.Run) }
 
 const (
-	region = "us-east-1"
+	region = sampleworld.Region
 	acct   = motoserver.Account
 )
 
@@ -70,16 +70,20 @@ var timeline = []string{
 // The vpce ids the sample events carry, and the label of the endpoint each
 // stands for; moto makes up its own ids, so the events are rewritten.
 const (
-	vpceAPI      = "vpce-0a1b2c3d4e5f60001" // sagemaker.api, private DNS off, then deleted
-	vpceRuntime  = "vpce-0a1b2c3d4e5f60002" // sagemaker.runtime, default on, then turned off
-	vpceNotebook = "vpce-0a1b2c3d4e5f60003" // notebook, private DNS off
-	vpceS3       = "vpce-0a1b2c3d4e5f60004" // s3 gateway
-	vpceSSM      = "vpce-0a1b2c3d4e5f60005" // ssm, not SageMaker
+	vpceAPI      = sampleworld.VpceAPI      // sagemaker.api, private DNS off, then deleted
+	vpceRuntime  = sampleworld.VpceRuntime  // sagemaker.runtime, default on, then turned off
+	vpceNotebook = sampleworld.VpceNotebook // notebook, private DNS off
+	vpceS3       = sampleworld.VpceS3       // s3 gateway
+	vpceSSM      = sampleworld.VpceSSM      // ssm, not SageMaker
 )
 
-var endpointLabels = map[string]string{
-	vpceAPI: "sagemaker.api", vpceRuntime: "sagemaker.runtime", vpceNotebook: "notebook", vpceS3: "s3", vpceSSM: "ssm",
-}
+var endpointLabels = func() map[string]string {
+	labels := map[string]string{}
+	for _, ep := range sampleworld.Endpoints {
+		labels[ep.ID] = ep.Label
+	}
+	return labels
+}()
 
 // guardFn is one guard Lambda: its rule, as functions/<name>/main.go has it,
 // and its execution role, named as CDK names a function's role.
@@ -242,43 +246,23 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 			t.Fatalf("seed: %s: %v", what, err)
 		}
 	}
-	net, err := w.clients.NewNetwork(ctx, region)
-	must("network", err)
-	w.net = net
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole"}]}`
-	roles := []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution"}
+	var roles []string
 	for _, g := range w.guards {
 		roles = append(roles, g.role)
 	}
-	for _, name := range roles {
-		_, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
-		must("role "+name, err)
-	}
-	for _, name := range []string{"bob", "carol"} {
-		_, err := w.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
-		must("user "+name, err)
-	}
-	for _, p := range []struct {
-		name   string
-		policy guardrail.Policy
-		arn    *string
-	}{{"vpcguard-model-guardrail", guardrail.Model, &w.modelGR}, {"vpcguard-notebook-guardrail", guardrail.Notebook, &w.nbGR}} {
-		out, err := w.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
-		must("policy "+p.name, err)
-		*p.arn = aws.ToString(out.Policy.Arn)
-	}
+	// The sample events' calls are made by makeCalls, not seeded.
+	sw, err := sampleworld.Seed(ctx, w.actor, sampleworld.Options{Roles: roles, NoResources: true})
+	must("world", err)
+	w.net, w.modelGR, w.nbGR, w.topic = sw.Net, sw.ModelGuardrail, sw.NotebookGuardrail, sw.Topic
 	q, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-rechecks")})
 	must("re-check queue", err)
 	w.queueURL = aws.ToString(q.QueueUrl)
-	topic, err := sns.NewFromConfig(w.actor).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcguard-findings")})
-	must("topic", err)
-	w.topic = aws.ToString(topic.TopicArn)
 	inbox, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-inbox")})
 	must("inbox", err)
 	w.inboxURL = aws.ToString(inbox.QueueUrl)
 	attrs, err := w.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: inbox.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
 	must("inbox arn", err)
-	_, err = sns.NewFromConfig(w.actor).Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])})
+	_, err = sns.NewFromConfig(w.actor).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(w.topic), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])})
 	must("subscribe inbox", err)
 
 	// The guards, built as the Lambdas build them (setup.Guard), on

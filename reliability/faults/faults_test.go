@@ -17,6 +17,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/events/world"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -69,9 +70,9 @@ var functions = []function{
 // the Lambdas: configuration from the environment, clients from
 // awsclients.Load with AWS_ENDPOINT_URL at endpoint (the fault proxy). The
 // one difference is the retry backoff cap (see maxBackoff).
-func handlers(t *testing.T, srv *motoserver.Server, endpoint string, w *World) map[string]Handler {
+func handlers(t *testing.T, srv *motoserver.Server, endpoint string, w *world.World) map[string]Handler {
 	t.Helper()
-	for _, kv := range srv.Env(Region) {
+	for _, kv := range srv.Env(world.Region) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)
 	}
@@ -139,7 +140,7 @@ func replay(t *testing.T, scenario string, opts faultproxy.Options, retry *fault
 	t.Helper()
 	srv := motoserver.Require(t) // resets moto
 	ctx := context.Background()
-	w, err := Seed(ctx, srv.Config(Region))
+	w, err := world.Seed(ctx, srv.Config(world.Region), world.Options{})
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
@@ -218,10 +219,10 @@ func recovering(t *testing.T, p *faultproxy.Proxy, first, retry faultproxy.Optio
 // subscribe subscribes an SQS queue to w's topic, on moto directly, and
 // returns a function that drains it and counts the messages by subject
 // (moto's endpoint ids put back to the sample ids).
-func subscribe(t *testing.T, srv *motoserver.Server, w *World) func() map[string]int {
+func subscribe(t *testing.T, srv *motoserver.Server, w *world.World) func() map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	cfg := srv.Config(Region)
+	cfg := srv.Config(world.Region)
 	q := sqs.NewFromConfig(cfg)
 	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-inbox")})
 	if err != nil {
@@ -262,7 +263,7 @@ func subscribe(t *testing.T, srv *motoserver.Server, w *World) func() map[string
 // hubTickets reads the Security Hub findings on moto, directly.
 func hubTickets(t *testing.T, srv *motoserver.Server) map[string]int {
 	t.Helper()
-	hub := securityhub.NewFromConfig(srv.Config(Region))
+	hub := securityhub.NewFromConfig(srv.Config(world.Region))
 	out := map[string]int{}
 	in := &securityhub.GetFindingsInput{}
 	for {
@@ -306,7 +307,7 @@ func addStats(total *faultproxy.Stats, st faultproxy.Stats) {
 // summarize is what a delivery decided and did, with moto's made-up
 // endpoint ids put back to the sample ids: rule, resource and status of
 // each finding, and type, target and outcome of each action.
-func summarize(w *World, d Delivery) []string {
+func summarize(w *world.World, d Delivery) []string {
 	var out []string
 	for _, f := range d.Response.Findings {
 		line := fmt.Sprintf("%s %s: %s %s %s", d.Function, d.Event, f.Rule, f.ResourceID, f.Status)

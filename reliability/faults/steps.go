@@ -1,0 +1,73 @@
+// Package faults runs vpcguard's guards and backfill on moto_server through
+// a fault-injecting proxy (shared/faultproxy) and checks that throttling
+// changes nothing but the time taken, and that a failing service is never
+// silently dropped: the guard returns the error (Lambda retries, then the
+// dead-letter queue keeps the event) and the backfill reports it.
+//
+// The tests seed the account the sample events talk about with events/world
+// (as vpcguard demo does); this file lists the events in the order they
+// happened; delivery.go models Lambda's asynchronous delivery. The tests are
+// in faults_test.go.
+package faults
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
+
+	"github.com/vpcguard/vpcguard/events/world"
+)
+
+// Step is one sample event, replayed after Before has made the world look
+// the way the event says it did.
+type Step struct {
+	File   string
+	Before func(ctx context.Context, w *world.World) error
+}
+
+// Steps is every sample event in events/, in the order it happened.
+var Steps = []Step{
+	{File: "model-create-no-vpc.json"},
+	{File: "model-create-in-vpc.json"},
+	{File: "model-create-empty-subnets.json"},
+	{File: "model-create-denied.json"},
+	{File: "notebook-create-internet-enabled.json"},
+	{File: "notebook-create-internet-omitted.json"},
+	{File: "notebook-create-private.json"},
+	// dave started research-open again after the guard stopped it.
+	{File: "notebook-start.json", Before: startNotebook("research-open")},
+	{File: "endpoint-create-api-private-dns-off.json"},
+	{File: "endpoint-create-runtime-private-dns-default.json"},
+	{File: "endpoint-create-notebook-private-dns-off.json"},
+	{File: "endpoint-create-s3-gateway.json"},
+	{File: "endpoint-create-ssm-private-dns-off.json"},
+	{File: "endpoint-modify-private-dns-off.json"},
+	{File: "cloudtrail-log-file.json"},
+	{File: "model-delete.json", Before: func(ctx context.Context, w *world.World) error {
+		_, err := w.Clients.SageMaker.DeleteModel(ctx, &sagemaker.DeleteModelInput{ModelName: aws.String("churn-xgb-public")})
+		return err
+	}},
+	{File: "endpoint-delete.json", Before: func(ctx context.Context, w *world.World) error {
+		_, err := w.Clients.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{w.Endpoints[world.VpceAPI]}})
+		return err
+	}},
+}
+
+// startNotebook starts a notebook the guard stopped. When the guard could
+// not stop it (a failing service) it is still running, as it would be.
+func startNotebook(name string) func(context.Context, *world.World) error {
+	return func(ctx context.Context, w *world.World) error {
+		out, err := w.Clients.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
+		if err != nil {
+			return err
+		}
+		if out.NotebookInstanceStatus != smtypes.NotebookInstanceStatusStopped {
+			return nil
+		}
+		_, err = w.Clients.SageMaker.StartNotebookInstance(ctx, &sagemaker.StartNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
+		return err
+	}
+}

@@ -173,15 +173,10 @@ func TestHandleRecheckQueue(t *testing.T) {
 		t.Fatalf("SendMessage requests = %+v; want one with DelaySeconds 1", sent)
 	}
 
-	// The message is delayed: nothing yet, then it arrives.
-	out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL)})
-	if err != nil {
-		t.Fatalf("receive: %v", err)
-	}
-	if len(out.Messages) != 0 {
-		t.Fatalf("received %d messages at once; want the re-check delayed", len(out.Messages))
-	}
-	out, err = e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL), WaitTimeSeconds: 5})
+	// The delay is the request's DelaySeconds (asserted above); whether it
+	// has passed by the next call depends on the machine's load, so the test
+	// only waits for the message to arrive.
+	out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL), WaitTimeSeconds: 5})
 	if err != nil {
 		t.Fatalf("receive: %v", err)
 	}

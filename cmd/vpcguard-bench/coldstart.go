@@ -140,7 +140,12 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 			figs = append(figs, f)
 			progress("coldstart: %s %s", fn, f.shown)
 		}
-		for _, b := range []struct{ label, path string }{{"linux/arm64 (shipped)", armBin}, {runtime.GOOS + "/" + runtime.GOARCH + " (host)", hostBin}} {
+		// The goal is on what Lambda runs, the linux/arm64 build; the host
+		// build (the one timed above) is shown for reference.
+		for _, b := range []struct {
+			label, path string
+			shipped     bool
+		}{{"linux/arm64 (shipped)", armBin, true}, {runtime.GOOS + "/" + runtime.GOARCH + " (host, timed above)", hostBin, false}} {
 			st, err := os.Stat(b.path)
 			if err != nil {
 				return nil, nil, err
@@ -149,7 +154,11 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 			f := &Figure{Group: "coldstart", Name: "binary size " + fn + ", " + b.label, Value: mb, Unit: "MB",
 				Extra: map[string]float64{"bytes": float64(st.Size())}}
 			f.shown = fmt.Sprintf("%.1f MB", mb)
-			f.under(binaryGoalMB, "< 15 MB")
+			if b.shipped {
+				f.under(binaryGoalMB, "< 15 MB")
+			} else {
+				f.Note = "no goal: not deployed; the goal is on the shipped linux/arm64 binary"
+			}
 			figs = append(figs, f)
 		}
 	}

@@ -13,8 +13,8 @@ require (
 	// organizations, sagemaker, sqs and ssm stay on their last releases before
 	// "schema-based (de)serialization": from those releases on, each client
 	// builds its whole service schema when the package initializes (SageMaker's:
-	// 3.8 MB and ~20 ms), which doubled a guard's cold start and added 1.6 MB to
-	// its binary. vpcguard calls a handful of long-stable operations of each.
+	// 3.8 MB and ~20 ms; SSM's is next), which doubled a guard's cold start and
+	// put every guard over 15 MB (model-guard 16.6 -> 14.0 MB). vpcguard calls a handful of long-stable operations of each.
 	// Measured with go run ./cmd/vpcguard-bench -only coldstart; see README.
 	github.com/aws/aws-sdk-go-v2/service/organizations v1.56.1
 	github.com/aws/aws-sdk-go-v2/service/sagemaker v1.270.1

@@ -105,6 +105,10 @@ const (
 
 var topFields = [nTopFields - nRecordFields]string{"records", "detail-type", "detail", "source", "account", "region"}
 
+// topLevelFields are the names a top-level object is read for: a record's,
+// then the rest, numbered as above.
+var topLevelFields = append(recordFields[:len(recordFields):len(recordFields)], topFields[:]...)
+
 const (
 	iType = iota
 	iPrincipalID
@@ -166,10 +170,6 @@ type fastRecord struct {
 // bare record, as parseObject decides, and appends its events.
 func (p *fastParser) topObject(events []Event) ([]Event, bool) {
 	start := p.i
-	more, ok := p.openObject()
-	if !ok {
-		return nil, false
-	}
 	// The object is read as a bare record as it goes; which shape it is,
 	// is known at its end.
 	var (
@@ -180,32 +180,9 @@ func (p *fastParser) topObject(events []Event) ([]Event, bool) {
 		detailType, source, acct, regn string
 		seen                           uint32
 	)
-	for more {
-		key, ok := p.key()
-		if !ok {
-			return nil, false
-		}
-		n, ok := p.matchField(key, recordFields[:])
-		if !ok {
-			return nil, false
-		}
-		if n < 0 {
-			if n, ok = p.matchField(key, topFields[:]); !ok {
-				return nil, false
-			}
-			if n >= 0 {
-				n += nRecordFields
-			}
-		}
-		if n >= 0 {
-			if seen&(1<<n) != 0 {
-				return nil, false
-			}
-			seen |= 1 << n
-		}
+	ok := p.object(topLevelFields, func(n int) (ok bool) {
+		seen |= 1 << n
 		switch {
-		case n < 0:
-			ok = p.skip()
 		case n < nRecordFields:
 			ok = p.recordField(&rec, n)
 		case n == fRecords:
@@ -227,12 +204,10 @@ func (p *fastParser) topObject(events []Event) ([]Event, bool) {
 		case n == fRegion:
 			regn, ok = p.flexString()
 		}
-		if !ok {
-			return nil, false
-		}
-		if more, ok = p.nextInObject(); !ok {
-			return nil, false
-		}
+		return ok
+	})
+	if !ok {
+		return nil, false
 	}
 	switch {
 	case seen&(1<<fRecords) != 0:
@@ -293,30 +268,8 @@ func (p *fastParser) records() ([]Event, bool) {
 
 // record reads the object at p.i as a CloudTrail record.
 func (p *fastParser) record(rec *fastRecord) bool {
-	more, ok := p.openObject()
-	if !ok {
+	if !p.object(recordFields[:], func(n int) bool { return p.recordField(rec, n) }) {
 		return false
-	}
-	for more {
-		key, ok := p.key()
-		if !ok {
-			return false
-		}
-		n, ok := p.matchField(key, recordFields[:])
-		if !ok {
-			return false
-		}
-		if n < 0 {
-			ok = p.skip()
-		} else {
-			ok = p.recordField(rec, n)
-		}
-		if !ok {
-			return false
-		}
-		if more, ok = p.nextInObject(); !ok {
-			return false
-		}
 	}
 	// Mark the object read, even when it had none of the fields.
 	rec.seen |= 1 << 31
@@ -376,38 +329,8 @@ func (rec *fastRecord) event(env envelope) (Event, bool) {
 
 // identity reads userIdentity: an object or null.
 func (p *fastParser) identity(id *Identity) bool {
-	if p.i >= len(p.b) {
-		return false
-	}
-	if p.b[p.i] == 'n' {
-		return p.literal("null")
-	}
-	if p.b[p.i] != '{' {
-		return false
-	}
-	more, ok := p.openObject()
-	if !ok {
-		return false
-	}
-	var seen uint32
-	for more {
-		key, ok := p.key()
-		if !ok {
-			return false
-		}
-		n, ok := p.matchField(key, identityFields[:])
-		if !ok {
-			return false
-		}
-		if n >= 0 {
-			if seen&(1<<n) != 0 {
-				return false
-			}
-			seen |= 1 << n
-		}
+	return p.objectOrNull(identityFields[:], func(n int) (ok bool) {
 		switch n {
-		case -1:
-			ok = p.skip()
 		case iType:
 			id.Type, ok = p.flexString()
 		case iPrincipalID:
@@ -423,14 +346,8 @@ func (p *fastParser) identity(id *Identity) bool {
 		case iSessionContext:
 			id.Issuer, ok = p.sessionContext()
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = p.nextInObject(); !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 var sessionContextFields = []string{"sessionissuer"}
@@ -438,85 +355,21 @@ var sessionContextFields = []string{"sessionissuer"}
 // sessionContext reads userIdentity.sessionContext (an object or null) and
 // returns its sessionIssuer.
 func (p *fastParser) sessionContext() (*Issuer, bool) {
-	if p.i >= len(p.b) {
-		return nil, false
-	}
-	if p.b[p.i] == 'n' {
-		return nil, p.literal("null")
-	}
-	if p.b[p.i] != '{' {
-		return nil, false
-	}
-	more, ok := p.openObject()
-	if !ok {
-		return nil, false
-	}
 	var issuer *Issuer
-	seen := false
-	for more {
-		key, ok := p.key()
-		if !ok {
-			return nil, false
-		}
-		n, ok := p.matchField(key, sessionContextFields)
-		if !ok {
-			return nil, false
-		}
-		if n < 0 {
-			ok = p.skip()
-		} else {
-			if seen {
-				return nil, false
-			}
-			seen = true
-			issuer, ok = p.issuer()
-		}
-		if !ok {
-			return nil, false
-		}
-		if more, ok = p.nextInObject(); !ok {
-			return nil, false
-		}
-	}
-	return issuer, true
+	ok := p.objectOrNull(sessionContextFields, func(int) (ok bool) {
+		issuer, ok = p.issuer()
+		return ok
+	})
+	return issuer, ok
 }
 
 // issuer reads sessionContext.sessionIssuer: an object or null.
 func (p *fastParser) issuer() (*Issuer, bool) {
-	if p.i >= len(p.b) {
-		return nil, false
-	}
-	if p.b[p.i] == 'n' {
-		return nil, p.literal("null")
-	}
-	if p.b[p.i] != '{' {
-		return nil, false
-	}
-	more, ok := p.openObject()
-	if !ok {
-		return nil, false
-	}
 	is := &Issuer{}
-	var seen uint32
-	for more {
-		key, ok := p.key()
-		if !ok {
-			return nil, false
-		}
-		// The issuer's fields are the identity's first five.
-		n, ok := p.matchField(key, identityFields[:iInvokedBy])
-		if !ok {
-			return nil, false
-		}
-		if n >= 0 {
-			if seen&(1<<n) != 0 {
-				return nil, false
-			}
-			seen |= 1 << n
-		}
+	null := p.i < len(p.b) && p.b[p.i] == 'n'
+	// The issuer's fields are the identity's first five.
+	ok := p.objectOrNull(identityFields[:iInvokedBy], func(n int) (ok bool) {
 		switch n {
-		case -1:
-			ok = p.skip()
 		case iType:
 			is.Type, ok = p.flexString()
 		case iPrincipalID:
@@ -528,14 +381,62 @@ func (p *fastParser) issuer() (*Issuer, bool) {
 		case iUserName:
 			is.UserName, ok = p.flexString()
 		}
-		if !ok {
-			return nil, false
-		}
-		if more, ok = p.nextInObject(); !ok {
-			return nil, false
-		}
+		return ok
+	})
+	if !ok || null {
+		return nil, ok
 	}
 	return is, true
+}
+
+// object reads the object at p.i key by key: a key among names (as
+// matchField matches it) is handed to field with its number, and a key's
+// value otherwise skipped. A name given twice is left to encoding/json.
+func (p *fastParser) object(names []string, field func(n int) bool) bool {
+	more, ok := p.openObject()
+	if !ok {
+		return false
+	}
+	var seen uint32
+	for more {
+		key, ok := p.key()
+		if !ok {
+			return false
+		}
+		n, ok := p.matchField(key, names)
+		switch {
+		case !ok:
+			return false
+		case n < 0:
+			ok = p.skip()
+		case seen&(1<<n) != 0:
+			return false
+		default:
+			seen |= 1 << n
+			ok = field(n)
+		}
+		if !ok {
+			return false
+		}
+		if more, ok = p.nextInObject(); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// objectOrNull reads an object, as object does, or null.
+func (p *fastParser) objectOrNull(names []string, field func(n int) bool) bool {
+	if p.i >= len(p.b) {
+		return false
+	}
+	switch p.b[p.i] {
+	case 'n':
+		return p.literal("null")
+	case '{':
+		return p.object(names, field)
+	}
+	return false
 }
 
 // params reads requestParameters or responseElements: an object or null.

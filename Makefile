@@ -1,7 +1,7 @@
 # vpcguard: build, test, demo, benchmarks. `make help` lists the targets.
 
 GO        ?= go
-FUNCTIONS := model-guard endpoint-guard notebook-guard backfill
+FUNCTIONS := $(notdir $(wildcard functions/*))
 BUILD_DIR := build
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags="-s -w"
 FUZZTIME  ?= 30s

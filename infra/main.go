@@ -19,6 +19,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/vpcguard/vpcguard/infra/stack"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 func main() {
@@ -77,7 +78,7 @@ func run(args []string) error {
 	}
 	stack.NewVpcGuardStack(app, config.StackName, &awscdk.StackProps{
 		Description: jsii.String("vpcguard: keeps SageMaker private (models in VPCs, VPC endpoints with private DNS, notebooks without direct internet access)"),
-	}, config)
+	}, config, rules.Guards())
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 
 	assembly := app.Synth(nil)
@@ -107,7 +108,7 @@ func cdkJSONContext(path string) (map[string]any, error) {
 
 // checkAssets fails early with the fix instead of a jsii stack trace from Code.fromAsset.
 func checkAssets(c stack.Config) error {
-	for _, name := range []string{stack.ModelGuardName, stack.EndpointGuardName, stack.NotebookGuardName, stack.BackfillName} {
+	for _, name := range stack.FunctionNames() {
 		p := filepath.Join(c.AssetDir, name, "bootstrap")
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("function asset %s: %w (`make build` builds it from functions/%s; or set -c assetDir=...)", p, err, name)

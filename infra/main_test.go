@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,5 +58,27 @@ func TestCheckAssetsNamesTheFix(t *testing.T) {
 	err := checkAssets(c)
 	if err == nil || !strings.Contains(err.Error(), "make build") {
 		t.Errorf("got %v; want an error telling to run make build", err)
+	}
+}
+
+// TestFunctionDirectoriesAreTheCatalogue: every function the stack deploys (the
+// catalogue's guards and the backfill) has its main under functions/, and nothing else
+// is there: `make build` builds each directory, and the stack deploys each name.
+func TestFunctionDirectoriesAreTheCatalogue(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join("..", "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	want := stack.FunctionNames()
+	slices.Sort(dirs)
+	slices.Sort(want)
+	if !slices.Equal(dirs, want) {
+		t.Errorf("functions/ holds %v; the stack deploys %v", dirs, want)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -56,7 +57,7 @@ func runChild(endpoint string, concurrency int) error {
 	accounts := awsclients.NewAccounts(base, "")
 	accounts.SetHomeAccount(motoserver.Account)
 	cfg := config.Default()
-	cfg.Mode = config.Report
+	cfg.Mode = mode.Report
 	g := setup.Guard(cfg, accounts, rules.All(), false, nil)
 
 	var last atomic.Int64

@@ -31,9 +31,9 @@ type backfillFlags struct {
 func (b *backfillFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.regions, "regions", "", "regions to scan, comma-separated, or all (default: the configured region, AWS_REGION)")
 	fs.StringVar(&b.accounts, "accounts", "", "account ids to scan, comma-separated (default: the credentials' account); others need --assume-role")
-	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account (VPCGUARD_ASSUME_ROLE_NAME)")
+	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account ("+config.EnvAssumeRoleName+")")
 	fs.StringVar(&b.rules, "rules", "", "rules to run, comma-separated (default: all; see 'vpcguard rules')")
-	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (VPCGUARD_CONCURRENCY; default %d)", backfill.DefaultConcurrency))
+	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (%s; default %d)", config.EnvConcurrency, backfill.DefaultConcurrency))
 }
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -75,7 +75,11 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 		fmt.Fprintf(stderr, "vpcguard: --format: %v\n", err)
 		return exitBadInput
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log, err := common.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
+		return exitBadInput
+	}
 
 	base, err := awsclients.Load(ctx, common.region)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -63,7 +65,7 @@ type demo struct {
 	mu       sync.Mutex
 	modified []string // ModifyVpcEndpoint requests sent, as "vpce-... PrivateDnsEnabled=true"
 
-	modelGuardrail, notebookGuardrail, topic string
+	guardrail, topic string
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -80,7 +82,7 @@ DNS on. This demo starts moto_server (an AWS API emulator) on 127.0.0.1, seeds
 an account that looks real, and then:
   1. backfills in report mode: finds what already exists, changes nothing;
   2. replays the sample CloudTrail events (events/*.json) through the guards
-     in enforce mode: stop notebooks, attach guardrail policies to the callers,
+     in enforce mode: stop notebooks, attach the guardrail policy to the callers,
      turn on private DNS, tag, and file Security Hub findings and SNS messages;
   3. backfills again to show what changed.
 Nothing here talks to a real AWS account.`)
@@ -157,13 +159,13 @@ func (d *demo) seed(ctx context.Context) error {
 		return err
 	}
 	d.world = w
-	d.modelGuardrail, d.notebookGuardrail, d.topic = w.ModelGuardrail, w.NotebookGuardrail, w.Topic
+	d.guardrail, d.topic = w.Guardrail, w.Topic
 	net, ids := w.Net, w.Endpoints
 	fmt.Fprintf(d.out, `
 Seeded account %s in %s:
   network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
-  IAM        roles MLEngineer, DataScientist, NetworkAdmin; users bob, carol; guardrail policies
-             vpcguard-model-guardrail and vpcguard-notebook-guardrail (as the CDK stack creates them)
+  IAM        roles MLEngineer, DataScientist, NetworkAdmin; users bob, carol; the guardrail policy
+             vpcguard-guardrail (every rule's deny statements, as the CDK stack creates it)
   models     churn-xgb-public (no VPC), churn-xgb-private (VPC), fraud-empty-subnets (no subnets),
              legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC)
   notebooks  research-open (internet on), quickstart-default (internet omitted = on, no subnet),
@@ -182,7 +184,7 @@ func (d *demo) backfill(ctx context.Context) error {
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
-	cfg.Mode = config.Report
+	cfg.Mode = mode.Report
 	res, err := backfill.Run(ctx, backfill.Options{
 		Clients: accounts, Calls: calls, Regions: []string{demoRegion},
 		Guard: setup.Guard(cfg, accounts, rules.All(), false, nil),
@@ -202,13 +204,12 @@ func (d *demo) backfill(ctx context.Context) error {
 
 func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
 	cfg := config.Default()
-	cfg.Mode = config.Enforce
+	cfg.Mode = mode.Enforce
 	cfg.Sinks = []string{config.SinkSecurityHub, config.SinkSNS}
 	cfg.SNSTopicARN = d.topic
-	cfg.ModelGuardrailARN = d.modelGuardrail
-	cfg.NotebookGuardrailARN = d.notebookGuardrail
+	cfg.GuardrailARN = d.guardrail
 	accounts := awsclients.NewAccounts(d.base, "")
-	g := setup.Guard(cfg, accounts, rules.All(), false, newLogger(stderr, "error"))
+	g := setup.Guard(cfg, accounts, rules.All(), false, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	h := &guard.Handler{Guard: g}
 
 	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).

@@ -42,7 +42,11 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stderr, "vpcguard: --format: %v\n", err)
 		return exitBadInput
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log, err := common.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
+		return exitBadInput
+	}
 
 	var accounts *awsclients.Accounts
 	if !*offline {

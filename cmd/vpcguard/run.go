@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/report"
 )
 
@@ -28,7 +29,7 @@ Usage:
   vpcguard evaluate [flags] FILE... | -   evaluate CloudTrail events (EventBridge events, records, arrays, log files)
   vpcguard backfill [flags]               evaluate every model, notebook and SageMaker VPC endpoint that exists
   vpcguard demo                           the main job on a local AWS emulator (moto_server): backfill, enforce, backfill
-  vpcguard rules                          list the rules
+  vpcguard rules [--format table|json|markdown]   list the rules
   vpcguard version
 
 Run 'vpcguard COMMAND -h' for a command's flags. Configuration comes from
@@ -50,7 +51,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "rules":
-		return runRules(stdout)
+		return runRules(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "vpcguard", version)
 		return exitOK
@@ -70,59 +71,66 @@ type commonFlags struct {
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet, formats string) {
-	fs.StringVar(&c.mode, "mode", "", "report | ticket | enforce for every rule (VPCGUARD_MODE; the CLI's default is report)")
-	fs.StringVar(&c.ruleModes, "rule-modes", "", "per-rule modes, rule=mode,... (VPCGUARD_RULE_MODES)")
-	fs.BoolVar(&c.dryRun, "dry-run", false, "walk the enforce path and stop before every write (VPCGUARD_DRY_RUN)")
-	fs.StringVar(&c.sinks, "sinks", "", "ticket sinks: securityhub,opscenter,sns (VPCGUARD_SINKS)")
-	fs.StringVar(&c.exemptTag, "exempt-tag-key", "", "tag key that exempts a resource (VPCGUARD_EXEMPT_TAG_KEY)")
-	fs.StringVar(&c.protected, "protected-principals", "", "ARN patterns never given a guardrail (VPCGUARD_PROTECTED_PRINCIPALS)")
+	fs.StringVar(&c.mode, "mode", "", "report | ticket | enforce for every rule ("+config.EnvMode+"; the CLI's default is report)")
+	fs.StringVar(&c.ruleModes, "rule-modes", "", "per-rule modes, rule=mode,... ("+config.EnvRuleModes+")")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "walk the enforce path and stop before every write ("+config.EnvDryRun+")")
+	fs.StringVar(&c.sinks, "sinks", "", "ticket sinks: "+strings.Join(config.Sinks, ",")+" ("+config.EnvSinks+")")
+	fs.StringVar(&c.exemptTag, "exempt-tag-key", "", "tag key that exempts a resource ("+config.EnvExemptTagKey+")")
+	fs.StringVar(&c.protected, "protected-principals", "", "ARN patterns never given a guardrail ("+config.EnvProtectedPrincipals+")")
 	fs.StringVar(&c.region, "region", "", "AWS region for API calls without one (AWS_REGION)")
 	fs.StringVar(&c.format, "format", "", formats+" (default: table on a terminal, else json)")
-	fs.StringVar(&c.logLevel, "log-level", "", "debug | info | warn | error on stderr (VPCGUARD_LOG_LEVEL; default warn: errors and skipped events)")
+	fs.StringVar(&c.logLevel, "log-level", "", "debug | info | warn | error on stderr ("+envLogLevel+"; default warn: errors and skipped events)")
 }
 
-// config reads the environment and applies the flags over it.
+// envLogLevel is the CLI's log level on stderr. The Lambda functions log
+// at the level Lambda's logging configuration sets (the stack's logLevel).
+const envLogLevel = "VPCGUARD_LOG_LEVEL"
+
+// config reads the environment and applies the flags over it. A person's
+// command changes nothing unless asked: without VPCGUARD_MODE or --mode,
+// every rule reports.
 func (c *commonFlags) config(fs *flag.FlagSet) (config.Config, error) {
-	lookup := func(name string) (string, bool) {
-		v, ok := os.LookupEnv(name)
-		if name == "VPCGUARD_MODE" && !ok {
-			return string(config.Report), true // a person's command changes nothing unless asked
-		}
-		if name == "VPCGUARD_LOG_LEVEL" && !ok {
-			return "warn", true // errors, and the events a command skipped with the reason
-		}
-		return v, ok
-	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	overrides := map[string]string{}
-	if set["mode"] {
-		overrides["VPCGUARD_MODE"] = c.mode
+	if _, ok := os.LookupEnv(config.EnvMode); !ok {
+		overrides[config.EnvMode] = string(mode.Report)
 	}
-	if set["rule-modes"] {
-		overrides["VPCGUARD_RULE_MODES"] = c.ruleModes
+	for flagName, env := range map[string]string{
+		"mode": config.EnvMode, "rule-modes": config.EnvRuleModes, "sinks": config.EnvSinks,
+		"exempt-tag-key": config.EnvExemptTagKey, "protected-principals": config.EnvProtectedPrincipals,
+	} {
+		if set[flagName] {
+			overrides[env] = fs.Lookup(flagName).Value.String()
+		}
 	}
 	if set["dry-run"] {
-		overrides["VPCGUARD_DRY_RUN"] = fmt.Sprint(c.dryRun)
-	}
-	if set["sinks"] {
-		overrides["VPCGUARD_SINKS"] = c.sinks
-	}
-	if set["exempt-tag-key"] {
-		overrides["VPCGUARD_EXEMPT_TAG_KEY"] = c.exemptTag
-	}
-	if set["protected-principals"] {
-		overrides["VPCGUARD_PROTECTED_PRINCIPALS"] = c.protected
-	}
-	if set["log-level"] {
-		overrides["VPCGUARD_LOG_LEVEL"] = c.logLevel
+		overrides[config.EnvDryRun] = fmt.Sprint(c.dryRun)
 	}
 	return config.FromLookup(func(name string) (string, bool) {
 		if v, ok := overrides[name]; ok {
 			return v, true
 		}
-		return lookup(name)
+		return os.LookupEnv(name)
 	})
+}
+
+// logger is the text logger on stderr at --log-level, else
+// VPCGUARD_LOG_LEVEL, else warn: errors, and the events a command skipped
+// with the reason.
+func (c *commonFlags) logger(stderr io.Writer) (*slog.Logger, error) {
+	level, name := c.logLevel, "--log-level"
+	if level == "" {
+		level, name = os.Getenv(envLogLevel), envLogLevel
+	}
+	if level == "" {
+		level = "warn"
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("%s: %q is not debug, info, warn or error", name, level)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 func (c *commonFlags) outputFormat(stdout io.Writer, allowed ...report.Format) (report.Format, error) {
@@ -138,10 +146,4 @@ func (c *commonFlags) outputFormat(stdout io.Writer, allowed ...report.Format) (
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-func newLogger(stderr io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(strings.ToUpper(level)))
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l}))
 }

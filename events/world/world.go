@@ -1,6 +1,6 @@
 // Package world seeds moto_server with the account the sample events in
 // events/ talk about: a VPC, the callers (roles and users), the guardrail
-// policies (shared/guardrail), the SNS topic tickets go to and, unless told
+// policy (rules.GuardrailPolicy), the SNS topic tickets go to and, unless told
 // not to, the models, notebook instances and VPC endpoints the events name
 // plus a few that predate vpcguard. vpcguard demo, reliability/faults and
 // reliability/delivery all start from it.
@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
-	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // Region is where the sample events happened.
@@ -57,12 +57,10 @@ var (
 	CallerUsers = []string{"bob", "carol"}
 )
 
-// The IAM names of the guardrail policies and the SNS topic, as the CDK stack
-// names them.
+// The IAM name of the guardrail policy and the SNS topic's name.
 const (
-	ModelGuardrailName    = "vpcguard-model-guardrail"
-	NotebookGuardrailName = "vpcguard-notebook-guardrail"
-	TopicName             = "vpcguard-findings"
+	GuardrailName = "vpcguard-guardrail"
+	TopicName     = "vpcguard-findings"
 )
 
 // Options are what a caller seeds besides the callers, guardrails and topic.
@@ -76,12 +74,11 @@ type Options struct {
 
 // World is the seeded account.
 type World struct {
-	Clients           estate.Clients
-	IAM               *iam.Client
-	Net               *estate.Network
-	ModelGuardrail    string // ARN
-	NotebookGuardrail string // ARN
-	Topic             string // ARN
+	Clients   estate.Clients
+	IAM       *iam.Client
+	Net       *estate.Network
+	Guardrail string // ARN of the one guardrail policy, every rule's statements
+	Topic     string // ARN
 	// Endpoints maps each vpce id the sample events carry to the id moto
 	// gave the seeded endpoint (moto makes up its own ids). Empty with
 	// Options.NoResources.
@@ -108,17 +105,13 @@ func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 			return nil, fmt.Errorf("create user %s: %w", user, err)
 		}
 	}
-	for _, p := range []struct {
-		name   string
-		policy guardrail.Policy
-		arn    *string
-	}{{ModelGuardrailName, guardrail.Model, &w.ModelGuardrail}, {NotebookGuardrailName, guardrail.Notebook, &w.NotebookGuardrail}} {
-		out, err := w.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
-		if err != nil {
-			return nil, fmt.Errorf("create policy %s: %w", p.name, err)
-		}
-		*p.arn = aws.ToString(out.Policy.Arn)
+	// The guardrail as the CDK stack deploys it with every rule enforced.
+	policy, _ := rules.GuardrailPolicy(rules.All())
+	gr, err := w.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(GuardrailName), PolicyDocument: aws.String(policy.Document())})
+	if err != nil {
+		return nil, fmt.Errorf("create policy %s: %w", GuardrailName, err)
 	}
+	w.Guardrail = aws.ToString(gr.Policy.Arn)
 	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)})
 	if err != nil {
 		return nil, fmt.Errorf("create topic: %w", err)

@@ -7,16 +7,19 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // NewBackfill is the function that evaluates what already exists (the guards only see new
 // calls). Operators invoke it by hand; backfillSchedule adds a schedule.
-func NewBackfill(scope constructs.Construct, id string, s *shared) *Guard {
+func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.Rule) *Guard {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	env := s.environment()
 	s.addRecheckEnvironment(env)
-	env["VPCGUARD_ASSUME_ROLE_NAME"] = jsii.String(s.config.AssumeRoleName)
-	env["VPCGUARD_CONCURRENCY"] = jsii.String(strconv.Itoa(s.config.BackfillConcurrency))
+	env[config.EnvAssumeRoleName] = jsii.String(s.config.AssumeRoleName)
+	env[config.EnvConcurrency] = jsii.String(strconv.Itoa(s.config.BackfillConcurrency))
 	g := &Guard{Construct: c, Name: BackfillName}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                BackfillName,
@@ -26,11 +29,8 @@ func NewBackfill(scope constructs.Construct, id string, s *shared) *Guard {
 		environment:         env,
 		config:              s.config,
 	})
-	grantModelChecks(g.Fn, s.config)
-	grantNotebookChecks(g.Fn)
-	grantEndpointChecks(g.Fn)
+	grantRules(g.Fn, all, s)
 	grantTicketing(g.Fn, s)
-	grantGuardrailAttach(g.Fn, s.modelGuardrail, s.notebookGuardrail)
 	g.allowRecheckSend(s)
 	g.Fn.allow([]string{
 		"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
@@ -38,21 +38,20 @@ func NewBackfill(scope constructs.Construct, id string, s *shared) *Guard {
 	g.Fn.suppressWildcards(reasonNoResourceLevel+" (sagemaker:Search, sagemaker:List*, ec2:DescribeRegions)", "Resource::*")
 
 	if s.config.AssumeRoleName != "" {
-		// Cross-account backfill: the same role name in every member account, found
-		// through the organization's account list.
+		// Cross-account backfill: the same role name in every account the
+		// invocation names.
 		g.Fn.allow([]string{"sts:AssumeRole"}, []string{arn("arn:${AWS::Partition}:iam::*:role/" + s.config.AssumeRoleName)}, nil)
-		g.Fn.allow([]string{"organizations:ListAccounts"}, []string{"*"}, nil)
-		g.Fn.suppressWildcards("Cross-account backfill assumes the one role named by assumeRoleName in any member account; member account IDs are only known at run time from organizations:ListAccounts, which itself has no resource-level permissions.",
+		g.Fn.suppressWildcards("Cross-account backfill assumes the one role named by assumeRoleName in any member account; which accounts is only known at run time (the invocation's accounts).",
 			"Resource::arn:<AWS::Partition>:iam::*:role/"+s.config.AssumeRoleName)
 	}
 
 	if s.config.BackfillSchedule != "" {
 		g.RuleDLQ = deadLetterQueue(c, "ScheduleDLQ")
-		g.Rule = awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
+		g.Rules = append(g.Rules, awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
 			Description: jsii.String("vpcguard backfill: periodic re-evaluation"),
 			Schedule:    awsevents.Schedule_Expression(jsii.String(s.config.BackfillSchedule)),
 			Targets:     &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
-		})
+		}))
 	}
 	return g
 }

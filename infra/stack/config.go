@@ -3,34 +3,34 @@ package stack
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/mode"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
-// Rule names as the functions know them; VPCGUARD_RULE_MODES keys must be one of these.
 const (
-	RuleModelInVPC               = "sagemaker-model-in-vpc"
-	RuleEndpointPrivateDNS       = "sagemaker-vpc-endpoint-private-dns"
-	RuleNotebookNoDirectInternet = "sagemaker-notebook-no-direct-internet-access"
-	defaultExemptTagKey          = "vpcguard:exempt"
-	defaultSinks                 = "securityhub,sns"
-	maxSQSDelaySeconds           = 900
+	defaultSinks       = "securityhub,sns"
+	maxSQSDelaySeconds = 900
 )
 
 var (
-	validModes = map[string]bool{"report": true, "ticket": true, "enforce": true}
-	validSinks = map[string]bool{"securityhub": true, "opscenter": true, "sns": true}
-	validRules = map[string]bool{
-		RuleModelInVPC:               true,
-		RuleEndpointPrivateDNS:       true,
-		RuleNotebookNoDirectInternet: true,
-	}
 	// IAM role names: what sts:AssumeRole's resource can name without widening it.
 	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	// EventBridge schedule expressions accepted by events.Schedule.expression.
 	schedulePattern = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
+	// Lambda's application log levels, by the names the logLevel context key takes.
+	logLevels = map[string]awslambda.ApplicationLogLevel{
+		"trace": awslambda.ApplicationLogLevel_TRACE, "debug": awslambda.ApplicationLogLevel_DEBUG,
+		"info": awslambda.ApplicationLogLevel_INFO, "warn": awslambda.ApplicationLogLevel_WARN,
+		"error": awslambda.ApplicationLogLevel_ERROR, "fatal": awslambda.ApplicationLogLevel_FATAL,
+	}
 )
 
 // Config is everything the stack reads from CDK context (cdk.json defaults, -c overrides).
@@ -38,7 +38,7 @@ var (
 type Config struct {
 	StackName                   string   // stackName
 	AssetDir                    string   // assetDir: holds <function>/bootstrap from `make build`
-	Mode                        string   // mode
+	Mode                        string   // mode: "" keeps each rule's default
 	RuleModes                   string   // ruleModes: "rule=mode,..."
 	DryRun                      bool     // dryRun
 	Sinks                       []string // sinks: comma list
@@ -57,6 +57,7 @@ type Config struct {
 	NotificationEmail           string   // notificationEmail
 	SeparateNotificationTopic   bool     // separateNotificationTopic
 	CreateTrail                 bool     // createTrail
+	LogLevel                    string   // logLevel: the functions' application log level
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -64,15 +65,15 @@ func DefaultConfig() Config {
 	return Config{
 		StackName:                   "VpcGuard",
 		AssetDir:                    "build",
-		Mode:                        "ticket",
-		Sinks:                       splitList(defaultSinks),
-		ExemptTagKey:                defaultExemptTagKey,
+		Sinks:                       config.SplitList(defaultSinks),
+		ExemptTagKey:                config.Default().ExemptTagKey,
 		RecheckDelaySeconds:         120,
 		RecheckMaxAttempts:          10,
 		BackfillConcurrency:         16,
 		LogRetentionDays:            90,
 		ReservedConcurrency:         10,
 		BackfillReservedConcurrency: 1,
+		LogLevel:                    "info",
 	}
 }
 
@@ -103,6 +104,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.str("notificationEmail", &c.NotificationEmail)
 	r.boolean("separateNotificationTopic", &c.SeparateNotificationTopic)
 	r.boolean("createTrail", &c.CreateTrail)
+	r.str("logLevel", &c.LogLevel)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -120,18 +122,18 @@ func (c Config) Validate() error {
 	if c.AssetDir == "" {
 		return fmt.Errorf("context assetDir: must not be empty")
 	}
-	if !validModes[c.Mode] {
-		return fmt.Errorf("context mode: %q is not one of report, ticket, enforce", c.Mode)
+	if c.Mode != "" && !mode.Mode(c.Mode).Valid() {
+		return fmt.Errorf("context mode: %q is not one of report, ticket, enforce (or empty: each rule's default)", c.Mode)
 	}
 	if _, err := ParseRuleModes(c.RuleModes); err != nil {
 		return fmt.Errorf("context ruleModes: %w", err)
 	}
 	if len(c.Sinks) == 0 {
-		return fmt.Errorf("context sinks: must name at least one of securityhub, opscenter, sns")
+		return fmt.Errorf("context sinks: must name at least one of %s", strings.Join(config.Sinks, ", "))
 	}
 	for _, s := range c.Sinks {
-		if !validSinks[s] {
-			return fmt.Errorf("context sinks: %q is not one of securityhub, opscenter, sns", s)
+		if !slices.Contains(config.Sinks, s) {
+			return fmt.Errorf("context sinks: %q is not one of %s", s, strings.Join(config.Sinks, ", "))
 		}
 	}
 	if c.ExemptTagKey == "" {
@@ -169,47 +171,40 @@ func (c Config) Validate() error {
 	if c.NotificationEmail != "" && !strings.Contains(c.NotificationEmail, "@") {
 		return fmt.Errorf("context notificationEmail: %q is not an email address", c.NotificationEmail)
 	}
+	if _, ok := logLevels[c.LogLevel]; !ok {
+		return fmt.Errorf("context logLevel: %q is not one of trace, debug, info, warn, error, fatal", c.LogLevel)
+	}
 	return nil
 }
 
-// HasSink reports whether findings go to the named ticket sink; permissions follow it.
-func (c Config) HasSink(name string) bool {
-	for _, s := range c.Sinks {
-		if s == name {
-			return true
-		}
-	}
-	return false
+// Functions is the functions' configuration the stack deploys: how modes
+// resolve per rule is config.ModeFor's, not the stack's own.
+func (c Config) Functions() config.Config {
+	fc := config.Default()
+	fc.Mode = mode.Mode(c.Mode)
+	fc.RuleModes, _ = config.ParseRuleModes(c.RuleModes) // Validate checked it
+	return fc
 }
 
-// ParseRuleModes parses "rule=mode,..." the way the functions read VPCGUARD_RULE_MODES.
-func ParseRuleModes(s string) (map[string]string, error) {
-	modes := map[string]string{}
-	for _, pair := range splitList(s) {
-		rule, mode, ok := strings.Cut(pair, "=")
-		rule, mode = strings.TrimSpace(rule), strings.TrimSpace(mode)
-		if !ok {
-			return nil, fmt.Errorf("%q is not rule=mode", pair)
+// HasSink reports whether findings go to the named ticket sink; permissions follow it.
+func (c Config) HasSink(name string) bool { return slices.Contains(c.Sinks, name) }
+
+// ParseRuleModes parses "rule=mode,..." as the functions read VPCGUARD_RULE_MODES, and
+// checks each rule against the catalogue.
+func ParseRuleModes(s string) (map[string]mode.Mode, error) {
+	modes, err := config.ParseRuleModes(s)
+	if err != nil {
+		return nil, err
+	}
+	for rule, m := range modes {
+		if rules.ByName(rule) == nil {
+			return nil, fmt.Errorf("unknown rule %q (known: %s)", rule, strings.Join(rules.Names(rules.All()), ", "))
 		}
-		if !validRules[rule] {
-			return nil, fmt.Errorf("unknown rule %q", rule)
+		if !m.Valid() {
+			return nil, fmt.Errorf("rule %s: %q is not one of report, ticket, enforce", rule, m)
 		}
-		if !validModes[mode] {
-			return nil, fmt.Errorf("rule %s: %q is not one of report, ticket, enforce", rule, mode)
-		}
-		modes[rule] = mode
 	}
 	return modes, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
 
 // contextReader keeps the first error so ConfigFromContext reads as a list of keys.
@@ -296,7 +291,7 @@ func (r *contextReader) list(key string, dst *[]string) {
 	}
 	switch t := v.(type) {
 	case string:
-		*dst = splitList(t)
+		*dst = config.SplitList(t)
 	case []any:
 		out := make([]string, 0, len(t))
 		for _, item := range t {

@@ -14,14 +14,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// Function names: directories under functions/ and build/.
-const (
-	ModelGuardName    = "model-guard"
-	EndpointGuardName = "endpoint-guard"
-	NotebookGuardName = "notebook-guard"
-	BackfillName      = "backfill"
-)
-
 var retentionDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
 	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
@@ -86,11 +78,14 @@ func newGuardFunction(scope constructs.Construct, id string, p functionProps) *g
 		Role:          g.Role,
 		LogGroup:      g.LogGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
-		Tracing:       tracing,
-		Environment:   &p.environment,
-		OnFailure:     awslambdadestinations.NewSqsDestination(g.FailureDLQ),
-		RetryAttempts: jsii.Number(2),
-		MaxEventAge:   awscdk.Duration_Hours(jsii.Number(6)),
+		// The functions log through lambdacontext.NewLogger, which reads the level
+		// Lambda sets from this (AWS_LAMBDA_LOG_LEVEL).
+		ApplicationLogLevelV2: logLevels[p.config.LogLevel],
+		Tracing:               tracing,
+		Environment:           &p.environment,
+		OnFailure:             awslambdadestinations.NewSqsDestination(g.FailureDLQ),
+		RetryAttempts:         jsii.Number(2),
+		MaxEventAge:           awscdk.Duration_Hours(jsii.Number(6)),
 	}
 	if p.reservedConcurrency > 0 {
 		props.ReservedConcurrentExecutions = jsii.Number(float64(p.reservedConcurrency))

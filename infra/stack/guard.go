@@ -1,35 +1,41 @@
 package stack
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
-const cloudTrailDetailType = "AWS API Call via CloudTrail"
-
-// Guard is one guard: its function, the EventBridge rule that feeds it, and the rule
-// target's dead-letter queue. Rule and RuleDLQ are nil for a function with no rule.
+// Guard is one function: a guard from the catalogue (rules.Guards) with its
+// EventBridge rules, one per event source its rules listen to, or the
+// backfill. Rules is empty and RuleDLQ nil for a function nothing triggers.
 type Guard struct {
 	constructs.Construct
 	Name    string
 	Fn      *guardFunction
-	Rule    awsevents.Rule
+	Rules   []awsevents.Rule
 	RuleDLQ awssqs.Queue
 }
 
-// cloudTrailPattern matches successful API calls recorded by CloudTrail: failed calls
-// (errorCode present) changed nothing, so they never reach a function.
-func cloudTrailPattern(source, eventSource string, eventNames ...string) *awsevents.EventPattern {
+// CloudTrailPattern matches the successful API calls of one trigger: failed
+// calls (errorCode present) changed nothing, so they never reach a function.
+func CloudTrailPattern(t rules.Trigger) *awsevents.EventPattern {
 	return &awsevents.EventPattern{
-		Source:     jsii.Strings(source),
-		DetailType: jsii.Strings(cloudTrailDetailType),
+		Source:     jsii.Strings(rules.EventBridgeSource(t.Source)),
+		DetailType: jsii.Strings(cloudtrail.DetailType),
 		Detail: &map[string]interface{}{
-			"eventSource": []interface{}{eventSource},
-			"eventName":   stringsToAny(eventNames),
+			"eventSource": []interface{}{t.Source},
+			"eventName":   stringsToAny(t.Names),
 			"errorCode":   []interface{}{map[string]interface{}{"exists": false}},
 		},
 	}
@@ -45,17 +51,84 @@ func targetWithDLQ(g *guardFunction, dlq awssqs.Queue) awsevents.IRuleTarget {
 	})
 }
 
-func newGuard(scope constructs.Construct, id string, fp functionProps, pattern *awsevents.EventPattern) *Guard {
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	g := &Guard{Construct: c, Name: fp.name}
-	g.Fn = newGuardFunction(c, "Handler", fp)
-	g.RuleDLQ = deadLetterQueue(c, "RuleDLQ")
-	g.Rule = awsevents.NewRule(c, jsii.String("Rule"), &awsevents.RuleProps{
-		Description:  jsii.String("vpcguard " + fp.name + ": CloudTrail management events it evaluates"),
-		EventPattern: pattern,
-		Targets:      &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
+// newGuard deploys one guard function of the catalogue: its function, an
+// EventBridge rule per event source of its rules' triggers, and the grants
+// of the kinds its rules judge.
+func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
+	c := constructs.NewConstruct(scope, jsii.String(constructID(fn.Name)))
+	env := s.environment()
+	if fn.Rechecks {
+		s.addRecheckEnvironment(env)
+	}
+	g := &Guard{Construct: c, Name: fn.Name}
+	g.Fn = newGuardFunction(c, "Handler", functionProps{
+		name:                fn.Name,
+		description:         fn.Description,
+		timeout:             awscdk.Duration_Seconds(jsii.Number(60)),
+		reservedConcurrency: s.config.ReservedConcurrency,
+		environment:         env,
+		config:              s.config,
 	})
+	g.RuleDLQ = deadLetterQueue(c, "RuleDLQ")
+	for _, t := range rules.Triggers(fn.Rules) {
+		id := "Rule"
+		if svc, _, _ := strings.Cut(t.Source, "."); len(rules.Triggers(fn.Rules)) > 1 {
+			id += constructID(svc)
+		}
+		g.Rules = append(g.Rules, awsevents.NewRule(c, jsii.String(id), &awsevents.RuleProps{
+			Description:  jsii.String("vpcguard " + fn.Name + ": the CloudTrail management events its rules evaluate"),
+			EventPattern: CloudTrailPattern(t),
+			Targets:      &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
+		}))
+	}
+	grantRules(g.Fn, fn.Rules, s)
+	grantTicketing(g.Fn, s)
+	if fn.Rechecks {
+		g.allowRecheckSend(s)
+		g.Fn.Function.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.recheckQueue, &awslambdaeventsources.SqsEventSourceProps{
+			BatchSize:               jsii.Number(1),
+			ReportBatchItemFailures: jsii.Bool(true),
+		}))
+	}
 	return g
+}
+
+// grantRules grants what evaluating and remediating rs's resource kinds
+// calls, and attaching the guardrail when one of rs has statements in it.
+func grantRules(g *guardFunction, rs []rules.Rule, s *shared) {
+	kinds := map[resource.Kind]bool{}
+	guardrail := false
+	for _, r := range rs {
+		kinds[r.Kind()] = true
+		guardrail = guardrail || len(r.Guardrail()) > 0
+	}
+	if kinds[resource.Model] {
+		grantModelChecks(g, s.config)
+	}
+	if kinds[resource.Notebook] {
+		grantNotebookChecks(g)
+	}
+	if kinds[resource.VPCEndpoint] {
+		grantEndpointChecks(g)
+	}
+	if guardrail && s.guardrail != nil {
+		grantGuardrailAttach(g, s.guardrail)
+	}
+}
+
+func (g *Guard) allowRecheckSend(s *shared) {
+	g.Fn.allow([]string{"sqs:SendMessage"}, []string{*s.recheckQueue.QueueArn()}, nil)
+}
+
+// constructID turns a function name into a construct id: model-guard is ModelGuard.
+func constructID(name string) string {
+	var b strings.Builder
+	for part := range strings.SplitSeq(name, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }
 
 func stringsToAny(ss []string) []interface{} {

@@ -5,33 +5,29 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
-// newModelGuardrail denies creating a SageMaker model without VPC subnets. model-guard
-// attaches it to the principal that created a non-compliant model, so the next attempt
-// fails at the API instead of being cleaned up afterwards.
-func newModelGuardrail(scope constructs.Construct, id string) awsiam.ManagedPolicy {
-	return newGuardrail(scope, id, guardrail.Model)
-}
-
-// newNotebookGuardrail denies notebook instances with direct internet access or outside
-// a VPC (without subnets SageMaker gives the notebook internet access regardless).
-func newNotebookGuardrail(scope constructs.Construct, id string) awsiam.ManagedPolicy {
-	return newGuardrail(scope, id, guardrail.Notebook)
-}
-
-// newGuardrail is the managed policy of p's statements (shared/guardrail is their
-// one source; the demo and the tests seed moto with the same documents).
-func newGuardrail(scope constructs.Construct, id string, p guardrail.Policy) awsiam.ManagedPolicy {
+// newGuardrail is the one guardrail managed policy: the deny statements of
+// every rule the configuration enforces (rules.GuardrailPolicy). The guards
+// attach it, in enforce mode, to the principal that broke a rule, so its next
+// attempt fails at the API; one policy for every rule keeps a principal far
+// from IAM's 10 managed policies per role. Only enforced rules are in it:
+// attaching it for one rule must not enforce another the operator left in
+// report or ticket mode. nil when no enforced rule has a guardrail.
+func newGuardrail(scope constructs.Construct, id string, c Config, all []rules.Rule) awsiam.ManagedPolicy {
+	p, ok := rules.GuardrailPolicy(rules.Enforced(all, c.Functions().ModeFor))
+	if !ok {
+		return nil
+	}
 	statements := make([]awsiam.PolicyStatement, len(p.Statements))
 	for i, s := range p.Statements {
-		conditions := s.Conditions()
+		conditions := s.ConditionBlock()
 		statements[i] = awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String(s.Sid),
-			Effect:     effect(s.Effect),
-			Actions:    jsii.Strings(s.Action),
-			Resources:  jsii.Strings(s.Resource),
+			Effect:     awsiam.Effect_DENY,
+			Actions:    jsii.Strings(s.Actions...),
+			Resources:  jsii.Strings("*"),
 			Conditions: &conditions,
 		})
 	}
@@ -39,14 +35,4 @@ func newGuardrail(scope constructs.Construct, id string, p guardrail.Policy) aws
 		Description: jsii.String(p.Description),
 		Statements:  &statements,
 	})
-}
-
-func effect(e string) awsiam.Effect {
-	switch e {
-	case "Allow":
-		return awsiam.Effect_ALLOW
-	case "Deny":
-		return awsiam.Effect_DENY
-	}
-	panic("guardrail: unknown effect " + e)
 }

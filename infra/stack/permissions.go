@@ -39,7 +39,7 @@ func grantTicketing(g *guardFunction, s *shared) {
 	if s.config.HasSink("opscenter") {
 		// CreateOpsItem has no ARN before it exists and DescribeOpsItems is a search.
 		g.allow([]string{"ssm:CreateOpsItem", "ssm:DescribeOpsItems"}, []string{"*"}, nil)
-		g.allow([]string{"ssm:GetOpsItem", "ssm:UpdateOpsItem"}, []string{arn(opsItemARN)}, nil)
+		g.allow([]string{"ssm:UpdateOpsItem"}, []string{arn(opsItemARN)}, nil)
 		g.suppressWildcards(reasonNoResourceLevel+" (ssm:CreateOpsItem, ssm:DescribeOpsItems)", "Resource::*")
 		g.suppressWildcards(reasonResourceTypeWildcard, "Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:opsitem/*")
 	}
@@ -55,17 +55,13 @@ func grantPublish(g *guardFunction, s *shared) {
 	g.allow([]string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*s.topicKey.KeyArn()}, nil)
 }
 
-// grantGuardrailAttach lets a function see and attach exactly the given guardrail policies:
+// grantGuardrailAttach lets a function see and attach exactly the guardrail policy:
 // the iam:PolicyARN condition is what keeps a compromised function from attaching
 // AdministratorAccess to itself.
-func grantGuardrailAttach(g *guardFunction, guardrails ...awsiam.ManagedPolicy) {
+func grantGuardrailAttach(g *guardFunction, guardrail awsiam.ManagedPolicy) {
 	g.allow([]string{"iam:ListAttachedRolePolicies"}, []string{arn(iamRoleARN)}, nil)
 	g.allow([]string{"iam:ListAttachedUserPolicies"}, []string{arn(iamUserARN)}, nil)
-	arns := make([]interface{}, len(guardrails))
-	for i, p := range guardrails {
-		arns[i] = p.ManagedPolicyArn()
-	}
-	condition := map[string]interface{}{"ArnEquals": map[string]interface{}{"iam:PolicyARN": arns}}
+	condition := map[string]interface{}{"ArnEquals": map[string]interface{}{"iam:PolicyARN": guardrail.ManagedPolicyArn()}}
 	g.allow([]string{"iam:AttachRolePolicy"}, []string{arn(iamRoleARN)}, condition)
 	g.allow([]string{"iam:AttachUserPolicy"}, []string{arn(iamUserARN)}, condition)
 	g.suppressWildcards(reasonResourceTypeWildcard,

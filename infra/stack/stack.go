@@ -15,27 +15,45 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
+
+// BackfillName is the backfill function's name: its directory under functions/ and build/.
+const BackfillName = "backfill"
+
+// FunctionNames lists every function the stack deploys: the catalogue's guards
+// (rules.Guards), then the backfill.
+func FunctionNames() []string {
+	var names []string
+	for _, g := range rules.Guards() {
+		names = append(names, g.Name)
+	}
+	return append(names, BackfillName)
+}
 
 // VpcGuardStack exposes its parts so tests can name them in the template.
 type VpcGuardStack struct {
 	awscdk.Stack
 	Config            Config
-	ModelGuard        *Guard
-	EndpointGuard     *Guard
-	NotebookGuard     *Guard
+	Guards            []*Guard // the catalogue's guards, in its order, then the backfill
 	Backfill          *Guard
 	AlarmTopic        awssns.Topic
 	NotificationTopic awssns.Topic
-	ModelGuardrail    awsiam.ManagedPolicy
-	NotebookGuardrail awsiam.ManagedPolicy
+	Guardrail         awsiam.ManagedPolicy // nil when no enforced rule has a guardrail
 	RecheckQueue      awssqs.Queue
 	RecheckDLQ        awssqs.Queue
 }
 
-// Guards lists the four functions in a fixed order.
-func (s *VpcGuardStack) Guards() []*Guard {
-	return []*Guard{s.ModelGuard, s.EndpointGuard, s.NotebookGuard, s.Backfill}
+// Guard returns the function named name, or nil.
+func (s *VpcGuardStack) Guard(name string) *Guard {
+	for _, g := range s.Guards {
+		if g.Name == name {
+			return g
+		}
+	}
+	return nil
 }
 
 // shared is what every guard construct reads from the stack.
@@ -43,8 +61,7 @@ type shared struct {
 	config            Config
 	topicKey          awskms.Key
 	notificationTopic awssns.Topic
-	modelGuardrail    awsiam.ManagedPolicy
-	notebookGuardrail awsiam.ManagedPolicy
+	guardrail         awsiam.ManagedPolicy // nil: no enforced rule has one
 	recheckQueue      awssqs.Queue
 }
 
@@ -52,32 +69,36 @@ type shared struct {
 // added once all function roles exist.
 func (s *shared) environment() map[string]*string {
 	c := s.config
-	return map[string]*string{
-		"VPCGUARD_MODE":                       jsii.String(c.Mode),
-		"VPCGUARD_RULE_MODES":                 jsii.String(c.RuleModes),
-		"VPCGUARD_DRY_RUN":                    jsii.String(strconv.FormatBool(c.DryRun)),
-		"VPCGUARD_SINKS":                      jsii.String(strings.Join(c.Sinks, ",")),
-		"VPCGUARD_SNS_TOPIC_ARN":              s.notificationTopic.TopicArn(),
-		"VPCGUARD_EXEMPT_TAG_KEY":             jsii.String(c.ExemptTagKey),
-		"VPCGUARD_MODEL_GUARDRAIL_ARN":        s.modelGuardrail.ManagedPolicyArn(),
-		"VPCGUARD_NOTEBOOK_GUARDRAIL_ARN":     s.notebookGuardrail.ManagedPolicyArn(),
-		"VPCGUARD_DELETE_NONCOMPLIANT_MODELS": jsii.String(strconv.FormatBool(c.DeleteNoncompliantModels)),
+	env := map[string]*string{
+		config.EnvMode:                     jsii.String(c.Mode),
+		config.EnvRuleModes:                jsii.String(c.RuleModes),
+		config.EnvDryRun:                   jsii.String(strconv.FormatBool(c.DryRun)),
+		config.EnvSinks:                    jsii.String(strings.Join(c.Sinks, ",")),
+		config.EnvSNSTopicARN:              s.notificationTopic.TopicArn(),
+		config.EnvExemptTagKey:             jsii.String(c.ExemptTagKey),
+		config.EnvDeleteNoncompliantModels: jsii.String(strconv.FormatBool(c.DeleteNoncompliantModels)),
 	}
+	if s.guardrail != nil {
+		env[config.EnvGuardrailARN] = s.guardrail.ManagedPolicyArn()
+	}
+	return env
 }
 
 func (s *shared) addRecheckEnvironment(env map[string]*string) {
-	env["VPCGUARD_RECHECK_QUEUE_URL"] = s.recheckQueue.QueueUrl()
-	env["VPCGUARD_RECHECK_DELAY_SECONDS"] = jsii.String(strconv.Itoa(s.config.RecheckDelaySeconds))
-	env["VPCGUARD_RECHECK_MAX_ATTEMPTS"] = jsii.String(strconv.Itoa(s.config.RecheckMaxAttempts))
+	env[config.EnvRecheckQueueURL] = s.recheckQueue.QueueUrl()
+	env[config.EnvRecheckDelaySeconds] = jsii.String(strconv.Itoa(s.config.RecheckDelaySeconds))
+	env[config.EnvRecheckMaxAttempts] = jsii.String(strconv.Itoa(s.config.RecheckMaxAttempts))
 }
 
-// NewVpcGuardStack builds the stack from a validated Config.
-func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.StackProps, config Config) *VpcGuardStack {
+// NewVpcGuardStack builds the stack from a validated Config and the catalogue's guard
+// table (rules.Guards): every guard function, its event patterns, its grants and the
+// guardrail come from the rules the table names.
+func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.StackProps, cfg Config, guards []rules.Function) *VpcGuardStack {
 	st := awscdk.NewStack(scope, jsii.String(id), props)
 	// Server access logs delivered under a bucket policy rather than the legacy
 	// LogDeliveryWrite ACL, so the log bucket can disable ACLs like every other bucket.
 	st.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
-	s := &VpcGuardStack{Stack: st, Config: config}
+	s := &VpcGuardStack{Stack: st, Config: cfg}
 
 	key := awskms.NewKey(st, jsii.String("TopicKey"), &awskms.KeyProps{
 		Description:       jsii.String("vpcguard: encrypts the alarm and notification topics"),
@@ -112,22 +133,25 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		},
 	}))
 	s.NotificationTopic = s.AlarmTopic
-	if config.SeparateNotificationTopic {
+	if cfg.SeparateNotificationTopic {
 		s.NotificationTopic = awssns.NewTopic(st, jsii.String("NotificationTopic"), &awssns.TopicProps{
 			DisplayName: jsii.String("vpcguard findings"),
 			MasterKey:   key,
 			EnforceSSL:  jsii.Bool(true),
 		})
 	}
-	if config.NotificationEmail != "" {
-		s.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(config.NotificationEmail), nil))
-		if config.SeparateNotificationTopic {
-			s.NotificationTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(config.NotificationEmail), nil))
+	if cfg.NotificationEmail != "" {
+		s.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.NotificationEmail), nil))
+		if cfg.SeparateNotificationTopic {
+			s.NotificationTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.NotificationEmail), nil))
 		}
 	}
 
-	s.ModelGuardrail = newModelGuardrail(st, "ModelGuardrail")
-	s.NotebookGuardrail = newNotebookGuardrail(st, "NotebookGuardrail")
+	var all []rules.Rule
+	for _, fn := range guards {
+		all = append(all, fn.Rules...)
+	}
+	s.Guardrail = newGuardrail(st, "Guardrail", cfg, all)
 
 	s.RecheckDLQ = awssqs.NewQueue(st, jsii.String("RecheckDLQ"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -143,30 +167,30 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	})
 
 	sh := &shared{
-		config:            config,
+		config:            cfg,
 		topicKey:          key,
 		notificationTopic: s.NotificationTopic,
-		modelGuardrail:    s.ModelGuardrail,
-		notebookGuardrail: s.NotebookGuardrail,
+		guardrail:         s.Guardrail,
 		recheckQueue:      s.RecheckQueue,
 	}
-	s.ModelGuard = NewModelGuard(st, "ModelGuard", sh)
-	s.EndpointGuard = NewEndpointGuard(st, "EndpointGuard", sh)
-	s.NotebookGuard = NewNotebookGuard(st, "NotebookGuard", sh)
-	s.Backfill = NewBackfill(st, "Backfill", sh)
+	for _, fn := range guards {
+		s.Guards = append(s.Guards, newGuard(st, fn, sh))
+	}
+	s.Backfill = NewBackfill(st, "Backfill", sh, all)
+	s.Guards = append(s.Guards, s.Backfill)
 
 	// A guard must never act on vpcguard's own calls (tagging, stopping, attaching).
-	principals := make([]*string, 0, len(config.ProtectedPrincipals)+4)
-	principals = append(principals, *jsii.Strings(config.ProtectedPrincipals...)...)
-	for _, g := range s.Guards() {
+	principals := make([]*string, 0, len(cfg.ProtectedPrincipals)+len(s.Guards))
+	principals = append(principals, *jsii.Strings(cfg.ProtectedPrincipals...)...)
+	for _, g := range s.Guards {
 		principals = append(principals, g.Fn.Role.RoleArn())
 	}
 	protected := awscdk.Fn_Join(jsii.String(","), &principals)
-	for _, g := range s.Guards() {
-		g.Fn.Function.AddEnvironment(jsii.String("VPCGUARD_PROTECTED_PRINCIPALS"), protected, nil)
+	for _, g := range s.Guards {
+		g.Fn.Function.AddEnvironment(jsii.String(config.EnvProtectedPrincipals), protected, nil)
 	}
 
-	for _, g := range s.Guards() {
+	for _, g := range s.Guards {
 		addFunctionAlarms(g.Fn, g.Name, s.AlarmTopic)
 		addQueueAlarm(g.Fn.Construct, "FailureDLQAlarm", "vpcguard "+g.Name+": asynchronous invocations failed", g.Fn.FailureDLQ, s.AlarmTopic)
 		if g.RuleDLQ != nil {
@@ -175,7 +199,7 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	}
 	addQueueAlarm(st, "RecheckDLQAlarm", "vpcguard notebook re-checks failed 5 times", s.RecheckDLQ, s.AlarmTopic)
 
-	if config.CreateTrail {
+	if cfg.CreateTrail {
 		newTrail(st, "ManagementEventsTrail")
 	}
 
@@ -191,12 +215,8 @@ func (s *VpcGuardStack) output(id, description string, value *string) {
 }
 
 func (s *VpcGuardStack) addOutputs() {
-	names := map[string]string{
-		ModelGuardName: "ModelGuard", EndpointGuardName: "EndpointGuard",
-		NotebookGuardName: "NotebookGuard", BackfillName: "Backfill",
-	}
-	for _, g := range s.Guards() {
-		id := names[g.Name]
+	for _, g := range s.Guards {
+		id := constructID(g.Name)
 		s.output(id+"FunctionName", "Lambda function "+g.Name, g.Fn.Function.FunctionName())
 		s.output(id+"FailureDLQUrl", g.Name+" asynchronous invocation failures", g.Fn.FailureDLQ.QueueUrl())
 		if g.RuleDLQ != nil {
@@ -205,8 +225,9 @@ func (s *VpcGuardStack) addOutputs() {
 	}
 	s.output("AlarmTopicArn", "SNS topic for vpcguard alarms: subscribe operators here", s.AlarmTopic.TopicArn())
 	s.output("NotificationTopicArn", "SNS topic vpcguard publishes findings to", s.NotificationTopic.TopicArn())
-	s.output("ModelGuardrailArn", "IAM policy denying SageMaker models outside a VPC", s.ModelGuardrail.ManagedPolicyArn())
-	s.output("NotebookGuardrailArn", "IAM policy denying notebooks with direct internet access", s.NotebookGuardrail.ManagedPolicyArn())
+	if s.Guardrail != nil {
+		s.output("GuardrailArn", "IAM policy attached to principals that broke an enforced rule", s.Guardrail.ManagedPolicyArn())
+	}
 	s.output("RecheckQueueUrl", "SQS queue of delayed notebook re-checks", s.RecheckQueue.QueueUrl())
 	s.output("RecheckDLQUrl", "notebook re-checks that failed 5 times", s.RecheckDLQ.QueueUrl())
 }

@@ -14,9 +14,13 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // Synthesizing takes seconds per app, so TestMain builds one app holding two stacks, the
@@ -33,9 +37,15 @@ type synthesized struct {
 var (
 	defaults   *synthesized
 	allOptions *synthesized
+	assetDir   string // placeholder bootstraps, for stacks a test builds itself
 )
 
 const (
+	modelGuard    = "model-guard"
+	endpointGuard = "endpoint-guard"
+	notebookGuard = "notebook-guard"
+	notebookRule  = "sagemaker-notebook-no-direct-internet-access"
+
 	testAssumeRoleName = "VpcGuardBackfill"
 	testSchedule       = "rate(1 day)"
 	testProtected      = "arn:aws:iam::*:role/Admin*"
@@ -65,7 +75,8 @@ func TestMain(m *testing.M) {
 // `make build` nor bundling.
 func synthesize(dir string) error {
 	assets := filepath.Join(dir, "build")
-	for _, name := range []string{ModelGuardName, EndpointGuardName, NotebookGuardName, BackfillName} {
+	assetDir = assets
+	for _, name := range FunctionNames() {
 		if err := os.MkdirAll(filepath.Join(assets, name), 0o755); err != nil {
 			return err
 		}
@@ -80,7 +91,7 @@ func synthesize(dir string) error {
 	all := base
 	all.StackName = "AllOptions"
 	all.Sinks = []string{"securityhub", "opscenter", "sns"}
-	all.RuleModes = RuleNotebookNoDirectInternet + "=enforce"
+	all.RuleModes = notebookRule + "=enforce"
 	all.Mode = "enforce"
 	all.DryRun = true
 	all.ProtectedPrincipals = []string{testProtected}
@@ -97,8 +108,8 @@ func synthesize(dir string) error {
 			return err
 		}
 	}
-	defaults = &synthesized{name: "defaults", stack: NewVpcGuardStack(app, base.StackName, nil, base)}
-	allOptions = &synthesized{name: "allOptions", stack: NewVpcGuardStack(app, all.StackName, nil, all)}
+	defaults = &synthesized{name: "defaults", stack: NewVpcGuardStack(app, base.StackName, nil, base, rules.Guards())}
+	allOptions = &synthesized{name: "allOptions", stack: NewVpcGuardStack(app, all.StackName, nil, all, rules.Guards())}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
 
 	for _, s := range []*synthesized{defaults, allOptions} {
@@ -206,17 +217,19 @@ func asList(v any) []any {
 
 func TestFunctionsRuntimeAndLimits(t *testing.T) {
 	for _, s := range both() {
-		assertTemplate(t, s.name+": function count", func() { s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(4)) })
+		assertTemplate(t, s.name+": function count", func() {
+			s.template.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(len(rules.Guards())+1))
+		})
 		assertTemplate(t, s.name+": functions", func() {
 			s.template.AllResourcesProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
 				"Runtime":       "provided.al2023",
 				"Architectures": []any{"arm64"},
 				"Handler":       "bootstrap",
 				"MemorySize":    256,
-				"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"LogFormat": "JSON"}),
+				"LoggingConfig": assertions.Match_ObjectLike(&map[string]any{"LogFormat": "JSON", "ApplicationLogLevel": strings.ToUpper(s.stack.Config.LogLevel)}),
 			})
 		})
-		for _, g := range s.stack.Guards() {
+		for _, g := range s.stack.Guards {
 			p := s.props(t, g.Fn.Function)
 			wantTimeout, wantReserved := 60, s.stack.Config.ReservedConcurrency
 			if g.Name == BackfillName {
@@ -256,58 +269,94 @@ func TestFunctionsRuntimeAndLimits(t *testing.T) {
 
 // --- EventBridge rules ---------------------------------------------------------------
 
+// TestRulesEventPatterns: every guard's EventBridge rules match exactly the calls its
+// rules' triggers name, one rule per event source; nothing in infra/ names an event.
 func TestRulesEventPatterns(t *testing.T) {
-	want := map[string]map[string]any{
-		ModelGuardName: {
-			"source":      []any{"aws.sagemaker"},
-			"detail-type": []any{"AWS API Call via CloudTrail"},
-			"detail": map[string]any{
-				"eventSource": []any{"sagemaker.amazonaws.com"},
-				"eventName":   []any{"CreateModel", "DeleteModel"},
-				"errorCode":   []any{map[string]any{"exists": false}},
-			},
-		},
-		NotebookGuardName: {
-			"source":      []any{"aws.sagemaker"},
-			"detail-type": []any{"AWS API Call via CloudTrail"},
-			"detail": map[string]any{
-				"eventSource": []any{"sagemaker.amazonaws.com"},
-				"eventName":   []any{"CreateNotebookInstance", "StartNotebookInstance", "UpdateNotebookInstance", "DeleteNotebookInstance"},
-				"errorCode":   []any{map[string]any{"exists": false}},
-			},
-		},
-		EndpointGuardName: {
-			"source":      []any{"aws.ec2"},
-			"detail-type": []any{"AWS API Call via CloudTrail"},
-			"detail": map[string]any{
-				"eventSource": []any{"ec2.amazonaws.com"},
-				"eventName":   []any{"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"},
-				"errorCode":   []any{map[string]any{"exists": false}},
-			},
-		},
-	}
 	for _, s := range both() {
-		rules := 3
-		if s.stack.Config.BackfillSchedule != "" {
-			rules++
+		count := 0
+		for _, fn := range rules.Guards() {
+			count += len(rules.Triggers(fn.Rules))
 		}
-		assertTemplate(t, s.name+": rule count", func() { s.template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(rules)) })
-		for _, g := range s.stack.Guards() {
-			if g.Name == BackfillName {
-				continue
+		if s.stack.Config.BackfillSchedule != "" {
+			count++
+		}
+		assertTemplate(t, s.name+": rule count", func() { s.template.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(count)) })
+		for _, fn := range rules.Guards() {
+			g := s.stack.Guard(fn.Name)
+			triggers := rules.Triggers(fn.Rules)
+			if len(g.Rules) != len(triggers) {
+				t.Fatalf("%s %s: %d EventBridge rules; want one per event source, %d", s.name, g.Name, len(g.Rules), len(triggers))
 			}
-			p := s.props(t, g.Rule)
-			assertEqual(t, s.name+" "+g.Name+" EventPattern", p["EventPattern"], want[g.Name])
-			assertEqual(t, s.name+" "+g.Name+" EventBusName (default bus)", p["EventBusName"], nil)
-			assertEqual(t, s.name+" "+g.Name+" State", p["State"], "ENABLED")
-			assertTargets(t, s, g)
+			for i, tr := range triggers {
+				p := s.props(t, g.Rules[i])
+				assertEqual(t, s.name+" "+g.Name+" EventPattern", p["EventPattern"], patternOf(tr))
+				assertEqual(t, s.name+" "+g.Name+" EventBusName (default bus)", p["EventBusName"], nil)
+				assertEqual(t, s.name+" "+g.Name+" State", p["State"], "ENABLED")
+				assertTargets(t, s, g, g.Rules[i])
+			}
 		}
 	}
 }
 
-func assertTargets(t *testing.T, s *synthesized, g *Guard) {
+// patternOf is the pattern a trigger must become, written out here so that a change to
+// the pattern's shape fails this test.
+func patternOf(tr rules.Trigger) map[string]any {
+	names := make([]any, len(tr.Names))
+	for i, n := range tr.Names {
+		names[i] = n
+	}
+	return map[string]any{
+		"source":      []any{"aws." + strings.TrimSuffix(tr.Source, ".amazonaws.com")},
+		"detail-type": []any{"AWS API Call via CloudTrail"},
+		"detail": map[string]any{
+			"eventSource": []any{tr.Source},
+			"eventName":   names,
+			"errorCode":   []any{map[string]any{"exists": false}},
+		},
+	}
+}
+
+// extraTrigger is a catalogue rule with one more trigger, as someone adding an event
+// name to a rule's Triggers would write it.
+type extraTrigger struct{ rules.Rule }
+
+func (r extraTrigger) Triggers() []rules.Trigger {
+	ts := r.Rule.Triggers()
+	ts[0].Names = append(ts[0].Names, "UpdateModelPackage")
+	return append(ts, rules.Trigger{Source: "ec2.amazonaws.com", Names: []string{"CreateSubnet"}})
+}
+
+// TestChangingTriggersChangesThePattern: adding an event name to a rule's triggers is
+// the only edit needed for the deployed EventBridge rule to deliver it, and a new event
+// source gets a rule of its own.
+func TestChangingTriggersChangesThePattern(t *testing.T) {
+	guards := rules.Guards()
+	fn := guards[0]
+	fn.Rules = append([]rules.Rule{extraTrigger{fn.Rules[0]}}, fn.Rules[1:]...)
+	guards[0] = fn
+	app := awscdk.NewApp(nil)
+	cfg := DefaultConfig()
+	cfg.AssetDir = assetDir
+	st := NewVpcGuardStack(app, "Changed", nil, cfg, guards)
+	tmpl := assertions.Template_FromStack(st.Stack, nil)
+	g := st.Guard(fn.Name)
+	triggers := rules.Triggers(fn.Rules)
+	if len(g.Rules) != 2 || len(triggers) != 2 {
+		t.Fatalf("%s: %d EventBridge rules for %d sources; want 2 for 2", fn.Name, len(g.Rules), len(triggers))
+	}
+	for i, tr := range triggers {
+		id := *st.GetLogicalId(g.Rules[i].Node().DefaultChild().(awscdk.CfnElement))
+		got := (*tmpl.ToJSON())["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)["EventPattern"]
+		assertEqual(t, fn.Name+" changed pattern "+tr.Source, got, patternOf(tr))
+	}
+	if !slices.Contains(triggers[0].Names, "UpdateModelPackage") {
+		t.Errorf("merged triggers %v lack the added event name", triggers)
+	}
+}
+
+func assertTargets(t *testing.T, s *synthesized, g *Guard, rule awsevents.Rule) {
 	t.Helper()
-	targets := asList(s.props(t, g.Rule)["Targets"])
+	targets := asList(s.props(t, rule)["Targets"])
 	if len(targets) != 1 {
 		t.Fatalf("%s %s: got %d targets; want 1", s.name, g.Name, len(targets))
 	}
@@ -318,15 +367,15 @@ func assertTargets(t *testing.T, s *synthesized, g *Guard) {
 }
 
 func TestBackfillSchedule(t *testing.T) {
-	if defaults.stack.Backfill.Rule != nil {
+	if len(defaults.stack.Backfill.Rules) != 0 {
 		t.Errorf("defaults: backfill has a schedule; want manual invocation only")
 	}
 	b := allOptions.stack.Backfill
-	if b.Rule == nil {
-		t.Fatalf("allOptions: backfill has no schedule rule")
+	if len(b.Rules) != 1 {
+		t.Fatalf("allOptions: backfill has %d schedule rules; want 1", len(b.Rules))
 	}
-	assertEqual(t, "backfill ScheduleExpression", allOptions.props(t, b.Rule)["ScheduleExpression"], testSchedule)
-	assertTargets(t, allOptions, b)
+	assertEqual(t, "backfill ScheduleExpression", allOptions.props(t, b.Rules[0])["ScheduleExpression"], testSchedule)
+	assertTargets(t, allOptions, b, b.Rules[0])
 }
 
 // --- environment ---------------------------------------------------------------------
@@ -342,10 +391,10 @@ func TestEnvironment(t *testing.T) {
 		for _, p := range c.ProtectedPrincipals {
 			principals = append(principals, p)
 		}
-		for _, g := range s.stack.Guards() {
+		for _, g := range s.stack.Guards {
 			principals = append(principals, getAtt(s.logicalID(g.Fn.Role)))
 		}
-		for _, g := range s.stack.Guards() {
+		for _, g := range s.stack.Guards {
 			want := map[string]any{
 				"VPCGUARD_MODE":                       c.Mode,
 				"VPCGUARD_RULE_MODES":                 c.RuleModes,
@@ -354,11 +403,12 @@ func TestEnvironment(t *testing.T) {
 				"VPCGUARD_SNS_TOPIC_ARN":              topic,
 				"VPCGUARD_EXEMPT_TAG_KEY":             "vpcguard:exempt",
 				"VPCGUARD_PROTECTED_PRINCIPALS":       map[string]any{"Fn::Join": []any{",", principals}},
-				"VPCGUARD_MODEL_GUARDRAIL_ARN":        ref(s.logicalID(s.stack.ModelGuardrail)),
-				"VPCGUARD_NOTEBOOK_GUARDRAIL_ARN":     ref(s.logicalID(s.stack.NotebookGuardrail)),
 				"VPCGUARD_DELETE_NONCOMPLIANT_MODELS": fmt.Sprint(c.DeleteNoncompliantModels),
 			}
-			if g.Name == NotebookGuardName || g.Name == BackfillName {
+			if s.stack.Guardrail != nil {
+				want["VPCGUARD_GUARDRAIL_ARN"] = ref(s.logicalID(s.stack.Guardrail))
+			}
+			if g.Name == notebookGuard || g.Name == BackfillName {
 				want["VPCGUARD_RECHECK_QUEUE_URL"] = ref(s.logicalID(s.stack.RecheckQueue))
 				want["VPCGUARD_RECHECK_DELAY_SECONDS"] = "120"
 				want["VPCGUARD_RECHECK_MAX_ATTEMPTS"] = "10"
@@ -435,8 +485,8 @@ func TestIAMNoWildcardActions(t *testing.T) {
 var resourceStarAllowed = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
-	"sagemaker:ListNotebookInstances": true, "organizations:ListAccounts": true,
-	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true,
+	"sagemaker:ListNotebookInstances": true,
+	"ssm:CreateOpsItem":               true, "ssm:DescribeOpsItems": true,
 	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
 }
 
@@ -447,7 +497,7 @@ func TestIAMRoleActions(t *testing.T) {
 			a = append(a, "securityhub:BatchImportFindings", "securityhub:GetFindings")
 		}
 		if c.HasSink("opscenter") {
-			a = append(a, "ssm:CreateOpsItem", "ssm:DescribeOpsItems", "ssm:GetOpsItem", "ssm:UpdateOpsItem")
+			a = append(a, "ssm:CreateOpsItem", "ssm:DescribeOpsItems", "ssm:UpdateOpsItem")
 		}
 		if c.HasSink("sns") {
 			a = append(a, "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey")
@@ -474,18 +524,24 @@ func TestIAMRoleActions(t *testing.T) {
 		if c.Tracing {
 			common = append(common, "xray:PutTraceSegments", "xray:PutTelemetryRecords")
 		}
+		// Attaching the guardrail is granted only where a guardrail exists: some rule
+		// with deny statements is enforced.
+		attach := attach
+		if s.stack.Guardrail == nil {
+			attach = nil
+		}
 		backfill := slices.Concat(common, model(c), notebook, endpoint, attach,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions"})
 		if c.AssumeRoleName != "" {
-			backfill = append(backfill, "sts:AssumeRole", "organizations:ListAccounts")
+			backfill = append(backfill, "sts:AssumeRole")
 		}
 		want := map[string][]string{
-			ModelGuardName:    slices.Concat(common, model(c), attach),
-			EndpointGuardName: slices.Concat(common, endpoint),
-			NotebookGuardName: slices.Concat(common, notebook, attach, consume),
-			BackfillName:      backfill,
+			modelGuard:    slices.Concat(common, model(c), attach),
+			endpointGuard: slices.Concat(common, endpoint),
+			notebookGuard: slices.Concat(common, notebook, attach, consume),
+			BackfillName:  backfill,
 		}
-		for _, g := range s.stack.Guards() {
+		for _, g := range s.stack.Guards {
 			got := map[string]bool{}
 			for _, st := range roleStatements(s, g) {
 				if st.Effect != "Allow" {
@@ -518,14 +574,12 @@ func sortedKeys(m map[string]bool) []string {
 
 func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 	for _, s := range both() {
-		model, notebook := ref(s.logicalID(s.stack.ModelGuardrail)), ref(s.logicalID(s.stack.NotebookGuardrail))
-		want := map[string][]any{
-			ModelGuardName:    {model},
-			NotebookGuardName: {notebook},
-			BackfillName:      {model, notebook},
-			EndpointGuardName: nil,
+		var guardrail any
+		if s.stack.Guardrail != nil {
+			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		for _, g := range s.stack.Guards() {
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: guardrail, endpointGuard: nil}
+		for _, g := range s.stack.Guards {
 			attaches := 0
 			for _, st := range roleStatements(s, g) {
 				for _, a := range st.Action {
@@ -537,7 +591,11 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 						map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": want[g.Name]}})
 				}
 			}
-			if wantAttaches := 2 * min(1, len(want[g.Name])); attaches != wantAttaches {
+			wantAttaches := 0
+			if want[g.Name] != nil {
+				wantAttaches = 2
+			}
+			if attaches != wantAttaches {
 				t.Errorf("%s %s: got %d iam:Attach* actions; want %d", s.name, g.Name, attaches, wantAttaches)
 			}
 		}
@@ -547,7 +605,7 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 func TestIAMResources(t *testing.T) {
 	sub := func(s string) string { return asJSON(map[string]any{"Fn::Sub": s}) }
 	for _, s := range both() {
-		for _, g := range s.stack.Guards() {
+		for _, g := range s.stack.Guards {
 			for _, st := range roleStatements(s, g) {
 				for _, a := range st.Action {
 					var want string
@@ -579,28 +637,63 @@ func TestIAMResources(t *testing.T) {
 	}
 }
 
-func TestGuardrailPolicies(t *testing.T) {
-	for _, s := range both() {
-		assertEqual(t, s.name+" model guardrail", s.props(t, s.stack.ModelGuardrail)["PolicyDocument"], map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{map[string]any{
+// TestGuardrailPolicy: one managed policy holding the deny statements of exactly the
+// enforced rules (attaching it for one rule must not enforce another), none when no rule
+// with a guardrail is enforced, and every rule's statements together fit IAM's limit.
+func TestGuardrailPolicy(t *testing.T) {
+	if defaults.stack.Guardrail != nil {
+		t.Errorf("defaults (every rule at its default, ticket): a guardrail policy; want none")
+	}
+	assertTemplate(t, "defaults: no managed policy", func() {
+		defaults.template.ResourceCountIs(jsii.String("AWS::IAM::ManagedPolicy"), jsii.Number(0))
+	})
+	if allOptions.stack.Guardrail == nil {
+		t.Fatalf("allOptions (mode enforce): no guardrail policy")
+	}
+	assertTemplate(t, "allOptions: one managed policy", func() {
+		allOptions.template.ResourceCountIs(jsii.String("AWS::IAM::ManagedPolicy"), jsii.Number(1))
+	})
+	got := allOptions.props(t, allOptions.stack.Guardrail)["PolicyDocument"]
+	assertEqual(t, "allOptions guardrail", got, map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{
 				"Sid": "DenyModelWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
 				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
-			}},
-		})
-		assertEqual(t, s.name+" notebook guardrail", s.props(t, s.stack.NotebookGuardrail)["PolicyDocument"], map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{
-				map[string]any{
-					"Sid": "DenyNotebookDirectInternet", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
-					"Condition": map[string]any{"StringNotEquals": map[string]any{"sagemaker:DirectInternetAccess": "Disabled"}},
-				},
-				map[string]any{
-					"Sid": "DenyNotebookWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
-					"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
-				},
 			},
-		})
+			map[string]any{
+				"Sid": "DenyNotebookDirectInternet", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
+				"Condition": map[string]any{"StringNotEquals": map[string]any{"sagemaker:DirectInternetAccess": "Disabled"}},
+			},
+			map[string]any{
+				"Sid": "DenyNotebookWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
+				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
+			},
+		},
+	})
+
+	// Only the model rule enforced: only its statement.
+	app := awscdk.NewApp(nil)
+	cfg := DefaultConfig()
+	cfg.AssetDir = assetDir
+	cfg.RuleModes = "sagemaker-model-in-vpc=enforce"
+	st := NewVpcGuardStack(app, "ModelEnforced", nil, cfg, rules.Guards())
+	doc := assertions.Template_FromStack(st.Stack, nil).ToJSON()
+	var sids []string
+	for _, r := range (*doc)["Resources"].(map[string]any) {
+		r := r.(map[string]any)
+		if r["Type"] != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		for _, stmt := range statements(r["Properties"].(map[string]any)["PolicyDocument"]) {
+			sids = append(sids, stmt.Action...)
+		}
+	}
+	assertEqual(t, "model rule enforced: guardrail actions", sids, []string{"sagemaker:CreateModel"})
+
+	all, _ := rules.GuardrailPolicy(rules.All())
+	if n := len(all.Document()); n > guardrail.MaxSize {
+		t.Errorf("every rule's guardrail statements: %d characters; IAM allows %d in one policy", n, guardrail.MaxSize)
 	}
 }
 
@@ -639,7 +732,7 @@ func TestRecheckQueue(t *testing.T) {
 	assertTemplate(t, "re-check event source mapping", func() {
 		s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), &map[string]any{
 			"EventSourceArn":        getAtt(s.logicalID(s.stack.RecheckQueue)),
-			"FunctionName":          ref(s.logicalID(s.stack.NotebookGuard.Fn.Function)),
+			"FunctionName":          ref(s.logicalID(s.stack.Guard(notebookGuard).Fn.Function)),
 			"BatchSize":             1,
 			"FunctionResponseTypes": []any{"ReportBatchItemFailures"},
 		})
@@ -749,15 +842,16 @@ func TestTrail(t *testing.T) {
 
 func TestOutputs(t *testing.T) {
 	for _, s := range both() {
-		want := []string{
-			"ModelGuardFunctionName", "EndpointGuardFunctionName", "NotebookGuardFunctionName", "BackfillFunctionName",
-			"ModelGuardFailureDLQUrl", "EndpointGuardFailureDLQUrl", "NotebookGuardFailureDLQUrl", "BackfillFailureDLQUrl",
-			"ModelGuardRuleDLQUrl", "EndpointGuardRuleDLQUrl", "NotebookGuardRuleDLQUrl",
-			"AlarmTopicArn", "NotificationTopicArn", "ModelGuardrailArn", "NotebookGuardrailArn",
-			"RecheckQueueUrl", "RecheckDLQUrl",
+		want := []string{"AlarmTopicArn", "NotificationTopicArn", "RecheckQueueUrl", "RecheckDLQUrl", "BackfillFunctionName", "BackfillFailureDLQUrl"}
+		for _, fn := range rules.Guards() {
+			id := constructID(fn.Name)
+			want = append(want, id+"FunctionName", id+"FailureDLQUrl", id+"RuleDLQUrl")
 		}
 		if s.stack.Config.BackfillSchedule != "" {
 			want = append(want, "BackfillRuleDLQUrl")
+		}
+		if s.stack.Guardrail != nil {
+			want = append(want, "GuardrailArn")
 		}
 		outputs, _ := s.raw["Outputs"].(map[string]any)
 		got := map[string]bool{}

@@ -31,6 +31,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/runtimeapi"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
@@ -83,11 +84,11 @@ const testTimeout = 2 * time.Minute
 // topic and re-check queue the stack would create, and the resources the
 // sample events name.
 type account struct {
-	srv                                      *motoserver.Server
-	cfg                                      aws.Config
-	modelGuardrail, notebookGuardrail, topic string
-	queueURL                                 string
-	endpoints                                map[string]string // sample vpce id -> seeded id
+	srv              *motoserver.Server
+	cfg              aws.Config
+	guardrail, topic string
+	queueURL         string
+	endpoints        map[string]string // sample vpce id -> seeded id
 }
 
 func seed(t *testing.T, ctx context.Context) *account {
@@ -106,14 +107,14 @@ func seed(t *testing.T, ctx context.Context) *account {
 			t.Fatalf("create role %s: %v", role, err)
 		}
 	}
-	// The guardrails, as infra/stack/guardrails.go creates them.
+	// The guardrail, as infra/stack/guardrails.go creates it with every rule enforced.
+	policy, _ := rules.GuardrailPolicy(rules.All())
 	for _, g := range []struct {
 		name   string
 		policy guardrail.Policy
 		arn    *string
 	}{
-		{"vpcguard-model-guardrail", guardrail.Model, &a.modelGuardrail},
-		{"vpcguard-notebook-guardrail", guardrail.Notebook, &a.notebookGuardrail},
+		{"vpcguard-guardrail", policy, &a.guardrail},
 	} {
 		out, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(g.name), PolicyDocument: aws.String(g.policy.Document())})
 		if err != nil {
@@ -175,8 +176,7 @@ func (a *account) env(fn string, extra ...string) []string {
 		"VPCGUARD_SINKS=securityhub,sns",
 		"VPCGUARD_SNS_TOPIC_ARN="+a.topic,
 		"VPCGUARD_EXEMPT_TAG_KEY=vpcguard:exempt",
-		"VPCGUARD_MODEL_GUARDRAIL_ARN="+a.modelGuardrail,
-		"VPCGUARD_NOTEBOOK_GUARDRAIL_ARN="+a.notebookGuardrail,
+		"VPCGUARD_GUARDRAIL_ARN="+a.guardrail,
 		"VPCGUARD_DELETE_NONCOMPLIANT_MODELS=false",
 		"VPCGUARD_PROTECTED_PRINCIPALS=arn:aws:iam::123456789012:role/vpcguard-*",
 	)
@@ -325,8 +325,8 @@ func TestGuardBinaries(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(out.AttachedPolicies) != 1 || aws.ToString(out.AttachedPolicies[0].PolicyArn) != a.modelGuardrail {
-					t.Errorf("MLEngineer policies: got %+v; want the model guardrail %s", out.AttachedPolicies, a.modelGuardrail)
+				if len(out.AttachedPolicies) != 1 || aws.ToString(out.AttachedPolicies[0].PolicyArn) != a.guardrail {
+					t.Errorf("MLEngineer policies: got %+v; want the guardrail %s", out.AttachedPolicies, a.guardrail)
 				}
 			},
 		},

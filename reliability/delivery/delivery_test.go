@@ -121,9 +121,9 @@ func TestOrderedDelivery(t *testing.T) {
 	// alice (her model was deleted before the guard saw it), nor on the
 	// guards' own roles.
 	wantPolicies := map[string][]string{
-		"role/DataScientist": {"vpcguard-notebook-guardrail"},
-		"user/bob":           {"vpcguard-notebook-guardrail"},
-		"user/carol":         {"vpcguard-model-guardrail"},
+		"role/DataScientist": {"vpcguard-guardrail"},
+		"user/bob":           {"vpcguard-guardrail"},
+		"user/carol":         {"vpcguard-guardrail"},
 	}
 	if fmt.Sprint(s.Policies) != fmt.Sprint(wantPolicies) {
 		t.Errorf("attached policies = %v; want %v", s.Policies, wantPolicies)
@@ -319,7 +319,7 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 			if fmt.Sprint(all) != fmt.Sprint(wantSNS) {
 				t.Errorf("%s: SNS messages = %v; want %v", label, all, wantSNS)
 			}
-			if got := s.Policies["role/MLEngineer"]; !slices.Equal(got, []string{"vpcguard-model-guardrail"}) {
+			if got := s.Policies["role/MLEngineer"]; !slices.Equal(got, []string{"vpcguard-guardrail"}) {
 				t.Errorf("%s: MLEngineer policies = %v; want the model guardrail once", label, got)
 			}
 		})

@@ -29,6 +29,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -202,24 +203,23 @@ func (p *privateDNS) option(stack *middleware.Stack) error {
 // made, and the three guards, in enforce mode with Security Hub and SNS
 // tickets, on clients that record their writes.
 type world struct {
-	t        *testing.T
-	srv      *motoserver.Server
-	rec      *recorder
-	actor    aws.Config // the people making the sample calls: not recorded
-	clients  estate.Clients
-	iam      *iam.Client
-	sqs      *sqs.Client
-	hub      *securityhub.Client
-	net      *estate.Network
-	ids      map[string]string // sample vpce id -> moto's id
-	guards   []*guardFn
-	modelGR  string
-	nbGR     string
-	topic    string
-	inboxURL string
-	queueURL string
-	seq      int  // feedback event ids
-	noFeed   bool // run delivers no feedback events
+	t         *testing.T
+	srv       *motoserver.Server
+	rec       *recorder
+	actor     aws.Config // the people making the sample calls: not recorded
+	clients   estate.Clients
+	iam       *iam.Client
+	sqs       *sqs.Client
+	hub       *securityhub.Client
+	net       *estate.Network
+	ids       map[string]string // sample vpce id -> moto's id
+	guards    []*guardFn
+	guardrail string
+	topic     string
+	inboxURL  string
+	queueURL  string
+	seq       int  // feedback event ids
+	noFeed    bool // run delivers no feedback events
 }
 
 type worldOptions struct {
@@ -227,7 +227,7 @@ type worldOptions struct {
 }
 
 // newWorld resets moto and seeds the account the sample events talk about:
-// a VPC, the callers, the guardrail policies, the SNS topic with an SQS
+// a VPC, the callers, the guardrail policy, the SNS topic with an SQS
 // inbox subscribed, the re-check queue, and the guards' own roles. No
 // sample call is made yet.
 func newWorld(t *testing.T, opts worldOptions) *world {
@@ -253,7 +253,7 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 	// The sample events' calls are made by makeCalls, not seeded.
 	sw, err := sampleworld.Seed(ctx, w.actor, sampleworld.Options{Roles: roles, NoResources: true})
 	must("world", err)
-	w.net, w.modelGR, w.nbGR, w.topic = sw.Net, sw.ModelGuardrail, sw.NotebookGuardrail, sw.Topic
+	w.net, w.guardrail, w.topic = sw.Net, sw.Guardrail, sw.Topic
 	q, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-rechecks")})
 	must("re-check queue", err)
 	w.queueURL = aws.ToString(q.QueueUrl)
@@ -268,10 +268,10 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 	// The guards, built as the Lambdas build them (setup.Guard), on
 	// clients that record their writes and see private DNS as AWS would.
 	c := config.Default()
-	c.Mode = config.Enforce
+	c.Mode = mode.Enforce
 	c.Sinks = []string{config.SinkSecurityHub, config.SinkSNS}
 	c.SNSTopicARN = w.topic
-	c.ModelGuardrailARN, c.NotebookGuardrailARN = w.modelGR, w.nbGR
+	c.GuardrailARN = w.guardrail
 	c.RecheckQueueURL, c.RecheckDelaySeconds, c.RecheckMaxAttempts = w.queueURL, 60, 3
 	c.DeleteNoncompliantModels = opts.deleteModels
 	for _, g := range w.guards { // as infra/stack/stack.go protects the guards' own roles

@@ -186,8 +186,8 @@ func TestOwnWritesOnSettledAccount(t *testing.T) {
 		in        any
 		want      finding.Status // "" when no guard evaluates the call
 	}{
-		{"notebook-guard", "AttachRolePolicy", &iam.AttachRolePolicyInput{RoleName: aws.String("DataScientist"), PolicyArn: aws.String(w.nbGR)}, ""},
-		{"model-guard", "AttachUserPolicy", &iam.AttachUserPolicyInput{UserName: aws.String("carol"), PolicyArn: aws.String(w.modelGR)}, ""},
+		{"notebook-guard", "AttachRolePolicy", &iam.AttachRolePolicyInput{RoleName: aws.String("DataScientist"), PolicyArn: aws.String(w.guardrail)}, ""},
+		{"model-guard", "AttachUserPolicy", &iam.AttachUserPolicyInput{UserName: aws.String("carol"), PolicyArn: aws.String(w.guardrail)}, ""},
 		{"notebook-guard", "StopNotebookInstance", &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}, ""},
 		{"notebook-guard", "AddTags", &sagemaker.AddTagsInput{ResourceArn: aws.String(nbARN), Tags: tag}, ""},
 		{"model-guard", "AddTags", &sagemaker.AddTagsInput{ResourceArn: aws.String(modelARN), Tags: tag}, ""},

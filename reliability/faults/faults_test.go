@@ -82,8 +82,7 @@ func handlers(t *testing.T, srv *motoserver.Server, endpoint string, w *world.Wo
 	t.Setenv("VPCGUARD_MODE", "enforce")
 	t.Setenv("VPCGUARD_SINKS", "securityhub,sns")
 	t.Setenv("VPCGUARD_SNS_TOPIC_ARN", w.Topic)
-	t.Setenv("VPCGUARD_MODEL_GUARDRAIL_ARN", w.ModelGuardrail)
-	t.Setenv("VPCGUARD_NOTEBOOK_GUARDRAIL_ARN", w.NotebookGuardrail)
+	t.Setenv("VPCGUARD_GUARDRAIL_ARN", w.Guardrail)
 	ctx := context.Background()
 	out := map[string]Handler{}
 	for _, fn := range functions {

@@ -20,6 +20,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -59,7 +60,7 @@ func (e *env) seed(region string) estate.Clients {
 	return estate.New(cfg)
 }
 
-func (e *env) run(t *testing.T, mode config.Mode, opts backfill.Options) backfill.Result {
+func (e *env) run(t *testing.T, mode mode.Mode, opts backfill.Options) backfill.Result {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Mode = mode
@@ -138,7 +139,7 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		}
 	}
 
-	res := e.run(t, config.Report, backfill.Options{Regions: regions})
+	res := e.run(t, mode.Report, backfill.Options{Regions: regions})
 
 	got := map[string]finding.Status{}
 	for _, f := range res.Findings {
@@ -243,7 +244,7 @@ func TestPaginationListsEveryResource(t *testing.T) {
 		must(t, c.Notebook(ctx, fmt.Sprintf("nb-%d", i), "Disabled", net.Subnets[i%2], net))
 		must(t, c.Model(ctx, fmt.Sprintf("model-%d", i), net, nil))
 	}
-	res := e.run(t, config.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2})
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2})
 	if len(res.Findings) != 2*n {
 		t.Fatalf("findings %d; want %d", len(res.Findings), 2*n)
 	}
@@ -266,7 +267,7 @@ func TestEnforceModeFixes(t *testing.T) {
 	e := newEnv(t)
 	c := e.seed("us-east-1")
 	mixed(t, c, "us-east-1")
-	res := e.run(t, config.Enforce, backfill.Options{Regions: []string{"us-east-1"}})
+	res := e.run(t, mode.Enforce, backfill.Options{Regions: []string{"us-east-1"}})
 	actions := map[string][]string{}
 	for _, f := range res.Findings {
 		for _, a := range f.Actions {
@@ -334,7 +335,7 @@ func TestFailingDescribeIsInsufficientData(t *testing.T) {
 	ctx := context.Background()
 	must(t, c.Notebook(ctx, "broken", "Enabled", "", nil))
 	must(t, c.Notebook(ctx, "fine", "Enabled", "", nil))
-	res := e.run(t, config.Enforce, backfill.Options{Regions: []string{"us-east-1"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
+	res := e.run(t, mode.Enforce, backfill.Options{Regions: []string{"us-east-1"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
 	if len(res.Findings) != 2 {
 		t.Fatalf("findings %v; want 2", res.Findings)
 	}
@@ -370,7 +371,7 @@ func TestFailedListingIsReportedAndRunContinues(t *testing.T) {
 	for _, region := range []string{"us-east-1", "eu-west-1"} {
 		must(t, e.seed(region).Notebook(ctx, "nb-"+region, "Disabled", "", nil))
 	}
-	res := e.run(t, config.Report, backfill.Options{Regions: []string{"us-east-1", "eu-west-1"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1", "eu-west-1"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
 	if len(res.Findings) != 1 || res.Findings[0].ResourceName != "nb-us-east-1" {
 		t.Errorf("findings %v; want nb-us-east-1 only", res.Findings)
 	}
@@ -383,7 +384,7 @@ func TestFailedListingIsReportedAndRunContinues(t *testing.T) {
 func TestEveryListingFailedIsAnError(t *testing.T) {
 	e := newEnv(t, failOn(func(context.Context, any) bool { return true }))
 	cfg := config.Default()
-	cfg.Mode = config.Report
+	cfg.Mode = mode.Report
 	_, err := backfill.Run(context.Background(), backfill.Options{
 		Clients: e.accounts, Accounts: []string{motoserver.Account}, Regions: []string{"us-east-1"},
 		Guard: setup.Guard(cfg, e.accounts, rules.All(), false, nil),
@@ -408,7 +409,7 @@ func TestAllRegions(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	must(t, e.seed("ap-southeast-2").Notebook(ctx, "far-away", "Disabled", "", nil))
-	res := e.run(t, config.Report, backfill.Options{Regions: []string{"all"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"all"}, Rules: []rules.Rule{rules.NotebookNoDirectInternet{}}})
 	if len(res.Summary.Regions) < 10 || !slices.Contains(res.Summary.Regions, "ap-southeast-2") {
 		t.Errorf("regions %v; want every region", res.Summary.Regions)
 	}
@@ -459,7 +460,7 @@ func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
 		{model("c", nil, smtypes.Tag{Key: aws.String("vpcguard:exempt"), Value: aws.String("yes")})},
 	}}
 	cfg := config.Default()
-	cfg.Mode = config.Report
+	cfg.Mode = mode.Report
 	g := setup.Guard(cfg, nil, []rules.Rule{rules.ModelInVPC{}}, true, nil)
 	res, err := backfill.Run(context.Background(), backfill.Options{
 		API:      func(context.Context, string, string) (backfill.API, error) { return backfill.API{SageMaker: fake}, nil },

@@ -13,6 +13,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -49,7 +50,7 @@ func BenchmarkBackfill(b *testing.B) {
 				accounts := awsclients.NewAccounts(base, "")
 				accounts.SetHomeAccount(motoserver.Account)
 				cfg := config.Default()
-				cfg.Mode = config.Report
+				cfg.Mode = mode.Report
 				g := setup.Guard(cfg, accounts, rules.All(), false, nil)
 				var resources, callsTotal int64
 				var elapsed time.Duration

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
@@ -61,7 +62,7 @@ func ParseInput(raw []byte) (Input, error) {
 			errs = append(errs, fmt.Errorf("rules: unknown rule %q (known: %s)", r, strings.Join(rules.Names(rules.All()), ", ")))
 		}
 	}
-	if in.Mode != "" && !config.Mode(in.Mode).Valid() {
+	if in.Mode != "" && !mode.Mode(in.Mode).Valid() {
 		errs = append(errs, fmt.Errorf("mode: %q is not report, ticket or enforce", in.Mode))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -105,8 +106,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	cfg := h.Config
 	if in.Mode != "" {
-		cfg.Mode = config.Mode(in.Mode)
-		cfg.RuleModes = map[string]config.Mode{} // the invocation's mode is for every rule
+		cfg.Mode = mode.Mode(in.Mode)
+		cfg.RuleModes = map[string]mode.Mode{} // the invocation's mode is for every rule
 	}
 	if in.DryRun != nil {
 		cfg.DryRun = *in.DryRun

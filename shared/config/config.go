@@ -10,25 +10,32 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vpcguard/vpcguard/shared/mode"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
-// Mode is what vpcguard does about a NON_COMPLIANT finding.
-type Mode string
-
+// The environment variables vpcguard reads: the one place each name is
+// written. The CDK stack sets them (infra/stack), the CLI's flags override
+// them (cmd/vpcguard), and every message about one names it from here.
 const (
-	Report  Mode = "report"  // log and emit the finding; change nothing
-	Ticket  Mode = "ticket"  // report, and open or update a ticket
-	Enforce Mode = "enforce" // ticket, and remediate
+	EnvMode                     = "VPCGUARD_MODE"
+	EnvRuleModes                = "VPCGUARD_RULE_MODES"
+	EnvDryRun                   = "VPCGUARD_DRY_RUN"
+	EnvSinks                    = "VPCGUARD_SINKS"
+	EnvSNSTopicARN              = "VPCGUARD_SNS_TOPIC_ARN"
+	EnvExemptTagKey             = "VPCGUARD_EXEMPT_TAG_KEY"
+	EnvFindingTagKey            = "VPCGUARD_FINDING_TAG_KEY"
+	EnvProtectedPrincipals      = "VPCGUARD_PROTECTED_PRINCIPALS"
+	EnvGuardrailARN             = "VPCGUARD_GUARDRAIL_ARN"
+	EnvDeleteNoncompliantModels = "VPCGUARD_DELETE_NONCOMPLIANT_MODELS"
+	EnvEndpointPolicy           = "VPCGUARD_ENDPOINT_POLICY"
+	EnvRecheckQueueURL          = "VPCGUARD_RECHECK_QUEUE_URL"
+	EnvRecheckDelaySeconds      = "VPCGUARD_RECHECK_DELAY_SECONDS"
+	EnvRecheckMaxAttempts       = "VPCGUARD_RECHECK_MAX_ATTEMPTS"
+	EnvAssumeRoleName           = "VPCGUARD_ASSUME_ROLE_NAME"
+	EnvConcurrency              = "VPCGUARD_CONCURRENCY"
 )
-
-// Valid reports whether m is a known mode.
-func (m Mode) Valid() bool { return m == Report || m == Ticket || m == Enforce }
-
-// Tickets reports whether m opens tickets.
-func (m Mode) Tickets() bool { return m == Ticket || m == Enforce }
-
-// Remediates reports whether m changes resources.
-func (m Mode) Remediates() bool { return m == Enforce }
 
 // Sink names.
 const (
@@ -37,49 +44,48 @@ const (
 	SinkSNS         = "sns"
 )
 
-// Config is every setting vpcguard reads. The env tag names the variable.
+// Sinks lists every ticket sink.
+var Sinks = []string{SinkSecurityHub, SinkOpsCenter, SinkSNS}
+
+// Config is every setting vpcguard reads; each field's comment names its
+// variable.
 type Config struct {
-	Mode      Mode            `env:"VPCGUARD_MODE"`       // default mode for every rule
-	RuleModes map[string]Mode `env:"VPCGUARD_RULE_MODES"` // per-rule overrides: rule=mode,...
-	DryRun    bool            `env:"VPCGUARD_DRY_RUN"`    // walk the enforce path, stop before every write
+	Mode      mode.Mode            // EnvMode: every rule's mode; "" keeps each rule's default
+	RuleModes map[string]mode.Mode // EnvRuleModes: per-rule overrides, rule=mode,...
+	DryRun    bool                 // EnvDryRun: walk the enforce path, stop before every write
 
-	Sinks       []string `env:"VPCGUARD_SINKS"` // securityhub, opscenter, sns
-	SNSTopicARN string   `env:"VPCGUARD_SNS_TOPIC_ARN"`
+	Sinks       []string // EnvSinks: securityhub, opscenter, sns
+	SNSTopicARN string   // EnvSNSTopicARN
 
-	ExemptTagKey  string `env:"VPCGUARD_EXEMPT_TAG_KEY"`
-	FindingTagKey string `env:"VPCGUARD_FINDING_TAG_KEY"`
+	ExemptTagKey  string // EnvExemptTagKey
+	FindingTagKey string // EnvFindingTagKey
 	// ProtectedPrincipals are ARN patterns (* matches any run of characters)
-	// that never get a guardrail attached.
-	ProtectedPrincipals []string `env:"VPCGUARD_PROTECTED_PRINCIPALS"`
+	// that never get a guardrail attached (EnvProtectedPrincipals).
+	ProtectedPrincipals []string
 
-	ModelGuardrailARN    string `env:"VPCGUARD_MODEL_GUARDRAIL_ARN"`
-	NotebookGuardrailARN string `env:"VPCGUARD_NOTEBOOK_GUARDRAIL_ARN"`
+	GuardrailARN string // EnvGuardrailARN: the one guardrail policy (rules.GuardrailPolicy)
 
-	DeleteNoncompliantModels bool   `env:"VPCGUARD_DELETE_NONCOMPLIANT_MODELS"`
-	EndpointPolicy           string `env:"VPCGUARD_ENDPOINT_POLICY"` // replaces a full-access endpoint policy when set
+	DeleteNoncompliantModels bool   // EnvDeleteNoncompliantModels
+	EndpointPolicy           string // EnvEndpointPolicy: replaces a full-access endpoint policy when set
 
-	RecheckQueueURL     string `env:"VPCGUARD_RECHECK_QUEUE_URL"`
-	RecheckDelaySeconds int    `env:"VPCGUARD_RECHECK_DELAY_SECONDS"`
-	RecheckMaxAttempts  int    `env:"VPCGUARD_RECHECK_MAX_ATTEMPTS"`
+	RecheckQueueURL     string // EnvRecheckQueueURL
+	RecheckDelaySeconds int    // EnvRecheckDelaySeconds
+	RecheckMaxAttempts  int    // EnvRecheckMaxAttempts
 
-	AssumeRoleName string `env:"VPCGUARD_ASSUME_ROLE_NAME"` // backfill: role to assume in other accounts
-	Concurrency    int    `env:"VPCGUARD_CONCURRENCY"`      // backfill worker pool size
-
-	LogLevel string `env:"VPCGUARD_LOG_LEVEL"`
+	AssumeRoleName string // EnvAssumeRoleName: the role to assume in other accounts
+	Concurrency    int    // EnvConcurrency: backfill worker pool size
 }
 
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Mode:                Ticket,
-		RuleModes:           map[string]Mode{},
+		RuleModes:           map[string]mode.Mode{},
 		Sinks:               []string{SinkSecurityHub},
 		ExemptTagKey:        "vpcguard:exempt",
 		FindingTagKey:       "vpcguard:finding",
 		RecheckDelaySeconds: 120,
 		RecheckMaxAttempts:  10,
 		Concurrency:         16,
-		LogLevel:            "info",
 	}
 }
 
@@ -121,112 +127,109 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 			*dst = SplitList(v)
 		}
 	}
-	var mode string
-	str("VPCGUARD_MODE", &mode)
-	if mode != "" {
-		c.Mode = Mode(strings.ToLower(mode))
+	var m string
+	str(EnvMode, &m)
+	if m != "" {
+		c.Mode = mode.Mode(strings.ToLower(m))
 	}
-	if v, ok := lookup("VPCGUARD_RULE_MODES"); ok {
-		m, err := ParseRuleModes(v)
+	if v, ok := lookup(EnvRuleModes); ok {
+		rm, err := ParseRuleModes(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("VPCGUARD_RULE_MODES: %w", err))
+			errs = append(errs, fmt.Errorf("%s: %w", EnvRuleModes, err))
 		}
-		c.RuleModes = m
+		c.RuleModes = rm
 	}
-	boolean("VPCGUARD_DRY_RUN", &c.DryRun)
-	list("VPCGUARD_SINKS", &c.Sinks)
-	str("VPCGUARD_SNS_TOPIC_ARN", &c.SNSTopicARN)
-	str("VPCGUARD_EXEMPT_TAG_KEY", &c.ExemptTagKey)
-	str("VPCGUARD_FINDING_TAG_KEY", &c.FindingTagKey)
-	list("VPCGUARD_PROTECTED_PRINCIPALS", &c.ProtectedPrincipals)
-	str("VPCGUARD_MODEL_GUARDRAIL_ARN", &c.ModelGuardrailARN)
-	str("VPCGUARD_NOTEBOOK_GUARDRAIL_ARN", &c.NotebookGuardrailARN)
-	boolean("VPCGUARD_DELETE_NONCOMPLIANT_MODELS", &c.DeleteNoncompliantModels)
-	str("VPCGUARD_ENDPOINT_POLICY", &c.EndpointPolicy)
-	str("VPCGUARD_RECHECK_QUEUE_URL", &c.RecheckQueueURL)
-	integer("VPCGUARD_RECHECK_DELAY_SECONDS", &c.RecheckDelaySeconds)
-	integer("VPCGUARD_RECHECK_MAX_ATTEMPTS", &c.RecheckMaxAttempts)
-	str("VPCGUARD_ASSUME_ROLE_NAME", &c.AssumeRoleName)
-	integer("VPCGUARD_CONCURRENCY", &c.Concurrency)
-	str("VPCGUARD_LOG_LEVEL", &c.LogLevel)
+	boolean(EnvDryRun, &c.DryRun)
+	list(EnvSinks, &c.Sinks)
+	str(EnvSNSTopicARN, &c.SNSTopicARN)
+	str(EnvExemptTagKey, &c.ExemptTagKey)
+	str(EnvFindingTagKey, &c.FindingTagKey)
+	list(EnvProtectedPrincipals, &c.ProtectedPrincipals)
+	str(EnvGuardrailARN, &c.GuardrailARN)
+	boolean(EnvDeleteNoncompliantModels, &c.DeleteNoncompliantModels)
+	str(EnvEndpointPolicy, &c.EndpointPolicy)
+	str(EnvRecheckQueueURL, &c.RecheckQueueURL)
+	integer(EnvRecheckDelaySeconds, &c.RecheckDelaySeconds)
+	integer(EnvRecheckMaxAttempts, &c.RecheckMaxAttempts)
+	str(EnvAssumeRoleName, &c.AssumeRoleName)
+	integer(EnvConcurrency, &c.Concurrency)
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
 	return c, c.Validate()
 }
 
-// KnownRules lists the rule names a RuleModes key may use. It is set by the
-// rules package's users (kept here as data to avoid an import cycle).
-var KnownRules = []string{"sagemaker-model-in-vpc", "sagemaker-vpc-endpoint-private-dns", "sagemaker-notebook-no-direct-internet-access"}
-
 // Validate checks the configuration and names the variable at fault.
 func (c Config) Validate() error {
 	var errs []error
-	if !c.Mode.Valid() {
-		errs = append(errs, fmt.Errorf("VPCGUARD_MODE: %q is not report, ticket or enforce", c.Mode))
+	if c.Mode != "" && !c.Mode.Valid() {
+		errs = append(errs, fmt.Errorf("%s: %q is not %s", EnvMode, c.Mode, modeNames()))
 	}
+	known := rules.Names(rules.All())
 	for rule, m := range c.RuleModes {
-		if !slices.Contains(KnownRules, rule) {
-			errs = append(errs, fmt.Errorf("VPCGUARD_RULE_MODES: unknown rule %q (known: %s)", rule, strings.Join(KnownRules, ", ")))
+		if !slices.Contains(known, rule) {
+			errs = append(errs, fmt.Errorf("%s: unknown rule %q (known: %s)", EnvRuleModes, rule, strings.Join(known, ", ")))
 		}
 		if !m.Valid() {
-			errs = append(errs, fmt.Errorf("VPCGUARD_RULE_MODES: %s=%q is not report, ticket or enforce", rule, m))
+			errs = append(errs, fmt.Errorf("%s: %s=%q is not %s", EnvRuleModes, rule, m, modeNames()))
 		}
 	}
 	for _, s := range c.Sinks {
-		if s != SinkSecurityHub && s != SinkOpsCenter && s != SinkSNS {
-			errs = append(errs, fmt.Errorf("VPCGUARD_SINKS: unknown sink %q (known: securityhub, opscenter, sns)", s))
+		if !slices.Contains(Sinks, s) {
+			errs = append(errs, fmt.Errorf("%s: unknown sink %q (known: %s)", EnvSinks, s, strings.Join(Sinks, ", ")))
 		}
 	}
-	if slices.Contains(c.Sinks, SinkSNS) && c.SNSTopicARN == "" && c.anyMode(Mode.Tickets) {
-		errs = append(errs, errors.New("VPCGUARD_SNS_TOPIC_ARN: required when VPCGUARD_SINKS includes sns"))
+	if slices.Contains(c.Sinks, SinkSNS) && c.SNSTopicARN == "" && c.anyRuleTickets() {
+		errs = append(errs, fmt.Errorf("%s: required when %s includes sns", EnvSNSTopicARN, EnvSinks))
 	}
 	if c.ExemptTagKey == "" {
-		errs = append(errs, errors.New("VPCGUARD_EXEMPT_TAG_KEY: must not be empty"))
+		errs = append(errs, fmt.Errorf("%s: must not be empty", EnvExemptTagKey))
 	}
 	if c.FindingTagKey == "" {
-		errs = append(errs, errors.New("VPCGUARD_FINDING_TAG_KEY: must not be empty"))
+		errs = append(errs, fmt.Errorf("%s: must not be empty", EnvFindingTagKey))
 	}
 	for _, p := range c.ProtectedPrincipals {
 		if !strings.HasPrefix(p, "arn:") && p != "*" {
-			errs = append(errs, fmt.Errorf("VPCGUARD_PROTECTED_PRINCIPALS: %q is not an ARN pattern (arn:...)", p))
+			errs = append(errs, fmt.Errorf("%s: %q is not an ARN pattern (arn:...)", EnvProtectedPrincipals, p))
 		}
 	}
 	if c.RecheckDelaySeconds < 0 || c.RecheckDelaySeconds > 900 {
-		errs = append(errs, fmt.Errorf("VPCGUARD_RECHECK_DELAY_SECONDS: %d is outside SQS's 0..900", c.RecheckDelaySeconds))
+		errs = append(errs, fmt.Errorf("%s: %d is outside SQS's 0..900", EnvRecheckDelaySeconds, c.RecheckDelaySeconds))
 	}
 	if c.RecheckMaxAttempts < 1 {
-		errs = append(errs, fmt.Errorf("VPCGUARD_RECHECK_MAX_ATTEMPTS: %d must be at least 1", c.RecheckMaxAttempts))
+		errs = append(errs, fmt.Errorf("%s: %d must be at least 1", EnvRecheckMaxAttempts, c.RecheckMaxAttempts))
 	}
 	if c.Concurrency < 1 || c.Concurrency > 256 {
-		errs = append(errs, fmt.Errorf("VPCGUARD_CONCURRENCY: %d is outside 1..256", c.Concurrency))
-	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		errs = append(errs, fmt.Errorf("VPCGUARD_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
+		errs = append(errs, fmt.Errorf("%s: %d is outside 1..256", EnvConcurrency, c.Concurrency))
 	}
 	return errors.Join(errs...)
 }
 
-func (c Config) anyMode(pred func(Mode) bool) bool {
-	if pred(c.Mode) {
-		return true
-	}
-	for _, m := range c.RuleModes {
-		if pred(m) {
+// modeNames is "report, ticket or enforce".
+func modeNames() string {
+	return string(mode.Report) + ", " + string(mode.Ticket) + " or " + string(mode.Enforce)
+}
+
+// anyRuleTickets reports whether some rule's mode opens tickets.
+func (c Config) anyRuleTickets() bool {
+	for _, r := range rules.All() {
+		if c.ModeFor(r).Tickets() {
 			return true
 		}
 	}
 	return false
 }
 
-// ModeFor returns the mode of a rule.
-func (c Config) ModeFor(rule string) Mode {
-	if m, ok := c.RuleModes[rule]; ok {
+// ModeFor returns a rule's mode: its VPCGUARD_RULE_MODES entry, else
+// VPCGUARD_MODE, else the rule's own default.
+func (c Config) ModeFor(r rules.Rule) mode.Mode {
+	if m, ok := c.RuleModes[r.Name()]; ok {
 		return m
 	}
-	return c.Mode
+	if c.Mode != "" {
+		return c.Mode
+	}
+	return r.DefaultMode()
 }
 
 // Protected reports whether a principal ARN matches a protected pattern.
@@ -240,14 +243,14 @@ func (c Config) Protected(principal string) (pattern string, ok bool) {
 }
 
 // ParseRuleModes reads "rule=mode,rule=mode".
-func ParseRuleModes(s string) (map[string]Mode, error) {
-	out := map[string]Mode{}
+func ParseRuleModes(s string) (map[string]mode.Mode, error) {
+	out := map[string]mode.Mode{}
 	for _, item := range SplitList(s) {
-		rule, mode, ok := strings.Cut(item, "=")
+		rule, m, ok := strings.Cut(item, "=")
 		if !ok {
 			return out, fmt.Errorf("%q is not rule=mode", item)
 		}
-		out[strings.TrimSpace(rule)] = Mode(strings.ToLower(strings.TrimSpace(mode)))
+		out[strings.TrimSpace(rule)] = mode.Mode(strings.ToLower(strings.TrimSpace(m)))
 	}
 	return out, nil
 }

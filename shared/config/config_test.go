@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vpcguard/vpcguard/shared/mode"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // env is a fake environment for FromLookup.
@@ -24,9 +27,9 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("FromLookup(empty): got %+v; want Default() %+v", c, Default())
 	}
 	want := Config{
-		Mode: Ticket, RuleModes: map[string]Mode{}, Sinks: []string{SinkSecurityHub},
+		RuleModes: map[string]mode.Mode{}, Sinks: []string{SinkSecurityHub},
 		ExemptTagKey: "vpcguard:exempt", FindingTagKey: "vpcguard:finding",
-		RecheckDelaySeconds: 120, RecheckMaxAttempts: 10, Concurrency: 16, LogLevel: "info",
+		RecheckDelaySeconds: 120, RecheckMaxAttempts: 10, Concurrency: 16,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults: got %+v; want %+v", c, want)
@@ -46,8 +49,7 @@ func TestEveryVariable(t *testing.T) {
 		"VPCGUARD_EXEMPT_TAG_KEY":             "exempt",
 		"VPCGUARD_FINDING_TAG_KEY":            "finding",
 		"VPCGUARD_PROTECTED_PRINCIPALS":       "arn:aws:iam::*:role/Admin, arn:aws:iam::111122223333:role/ops/*",
-		"VPCGUARD_MODEL_GUARDRAIL_ARN":        "arn:aws:iam::111122223333:policy/model-guardrail",
-		"VPCGUARD_NOTEBOOK_GUARDRAIL_ARN":     "arn:aws:iam::111122223333:policy/notebook-guardrail",
+		"VPCGUARD_GUARDRAIL_ARN":              "arn:aws:iam::111122223333:policy/vpcguard-guardrail",
 		"VPCGUARD_DELETE_NONCOMPLIANT_MODELS": "1",
 		"VPCGUARD_ENDPOINT_POLICY":            `{"Statement":[]}`,
 		"VPCGUARD_RECHECK_QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/111122223333/recheck",
@@ -55,22 +57,20 @@ func TestEveryVariable(t *testing.T) {
 		"VPCGUARD_RECHECK_MAX_ATTEMPTS":       " 3 ",
 		"VPCGUARD_ASSUME_ROLE_NAME":           "VpcGuardAudit",
 		"VPCGUARD_CONCURRENCY":                "256",
-		"VPCGUARD_LOG_LEVEL":                  "DEBUG",
 	}))
 	if err != nil {
 		t.Fatalf("FromLookup: got error %v; want nil", err)
 	}
 	want := Config{
-		Mode:                     Enforce,
-		RuleModes:                map[string]Mode{"sagemaker-model-in-vpc": Report, "sagemaker-vpc-endpoint-private-dns": Enforce},
+		Mode:                     mode.Enforce,
+		RuleModes:                map[string]mode.Mode{"sagemaker-model-in-vpc": mode.Report, "sagemaker-vpc-endpoint-private-dns": mode.Enforce},
 		DryRun:                   true,
 		Sinks:                    []string{"securityhub", "opscenter", "sns"},
 		SNSTopicARN:              "arn:aws:sns:us-east-1:111122223333:vpcguard",
 		ExemptTagKey:             "exempt",
 		FindingTagKey:            "finding",
 		ProtectedPrincipals:      []string{"arn:aws:iam::*:role/Admin", "arn:aws:iam::111122223333:role/ops/*"},
-		ModelGuardrailARN:        "arn:aws:iam::111122223333:policy/model-guardrail",
-		NotebookGuardrailARN:     "arn:aws:iam::111122223333:policy/notebook-guardrail",
+		GuardrailARN:             "arn:aws:iam::111122223333:policy/vpcguard-guardrail",
 		DeleteNoncompliantModels: true,
 		EndpointPolicy:           `{"Statement":[]}`,
 		RecheckQueueURL:          "https://sqs.us-east-1.amazonaws.com/111122223333/recheck",
@@ -78,16 +78,58 @@ func TestEveryVariable(t *testing.T) {
 		RecheckMaxAttempts:       3,
 		AssumeRoleName:           "VpcGuardAudit",
 		Concurrency:              256,
-		LogLevel:                 "DEBUG",
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("FromLookup:\ngot  %+v\nwant %+v", c, want)
 	}
-	if got := c.ModeFor("sagemaker-model-in-vpc"); got != Report {
+	if got := c.ModeFor(rules.ModelInVPC{}); got != mode.Report {
 		t.Errorf("ModeFor(model): got %s; want report (the override)", got)
 	}
-	if got := c.ModeFor("sagemaker-notebook-no-direct-internet-access"); got != Enforce {
-		t.Errorf("ModeFor(notebook): got %s; want enforce (the default mode)", got)
+	if got := c.ModeFor(rules.NotebookNoDirectInternet{}); got != mode.Enforce {
+		t.Errorf("ModeFor(notebook): got %s; want enforce (VPCGUARD_MODE)", got)
+	}
+}
+
+// reportByDefault is a catalogue rule whose own default is report.
+type reportByDefault struct{ rules.Rule }
+
+func (reportByDefault) DefaultMode() mode.Mode { return mode.Report }
+
+// TestModePrecedence: a rule's VPCGUARD_RULE_MODES entry, else VPCGUARD_MODE,
+// else the rule's own default.
+func TestModePrecedence(t *testing.T) {
+	quiet := reportByDefault{rules.ModelInVPC{}}
+	tests := []struct {
+		name      string
+		mode      mode.Mode
+		ruleModes map[string]mode.Mode
+		want      mode.Mode
+	}{
+		{"nothing set: the rule's default", "", nil, mode.Report},
+		{"VPCGUARD_MODE over the default", mode.Enforce, nil, mode.Enforce},
+		{"the rule's entry over VPCGUARD_MODE", mode.Enforce, map[string]mode.Mode{quiet.Name(): mode.Ticket}, mode.Ticket},
+		{"another rule's entry changes nothing", "", map[string]mode.Mode{"sagemaker-vpc-endpoint-private-dns": mode.Enforce}, mode.Report},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.Mode, c.RuleModes = tt.mode, tt.ruleModes
+		if got := c.ModeFor(quiet); got != tt.want {
+			t.Errorf("%s: ModeFor = %s; want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestKnownRulesAreTheCatalogue: every catalogue rule can be given a mode, and
+// nothing else can.
+func TestKnownRulesAreTheCatalogue(t *testing.T) {
+	for _, r := range rules.All() {
+		if _, err := FromLookup(env(map[string]string{EnvRuleModes: r.Name() + "=enforce"})); err != nil {
+			t.Errorf("%s=enforce: %v; want accepted", r.Name(), err)
+		}
+	}
+	_, err := FromLookup(env(map[string]string{EnvRuleModes: "sagemaker-model-in-vpcc=enforce"}))
+	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-in-vpc,") {
+		t.Errorf("misspelt rule: %v; want an error listing the known rules", err)
 	}
 }
 
@@ -100,8 +142,8 @@ func TestEmptyValues(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FromLookup: got error %v; want nil", err)
 	}
-	if c.Mode != Ticket || c.DryRun || c.Concurrency != 16 || len(c.Sinks) != 0 || len(c.RuleModes) != 0 {
-		t.Errorf("got mode %s dryRun %v concurrency %d sinks %q ruleModes %v; want ticket false 16 [] map[]", c.Mode, c.DryRun, c.Concurrency, c.Sinks, c.RuleModes)
+	if c.Mode != "" || c.DryRun || c.Concurrency != 16 || len(c.Sinks) != 0 || len(c.RuleModes) != 0 {
+		t.Errorf("got mode %q dryRun %v concurrency %d sinks %q ruleModes %v; want \"\" false 16 [] map[]", c.Mode, c.DryRun, c.Concurrency, c.Sinks, c.RuleModes)
 	}
 }
 
@@ -122,7 +164,6 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"concurrency zero", map[string]string{"VPCGUARD_CONCURRENCY": "0"}, []string{"VPCGUARD_CONCURRENCY", "1..256"}},
 		{"concurrency too high", map[string]string{"VPCGUARD_CONCURRENCY": "257"}, []string{"VPCGUARD_CONCURRENCY"}},
 		{"concurrency a float", map[string]string{"VPCGUARD_CONCURRENCY": "1.5"}, []string{"VPCGUARD_CONCURRENCY", "whole number"}},
-		{"log level", map[string]string{"VPCGUARD_LOG_LEVEL": "verbose"}, []string{"VPCGUARD_LOG_LEVEL", `"verbose"`}},
 		{"unknown sink", map[string]string{"VPCGUARD_SINKS": "securityhub,jira"}, []string{"VPCGUARD_SINKS", `"jira"`}},
 		{"sns without a topic", map[string]string{"VPCGUARD_SINKS": "sns"}, []string{"VPCGUARD_SNS_TOPIC_ARN", "required"}},
 		{"empty exempt tag", map[string]string{"VPCGUARD_EXEMPT_TAG_KEY": " "}, []string{"VPCGUARD_EXEMPT_TAG_KEY", "empty"}},
@@ -163,16 +204,16 @@ func TestSNSTopicOnlyNeededForTickets(t *testing.T) {
 func TestParseRuleModes(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    map[string]Mode
+		want    map[string]mode.Mode
 		wantErr bool
 	}{
-		{"", map[string]Mode{}, false},
-		{"a=report", map[string]Mode{"a": Report}, false},
-		{" a = TICKET , b=enforce ,", map[string]Mode{"a": Ticket, "b": Enforce}, false},
-		{"a=report,a=enforce", map[string]Mode{"a": Enforce}, false}, // the last one wins
-		{"a=", map[string]Mode{"a": ""}, false},                      // Validate refuses the empty mode
-		{"a", map[string]Mode{}, true},
-		{"a=report,b", map[string]Mode{"a": Report}, true},
+		{"", map[string]mode.Mode{}, false},
+		{"a=report", map[string]mode.Mode{"a": mode.Report}, false},
+		{" a = TICKET , b=enforce ,", map[string]mode.Mode{"a": mode.Ticket, "b": mode.Enforce}, false},
+		{"a=report,a=enforce", map[string]mode.Mode{"a": mode.Enforce}, false}, // the last one wins
+		{"a=", map[string]mode.Mode{"a": ""}, false},                           // Validate refuses the empty mode
+		{"a", map[string]mode.Mode{}, true},
+		{"a=report,b", map[string]mode.Mode{"a": mode.Report}, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseRuleModes(tt.in)
@@ -181,24 +222,6 @@ func TestParseRuleModes(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseRuleModes(%q): got %v; want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestModes(t *testing.T) {
-	tests := []struct {
-		m                          Mode
-		valid, tickets, remediates bool
-	}{
-		{Report, true, false, false},
-		{Ticket, true, true, false},
-		{Enforce, true, true, true},
-		{"", false, false, false},
-		{"Report", false, false, false},
-	}
-	for _, tt := range tests {
-		if got := [3]bool{tt.m.Valid(), tt.m.Tickets(), tt.m.Remediates()}; got != [3]bool{tt.valid, tt.tickets, tt.remediates} {
-			t.Errorf("Mode(%q) Valid/Tickets/Remediates: got %v; want %v", tt.m, got, [3]bool{tt.valid, tt.tickets, tt.remediates})
 		}
 	}
 }

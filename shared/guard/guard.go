@@ -12,6 +12,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/mode"
 )
 
 // Remediator fixes a NON_COMPLIANT resource and records what it did.
@@ -50,24 +51,24 @@ func (g *Guard) Event(ctx context.Context, ev *cloudtrail.Event) ([]finding.Find
 // the finding with every action.
 func (g *Guard) Respond(ctx context.Context, res *evaluate.Result) error {
 	var errs []error
-	mode := g.Config.ModeFor(res.Finding.Rule)
+	m := g.Config.ModeFor(res.Rule)
 	if res.Finding.Status == finding.InsufficientData {
 		// Nothing is known well enough to act on; the evaluation error, if
 		// any, already asks for a retry.
-		g.logFinding(ctx, res.Finding, mode)
+		g.logFinding(ctx, res.Finding, m)
 		return nil
 	}
-	if mode.Remediates() && g.Remediator != nil && res.Finding.Status == finding.NonCompliant {
+	if m.Remediates() && g.Remediator != nil && res.Finding.Status == finding.NonCompliant {
 		errs = append(errs, g.Remediator.Remediate(ctx, res))
 	}
-	if mode.Tickets() && g.Tickets != nil {
+	if m.Tickets() && g.Tickets != nil {
 		errs = append(errs, g.Tickets.Sync(ctx, &res.Finding))
 	}
-	g.logFinding(ctx, res.Finding, mode)
+	g.logFinding(ctx, res.Finding, m)
 	return errors.Join(errs...)
 }
 
-func (g *Guard) logFinding(ctx context.Context, f finding.Finding, mode config.Mode) {
+func (g *Guard) logFinding(ctx context.Context, f finding.Finding, m mode.Mode) {
 	if g.Log == nil {
 		return
 	}
@@ -78,7 +79,7 @@ func (g *Guard) logFinding(ctx context.Context, f finding.Finding, mode config.M
 	g.Log.Log(ctx, level, "finding",
 		"rule", f.Rule, "status", f.Status, "resourceType", f.ResourceType, "resourceId", f.ResourceID,
 		"reason", f.Reason, "principal", f.Principal, "account", f.Account, "region", f.Region,
-		"eventId", f.EventID, "eventName", f.EventName, "mode", mode, "dryRun", g.Config.DryRun,
+		"eventId", f.EventID, "eventName", f.EventName, "mode", m, "dryRun", g.Config.DryRun,
 		"actions", f.Actions)
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/mode"
 )
 
 const (
@@ -25,16 +25,16 @@ const (
 // checks AWS afterwards: what changed, which tickets exist, what was sent.
 func TestModes(t *testing.T) {
 	tests := []struct {
-		mode    config.Mode
+		mode    mode.Mode
 		dryRun  bool
 		tickets bool // a Security Hub finding and an SNS message exist
 		fixed   bool // the notebook is stopped, tagged, its caller guarded
 		writes  bool // any write request was sent
 	}{
-		{mode: config.Report},
-		{mode: config.Ticket, tickets: true, writes: true},
-		{mode: config.Enforce, tickets: true, fixed: true, writes: true},
-		{mode: config.Enforce, dryRun: true},
+		{mode: mode.Report},
+		{mode: mode.Ticket, tickets: true, writes: true},
+		{mode: mode.Enforce, tickets: true, fixed: true, writes: true},
+		{mode: mode.Enforce, dryRun: true},
 	}
 	for _, tt := range tests {
 		name := string(tt.mode)
@@ -68,7 +68,7 @@ func TestModes(t *testing.T) {
 			if got := e.notebookStatus("research-open"); got != wantStatus {
 				t.Errorf("notebook status = %s; want %s", got, wantStatus)
 			}
-			if got := e.rolePolicies("DataScientist"); slices.Contains(got, e.nbGR) != tt.fixed {
+			if got := e.rolePolicies("DataScientist"); slices.Contains(got, e.guardrail) != tt.fixed {
 				t.Errorf("DataScientist policies = %v; want guardrail attached = %v", got, tt.fixed)
 			}
 			if _, tagged := e.sageMakerTags(notebookARN)["vpcguard:finding"]; tagged != tt.fixed {
@@ -79,11 +79,11 @@ func TestModes(t *testing.T) {
 			}
 
 			switch {
-			case tt.mode == config.Report:
+			case tt.mode == mode.Report:
 				if len(f.Actions) != 0 {
 					t.Errorf("actions = %+v; want none in report mode", f.Actions)
 				}
-			case tt.mode == config.Ticket:
+			case tt.mode == mode.Ticket:
 				for _, a := range f.Actions {
 					if !strings.HasPrefix(a.Type, "ticket:") {
 						t.Errorf("action %s in ticket mode; want only ticket actions", a.Type)
@@ -123,7 +123,7 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 		sample(t, "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id),
 	}
 	run := func(dryRun bool) []finding.Finding {
-		c := e.config(config.Enforce)
+		c := e.config(mode.Enforce)
 		c.DryRun = dryRun
 		h := e.handler(c)
 		var out []finding.Finding
@@ -178,7 +178,7 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 func TestDuplicateDelivery(t *testing.T) {
 	e := newEnv(t)
 	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	h := e.handler(e.config(config.Enforce))
+	h := e.handler(e.config(mode.Enforce))
 	ev := sample(t, "notebook-create-internet-enabled.json")
 	for i := 1; i <= 3; i++ {
 		resp, err := handle(t, h, ev)
@@ -202,8 +202,8 @@ func TestDuplicateDelivery(t *testing.T) {
 	if got := e.inbox(); len(got) != 1 {
 		t.Errorf("SNS messages = %d %q; want 1", len(got), got)
 	}
-	if got := e.rolePolicies("DataScientist"); len(got) != 1 || got[0] != e.nbGR {
-		t.Errorf("DataScientist policies = %v; want exactly [%s]", got, e.nbGR)
+	if got := e.rolePolicies("DataScientist"); len(got) != 1 || got[0] != e.guardrail {
+		t.Errorf("DataScientist policies = %v; want exactly [%s]", got, e.guardrail)
 	}
 	wantCalls := map[string]int{"AttachRolePolicy": 1, "StopNotebookInstance": 1, "AddTags": 1, "BatchImportFindings": 1, "Publish": 1}
 	if got := e.rec.writeCalls(); fmt.Sprint(got) != fmt.Sprint(wantCalls) {
@@ -215,7 +215,7 @@ func TestDuplicateDelivery(t *testing.T) {
 // come back through EventBridge. They must not start a loop.
 func TestOwnRemediationEventsDoNothing(t *testing.T) {
 	e := newEnv(t)
-	h := e.handler(e.config(config.Enforce))
+	h := e.handler(e.config(mode.Enforce))
 
 	t.Run("ModifyVpcEndpoint turning private DNS on is compliant", func(t *testing.T) {
 		// The endpoint's state is what vpcguard's remediation leaves behind:
@@ -249,7 +249,7 @@ func TestOwnRemediationEventsDoNothing(t *testing.T) {
 		{"sagemaker", "AddTags", `{"resourceArn": "` + notebookARN + `", "tags": [{"key": "vpcguard:finding", "value": "sagemaker-notebook-no-direct-internet-access"}]}`},
 		{"sagemaker", "StopNotebookInstance", `{"notebookInstanceName": "research-open"}`},
 		{"ec2", "CreateTags", `{"resourcesSet": {"items": [{"resourceId": "vpce-0a1b2c3d4e5f60001"}]}, "tagSet": {"items": [{"key": "vpcguard:finding", "value": "sagemaker-vpc-endpoint-private-dns"}]}}`},
-		{"iam", "AttachRolePolicy", `{"roleName": "DataScientist", "policyArn": "arn:aws:iam::123456789012:policy/vpcguard-notebook-guardrail"}`},
+		{"iam", "AttachRolePolicy", `{"roleName": "DataScientist", "policyArn": "arn:aws:iam::123456789012:policy/vpcguard-guardrail"}`},
 	}
 	for _, o := range own {
 		t.Run(o.name+" is not evaluated", func(t *testing.T) {
@@ -295,7 +295,7 @@ func ownEvent(service, name, params string) []byte {
 func TestTicketsResolveWhenFixed(t *testing.T) {
 	e := newEnv(t)
 	e.model("churn-xgb-public")
-	h := e.handler(e.config(config.Ticket))
+	h := e.handler(e.config(mode.Ticket))
 	if _, err := handle(t, h, sample(t, "model-create-no-vpc.json")); err != nil {
 		t.Fatalf("Handle create: %v", err)
 	}

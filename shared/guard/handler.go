@@ -153,13 +153,13 @@ func (h *Handler) recheck(ctx context.Context, body string) error {
 		return err
 	}
 	var errs []error
-	mode := h.Guard.Config.ModeFor(rule.Name())
-	if h.Rechecker != nil && mode.Remediates() {
+	m := h.Guard.Config.ModeFor(rule)
+	if h.Rechecker != nil && m.Remediates() {
 		errs = append(errs, h.Rechecker.Recheck(ctx, &res, msg.Attempt))
 	}
-	if mode.Tickets() && h.Guard.Tickets != nil {
+	if m.Tickets() && h.Guard.Tickets != nil {
 		errs = append(errs, h.Guard.Tickets.Sync(ctx, &res.Finding))
 	}
-	h.Guard.logFinding(ctx, res.Finding, mode)
+	h.Guard.logFinding(ctx, res.Finding, m)
 	return errors.Join(errs...)
 }

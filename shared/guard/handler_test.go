@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
-	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -27,7 +27,7 @@ import (
 func TestHandleEventBridgeEvent(t *testing.T) {
 	e := newEnv(t)
 	e.model("churn-xgb-public")
-	resp, err := handle(t, e.handler(e.config(config.Report)), sample(t, "model-create-no-vpc.json"))
+	resp, err := handle(t, e.handler(e.config(mode.Report)), sample(t, "model-create-no-vpc.json"))
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -49,7 +49,7 @@ func TestHandleEventBridgeEvent(t *testing.T) {
 // handler never panics on it.
 func TestHandleBadInput(t *testing.T) {
 	e := newEnv(t)
-	h := e.handler(e.config(config.Enforce))
+	h := e.handler(e.config(mode.Enforce))
 	tests := []struct{ name, input string }{
 		{"empty", ""},
 		{"not JSON", "model-create-no-vpc.json"},
@@ -100,7 +100,7 @@ func TestHandleSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.rec.reset()
-			resp, err := handle(t, e.handler(e.config(config.Enforce), tt.rules...), sample(t, tt.event))
+			resp, err := handle(t, e.handler(e.config(mode.Enforce), tt.rules...), sample(t, tt.event))
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -130,7 +130,7 @@ func TestHandleAWSUnreachable(t *testing.T) {
 	cfg.RetryMaxAttempts = 1
 	accounts := awsclients.NewAccounts(cfg, "")
 	accounts.SetHomeAccount(acct)
-	h := &guard.Handler{Guard: setup.Guard(e.config(config.Enforce), accounts, rules.All(), false, nil)}
+	h := &guard.Handler{Guard: setup.Guard(e.config(mode.Enforce), accounts, rules.All(), false, nil)}
 	resp, err := handle(t, h, sample(t, "notebook-create-internet-enabled.json"))
 	if err == nil {
 		t.Fatalf("Handle: got nil error; want the AWS failure")
@@ -152,7 +152,7 @@ func TestHandleAWSUnreachable(t *testing.T) {
 func TestHandleRecheckQueue(t *testing.T) {
 	e := newEnv(t)
 	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	c := e.config(config.Enforce)
+	c := e.config(mode.Enforce)
 	c.RecheckDelaySeconds = 1 // short enough for the test to wait it out on moto
 	h := e.handler(c)
 	pending := &pendingNotebooks{SageMakerAPI: e.sm}

@@ -27,8 +27,8 @@ import (
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/inventory"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -111,23 +111,22 @@ func (r *recorder) writeCalls() map[string]int {
 // events, the guardrail policies, a re-check queue, an SNS topic with an
 // SQS subscription (the inbox), and every client recording its requests.
 type env struct {
-	t        *testing.T
-	srv      *motoserver.Server
-	rec      *recorder
-	cfg      aws.Config
-	iam      *iam.Client
-	sm       *sagemaker.Client
-	ec2      *ec2.Client
-	sqs      *sqs.Client
-	hub      *securityhub.Client
-	vpc      string
-	subnet   string
-	sg       string
-	modelGR  string
-	nbGR     string
-	queueURL string
-	topicARN string
-	inboxURL string
+	t         *testing.T
+	srv       *motoserver.Server
+	rec       *recorder
+	cfg       aws.Config
+	iam       *iam.Client
+	sm        *sagemaker.Client
+	ec2       *ec2.Client
+	sqs       *sqs.Client
+	hub       *securityhub.Client
+	vpc       string
+	subnet    string
+	sg        string
+	guardrail string
+	queueURL  string
+	topicARN  string
+	inboxURL  string
 }
 
 func newEnv(t *testing.T) *env {
@@ -172,14 +171,11 @@ func newEnv(t *testing.T) *env {
 		_, err := e.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
 		must("create user "+name, err)
 	}
-	p, err := e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("vpcguard-model-guardrail"),
-		PolicyDocument: aws.String(guardrail.Model.Document())})
+	policy, _ := rules.GuardrailPolicy(rules.All())
+	p, err := e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("vpcguard-guardrail"),
+		PolicyDocument: aws.String(policy.Document())})
 	must("create policy", err)
-	e.modelGR = aws.ToString(p.Policy.Arn)
-	p, err = e.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("vpcguard-notebook-guardrail"),
-		PolicyDocument: aws.String(guardrail.Notebook.Document())})
-	must("create policy", err)
-	e.nbGR = aws.ToString(p.Policy.Arn)
+	e.guardrail = aws.ToString(p.Policy.Arn)
 
 	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-rechecks")})
 	must("create queue", err)
@@ -201,12 +197,12 @@ func newEnv(t *testing.T) *env {
 }
 
 // config is the given mode with every remediation and ticket sink set up.
-func (e *env) config(mode config.Mode) config.Config {
+func (e *env) config(m mode.Mode) config.Config {
 	c := config.Default()
-	c.Mode = mode
+	c.Mode = m
 	c.Sinks = []string{config.SinkSecurityHub, config.SinkSNS}
 	c.SNSTopicARN = e.topicARN
-	c.ModelGuardrailARN, c.NotebookGuardrailARN = e.modelGR, e.nbGR
+	c.GuardrailARN = e.guardrail
 	c.RecheckQueueURL, c.RecheckDelaySeconds, c.RecheckMaxAttempts = e.queueURL, 60, 3
 	if err := c.Validate(); err != nil {
 		e.t.Fatalf("config: %v", err)

@@ -1,8 +1,10 @@
-// Package guardrail holds the IAM policies vpcguard attaches to a principal
-// that created a non-compliant SageMaker resource, so that its next attempt
-// fails at the API. It is the one source of the policies' statements:
-// infra/stack builds the deployed managed policies from them, and the demo
-// and the tests that seed moto create the same documents with Document.
+// Package guardrail is the shape of the IAM policy vpcguard attaches, in
+// enforce mode, to a principal that broke a rule, so that its next attempt
+// fails at the API. The statements themselves belong to the rules (package
+// rules): each denies only the non-compliant form of its call. The CDK
+// stack deploys one managed policy holding the statements of every
+// enforced rule, and the demo and the tests seed moto with the same
+// document, so a principal never carries more than one vpcguard policy.
 package guardrail
 
 import "encoding/json"
@@ -10,18 +12,23 @@ import "encoding/json"
 // Version is the IAM policy language version of the documents.
 const Version = "2012-10-17"
 
-// Condition is one IAM condition: Operator compares the request's Key with Value.
+// MaxSize is IAM's limit on a managed policy document, in characters, not
+// counting white space.
+const MaxSize = 6144
+
+// Condition is one IAM condition: Operator compares the request's Key with
+// Values (any of them).
 type Condition struct {
-	Operator, Key, Value string
+	Operator string
+	Key      string
+	Values   []string
 }
 
-// Statement is one statement of a guardrail policy.
+// Statement denies Actions on every resource when all its Conditions hold.
 type Statement struct {
-	Sid       string
-	Effect    string
-	Action    string
-	Resource  string
-	Condition Condition
+	Sid        string
+	Actions    []string
+	Conditions []Condition
 }
 
 // Policy is a guardrail policy: what it is for and its statements.
@@ -30,49 +37,32 @@ type Policy struct {
 	Statements  []Statement
 }
 
-// Model denies creating a SageMaker model without VPC subnets.
-var Model = Policy{
-	Description: "vpcguard: deny SageMaker models outside a VPC",
-	Statements: []Statement{{
-		Sid:       "DenyModelWithoutVpc",
-		Effect:    "Deny",
-		Action:    "sagemaker:CreateModel",
-		Resource:  "*",
-		Condition: Condition{Operator: "Null", Key: "sagemaker:VpcSubnets", Value: "true"},
-	}},
-}
-
-// Notebook denies notebook instances with direct internet access or outside a
-// VPC (without subnets SageMaker gives the notebook internet access regardless).
-var Notebook = Policy{
-	Description: "vpcguard: deny SageMaker notebook instances with direct internet access",
-	Statements: []Statement{{
-		Sid:       "DenyNotebookDirectInternet",
-		Effect:    "Deny",
-		Action:    "sagemaker:CreateNotebookInstance",
-		Resource:  "*",
-		Condition: Condition{Operator: "StringNotEquals", Key: "sagemaker:DirectInternetAccess", Value: "Disabled"},
-	}, {
-		Sid:       "DenyNotebookWithoutVpc",
-		Effect:    "Deny",
-		Action:    "sagemaker:CreateNotebookInstance",
-		Resource:  "*",
-		Condition: Condition{Operator: "Null", Key: "sagemaker:VpcSubnets", Value: "true"},
-	}},
-}
-
-// Conditions is the statement's condition block, {"Operator": {"Key": "Value"}},
-// as IAM policy documents (and CDK's PolicyStatementProps.Conditions) spell it.
-func (s Statement) Conditions() map[string]any {
-	return map[string]any{s.Condition.Operator: map[string]any{s.Condition.Key: s.Condition.Value}}
+// ConditionBlock is the statement's conditions as IAM policy documents (and
+// CDK's PolicyStatementProps.Conditions) spell them:
+// {"Operator": {"Key": "Value" or ["Value", ...]}}.
+func (s Statement) ConditionBlock() map[string]any {
+	block := map[string]any{}
+	for _, c := range s.Conditions {
+		keys, ok := block[c.Operator].(map[string]any)
+		if !ok {
+			keys = map[string]any{}
+			block[c.Operator] = keys
+		}
+		if len(c.Values) == 1 {
+			keys[c.Key] = c.Values[0]
+		} else {
+			keys[c.Key] = c.Values
+		}
+	}
+	return block
 }
 
 type statementJSON struct {
 	Sid       string         `json:"Sid"`
 	Effect    string         `json:"Effect"`
-	Action    string         `json:"Action"`
+	Action    any            `json:"Action"`
 	Resource  string         `json:"Resource"`
-	Condition map[string]any `json:"Condition"`
+	Condition map[string]any `json:"Condition,omitempty"`
 }
 
 type documentJSON struct {
@@ -80,11 +70,15 @@ type documentJSON struct {
 	Statement []statementJSON `json:"Statement"`
 }
 
-// Document is the policy as an IAM policy document, in JSON.
+// Document is the policy as a minified IAM policy document.
 func (p Policy) Document() string {
 	d := documentJSON{Version: Version, Statement: make([]statementJSON, len(p.Statements))}
 	for i, s := range p.Statements {
-		d.Statement[i] = statementJSON{Sid: s.Sid, Effect: s.Effect, Action: s.Action, Resource: s.Resource, Condition: s.Conditions()}
+		var action any = s.Actions
+		if len(s.Actions) == 1 {
+			action = s.Actions[0]
+		}
+		d.Statement[i] = statementJSON{Sid: s.Sid, Effect: "Deny", Action: action, Resource: "*", Condition: s.ConditionBlock()}
 	}
 	b, err := json.Marshal(d)
 	if err != nil {

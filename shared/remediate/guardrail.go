@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
@@ -72,16 +74,22 @@ func (r *Remediator) refusal(p Principal, account string) string {
 	return ""
 }
 
-// attachGuardrail attaches the deny policy to the IAM principal that made the
-// call, so the same mistake is refused next time.
-func (r *Remediator) attachGuardrail(ctx context.Context, api API, f *finding.Finding, policyARN, envName string) error {
+// attachGuardrail attaches the guardrail policy to the IAM principal that
+// made the call, so the same mistake is refused next time. Rules without
+// guardrail statements attach nothing.
+func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate.Result) error {
+	if res.Rule == nil || len(res.Rule.Guardrail()) == 0 {
+		return nil
+	}
+	f := &res.Finding
 	p := ParsePrincipal(f.Principal)
 	target := f.Principal
 	if target == "" {
 		target = "caller"
 	}
+	policyARN := r.Config.GuardrailARN
 	if policyARN == "" {
-		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "no guardrail policy configured (" + envName + ")"})
+		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "no guardrail policy configured (" + config.EnvGuardrailARN + ")"})
 		return nil
 	}
 	if why := r.refusal(p, f.Account); why != "" {

@@ -22,8 +22,8 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/inventory"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate/ec2api"
 	"github.com/vpcguard/vpcguard/shared/remediate/iamapi"
@@ -80,18 +80,17 @@ func (r *recorder) inputs(op string) []any {
 // with a subnet and a security group, the guardrail policies, a re-check
 // queue, and clients whose requests are recorded.
 type env struct {
-	t        *testing.T
-	rec      *recorder
-	iam      *iam.Client
-	sm       *sagemaker.Client
-	ec2      *ec2.Client
-	sqs      *sqs.Client
-	vpc      string
-	subnet   string
-	sg       string
-	modelGR  string // model guardrail policy ARN
-	nbGR     string // notebook guardrail policy ARN
-	queueURL string
+	t         *testing.T
+	rec       *recorder
+	iam       *iam.Client
+	sm        *sagemaker.Client
+	ec2       *ec2.Client
+	sqs       *sqs.Client
+	vpc       string
+	subnet    string
+	sg        string
+	guardrail string // the guardrail policy's ARN
+	queueURL  string
 }
 
 func newEnv(t *testing.T) *env {
@@ -118,8 +117,8 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("create security group: %v", err)
 	}
 	e.sg = aws.ToString(sg.GroupId)
-	e.modelGR = e.policy("vpcguard-deny-model-outside-vpc", guardrail.Model.Document())
-	e.nbGR = e.policy("vpcguard-deny-notebook-internet", guardrail.Notebook.Document())
+	policy, _ := rules.GuardrailPolicy(rules.All())
+	e.guardrail = e.policy("vpcguard-guardrail", policy.Document())
 	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-notebook-rechecks")})
 	if err != nil {
 		t.Fatalf("create queue: %v", err)
@@ -248,8 +247,8 @@ func (e *env) dnsHostnames(on bool) {
 // config is enforce mode with the guardrails and the re-check queue set.
 func (e *env) config() config.Config {
 	c := config.Default()
-	c.Mode = config.Enforce
-	c.ModelGuardrailARN, c.NotebookGuardrailARN = e.modelGR, e.nbGR
+	c.Mode = mode.Enforce
+	c.GuardrailARN = e.guardrail
 	c.RecheckQueueURL, c.RecheckDelaySeconds, c.RecheckMaxAttempts = e.queueURL, 60, 3
 	return c
 }

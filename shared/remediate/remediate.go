@@ -82,11 +82,11 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 	}
 	switch res.State.Kind {
 	case resource.Model:
-		do(r.attachGuardrail(ctx, api, &res.Finding, r.Config.ModelGuardrailARN, "VPCGUARD_MODEL_GUARDRAIL_ARN"))
+		do(r.attachGuardrail(ctx, api, res))
 		do(r.tagSageMaker(ctx, api, res))
 		do(r.deleteModel(ctx, api, res))
 	case resource.Notebook:
-		do(r.attachGuardrail(ctx, api, &res.Finding, r.Config.NotebookGuardrailARN, "VPCGUARD_NOTEBOOK_GUARDRAIL_ARN"))
+		do(r.attachGuardrail(ctx, api, res))
 		do(r.stopNotebook(ctx, api, res, 0))
 		do(r.tagSageMaker(ctx, api, res))
 	case resource.VPCEndpoint:

@@ -97,7 +97,7 @@ func TestGuardrailAttachment(t *testing.T) {
 				t.Errorf("attach-guardrail target = %q; want the principal %q", a.Target, res.Finding.Principal)
 			}
 			got := tt.attached(e)
-			if has := slices.Contains(got, e.modelGR); has != tt.wantGR {
+			if has := slices.Contains(got, e.guardrail); has != tt.wantGR {
 				t.Errorf("attached policies = %v; want guardrail attached = %v", got, tt.wantGR)
 			}
 			if !tt.wantGR && len(e.rec.inputs("AttachRolePolicy"))+len(e.rec.inputs("AttachUserPolicy")) != 0 {
@@ -130,8 +130,8 @@ func TestGuardrailIdempotent(t *testing.T) {
 			}
 		}
 	}
-	if got := e.rolePolicies("MLEngineer"); len(got) != 1 || got[0] != e.modelGR {
-		t.Errorf("attached = %v; want exactly [%s]", got, e.modelGR)
+	if got := e.rolePolicies("MLEngineer"); len(got) != 1 || got[0] != e.guardrail {
+		t.Errorf("attached = %v; want exactly [%s]", got, e.guardrail)
 	}
 	if n := len(e.rec.inputs("AttachRolePolicy")); n != 1 {
 		t.Errorf("AttachRolePolicy calls = %d; want 1", n)
@@ -148,13 +148,13 @@ func TestGuardrailNotConfigured(t *testing.T) {
 	e.role("/", "MLEngineer")
 	e.model("churn-xgb-public", false)
 	cfg := e.config()
-	cfg.ModelGuardrailARN = ""
+	cfg.GuardrailARN = ""
 	res := e.evaluate(e.evaluator(cfg, nil), "model-create-no-vpc.json")
 	if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 		t.Fatalf("Remediate: %v", err)
 	}
-	if a := action(t, res.Finding, "attach-guardrail"); a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "VPCGUARD_MODEL_GUARDRAIL_ARN") {
-		t.Errorf("attach-guardrail = %s %q; want skipped naming VPCGUARD_MODEL_GUARDRAIL_ARN", a.Outcome, a.Detail)
+	if a := action(t, res.Finding, "attach-guardrail"); a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "VPCGUARD_GUARDRAIL_ARN") {
+		t.Errorf("attach-guardrail = %s %q; want skipped naming VPCGUARD_GUARDRAIL_ARN", a.Outcome, a.Detail)
 	}
 	if got := e.rolePolicies("MLEngineer"); len(got) != 0 {
 		t.Errorf("attached = %v; want none", got)
@@ -236,8 +236,8 @@ func TestNotebookStop(t *testing.T) {
 	if got := e.notebookStatus("research-open"); got != "Stopped" {
 		t.Errorf("notebook status = %s; want Stopped", got)
 	}
-	if got := e.rolePolicies("DataScientist"); !slices.Contains(got, e.nbGR) {
-		t.Errorf("DataScientist policies = %v; want the notebook guardrail %s", got, e.nbGR)
+	if got := e.rolePolicies("DataScientist"); !slices.Contains(got, e.guardrail) {
+		t.Errorf("DataScientist policies = %v; want the guardrail %s", got, e.guardrail)
 	}
 	if got := e.sageMakerTags(res.State.ARN)["vpcguard:finding"]; got != res.Finding.Rule {
 		t.Errorf("tag vpcguard:finding = %q; want %q", got, res.Finding.Rule)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
@@ -18,8 +20,23 @@ func (EndpointPrivateDNS) Name() string        { return "sagemaker-vpc-endpoint-
 func (EndpointPrivateDNS) Kind() resource.Kind { return resource.VPCEndpoint }
 func (EndpointPrivateDNS) Severity() string    { return "MEDIUM" }
 
-func (EndpointPrivateDNS) Triggers() Trigger {
-	return Trigger{EventSource: "ec2.amazonaws.com", EventNames: []string{"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"}}
+func (EndpointPrivateDNS) DefaultMode() mode.Mode { return mode.Ticket }
+
+func (EndpointPrivateDNS) Triggers() []Trigger {
+	return []Trigger{{Source: ec2, Names: []string{"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"}}}
+}
+
+// Guardrail: none. IAM has no condition key for an endpoint's private DNS
+// setting, so the call cannot be refused; the endpoint is fixed instead.
+func (EndpointPrivateDNS) Guardrail() []guardrail.Statement { return nil }
+
+func (EndpointPrivateDNS) Doc() Doc {
+	return Doc{
+		Breaks: "an **interface** VPC endpoint to a SageMaker service (`sagemaker.api`, `sagemaker.runtime`, `notebook`, `studio`, ...) " +
+			"with private DNS off: SDKs and the CLI then silently keep using the public endpoints",
+		Enforce: "checks the VPC's `enableDnsSupport`/`enableDnsHostnames`, turns private DNS on, tags the endpoint; " +
+			"otherwise opens a ticket saying why",
+	}
 }
 
 func (r EndpointPrivateDNS) FromEvent(ev *cloudtrail.Event) []resource.State {

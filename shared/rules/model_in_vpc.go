@@ -6,6 +6,8 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
@@ -17,8 +19,26 @@ func (ModelInVPC) Name() string        { return "sagemaker-model-in-vpc" }
 func (ModelInVPC) Kind() resource.Kind { return resource.Model }
 func (ModelInVPC) Severity() string    { return "HIGH" }
 
-func (ModelInVPC) Triggers() Trigger {
-	return Trigger{EventSource: "sagemaker.amazonaws.com", EventNames: []string{"CreateModel", "DeleteModel"}}
+func (ModelInVPC) DefaultMode() mode.Mode { return mode.Ticket }
+
+func (ModelInVPC) Triggers() []Trigger {
+	return []Trigger{{Source: sageMaker, Names: []string{"CreateModel", "DeleteModel"}}}
+}
+
+func (ModelInVPC) Guardrail() []guardrail.Statement {
+	return []guardrail.Statement{{
+		Sid:        "DenyModelWithoutVpc",
+		Actions:    []string{"sagemaker:CreateModel"},
+		Conditions: []guardrail.Condition{{Operator: "Null", Key: "sagemaker:VpcSubnets", Values: []string{"true"}}},
+	}}
+}
+
+func (ModelInVPC) Doc() Doc {
+	return Doc{
+		Breaks: "`CreateModel` without `VpcConfig` subnets",
+		Enforce: "tags the model, attaches the guardrail deny policy to the IAM role or user that made the call " +
+			"(optionally deletes the model when no endpoint config uses it)",
+	}
 }
 
 func (r ModelInVPC) FromEvent(ev *cloudtrail.Event) []resource.State {

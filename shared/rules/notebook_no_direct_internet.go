@@ -6,6 +6,8 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
@@ -18,10 +20,36 @@ func (NotebookNoDirectInternet) Name() string        { return "sagemaker-noteboo
 func (NotebookNoDirectInternet) Kind() resource.Kind { return resource.Notebook }
 func (NotebookNoDirectInternet) Severity() string    { return "HIGH" }
 
-func (NotebookNoDirectInternet) Triggers() Trigger {
-	return Trigger{EventSource: "sagemaker.amazonaws.com", EventNames: []string{
+func (NotebookNoDirectInternet) DefaultMode() mode.Mode { return mode.Ticket }
+
+func (NotebookNoDirectInternet) Triggers() []Trigger {
+	return []Trigger{{Source: sageMaker, Names: []string{
 		"CreateNotebookInstance", "StartNotebookInstance", "UpdateNotebookInstance", "DeleteNotebookInstance",
+	}}}
+}
+
+// Guardrail denies notebook instances with direct internet access, or
+// outside a VPC (without a subnet SageMaker gives the notebook internet
+// access regardless). StringNotEquals also holds when the create call
+// omits DirectInternetAccess, which AWS then enables.
+func (NotebookNoDirectInternet) Guardrail() []guardrail.Statement {
+	return []guardrail.Statement{{
+		Sid:        "DenyNotebookDirectInternet",
+		Actions:    []string{"sagemaker:CreateNotebookInstance"},
+		Conditions: []guardrail.Condition{{Operator: "StringNotEquals", Key: "sagemaker:DirectInternetAccess", Values: []string{"Disabled"}}},
+	}, {
+		Sid:        "DenyNotebookWithoutVpc",
+		Actions:    []string{"sagemaker:CreateNotebookInstance"},
+		Conditions: []guardrail.Condition{{Operator: "Null", Key: "sagemaker:VpcSubnets", Values: []string{"true"}}},
 	}}
+}
+
+func (NotebookNoDirectInternet) Doc() Doc {
+	return Doc{
+		Breaks: "`CreateNotebookInstance` with `DirectInternetAccess` Enabled, **or omitted** (AWS's default), or without a subnet; " +
+			"`Start`/`UpdateNotebookInstance` of such an instance",
+		Enforce: "stops the instance (re-checking a `Pending` one until it can be stopped), tags it, attaches the guardrail to the caller",
+	}
 }
 
 func (r NotebookNoDirectInternet) FromEvent(ev *cloudtrail.Event) []resource.State {

@@ -1,5 +1,10 @@
-// Package rules holds vpcguard's rules: one file each, pure decisions on a
-// resource's state, with no I/O of their own.
+// Package rules is vpcguard's catalogue: one file per rule holding all of
+// it (name, the resources it judges, the CloudTrail calls that trigger it,
+// its decision, its default mode, its guardrail statements), the resource
+// kinds the rules judge, and which guard function runs which rules.
+// Everything else (the CDK stack's event patterns and IAM policies, the
+// configuration's rule names, the README's rule table, `vpcguard rules`)
+// reads it from here. Decisions are pure: no I/O of their own.
 package rules
 
 import (
@@ -7,6 +12,8 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
@@ -18,19 +25,34 @@ type Rule interface {
 	Kind() resource.Kind
 	// Severity is the ASFF severity label of a NON_COMPLIANT finding.
 	Severity() string
-	// Triggers lists the CloudTrail eventSource and eventNames the rule evaluates.
-	Triggers() Trigger
+	// DefaultMode is what vpcguard does about a violation when the
+	// operator has not chosen (VPCGUARD_MODE, VPCGUARD_RULE_MODES).
+	DefaultMode() mode.Mode
+	// Triggers lists the CloudTrail calls the rule evaluates, by source.
+	Triggers() []Trigger
 	// FromEvent names the resources a successful call is about, with what
 	// the event itself tells of them (a nil config when it does not tell).
 	FromEvent(ev *cloudtrail.Event) []resource.State
 	// Decide judges a resource's state.
 	Decide(s resource.State) Decision
+	// Guardrail is the IAM deny statements that refuse the non-compliant
+	// form of the calls, attached in enforce mode to the principal that
+	// broke the rule; nil when IAM has no condition key that can tell.
+	Guardrail() []guardrail.Statement
+	// Doc says, for people, what breaks the rule and what enforce mode does.
+	Doc() Doc
 }
 
-// Trigger is the set of CloudTrail calls a rule listens to.
+// Trigger is a set of CloudTrail calls of one event source.
 type Trigger struct {
-	EventSource string
-	EventNames  []string
+	Source string   // CloudTrail eventSource, e.g. sagemaker.amazonaws.com
+	Names  []string // eventName values
+}
+
+// Doc is a rule's description for the README table and `vpcguard rules`.
+type Doc struct {
+	Breaks  string // what breaks the rule
+	Enforce string // what vpcguard does in enforce mode
 }
 
 // Decision is a rule's verdict and the reason a person can act on.
@@ -64,21 +86,18 @@ func ByName(name string) Rule {
 	return nil
 }
 
-// ForKind returns the rule that judges kind, or nil.
-func ForKind(kind resource.Kind) Rule {
-	for _, r := range All() {
-		if r.Kind() == kind {
-			return r
-		}
-	}
-	return nil
-}
-
 // Handles reports whether r evaluates ev: the call is one of its triggers
 // and it succeeded (a failed call changed nothing).
 func Handles(r Rule, ev *cloudtrail.Event) bool {
-	t := r.Triggers()
-	return !ev.Failed() && ev.Source == t.EventSource && slices.Contains(t.EventNames, ev.Name)
+	if ev.Failed() {
+		return false
+	}
+	for _, t := range r.Triggers() {
+		if ev.Source == t.Source && slices.Contains(t.Names, ev.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // ref builds the Ref of a resource named by ev.

@@ -3,11 +3,14 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
@@ -196,34 +199,119 @@ func TestHandles(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	all := All()
-	if len(all) != 3 {
-		t.Fatalf("All(): got %d rules; want 3", len(all))
-	}
 	names := Names(all)
-	kinds := map[resource.Kind]bool{}
+	seen := map[string]bool{}
 	for i, r := range all {
 		if names[i] != r.Name() {
 			t.Errorf("Names()[%d]: got %q; want %q", i, names[i], r.Name())
 		}
+		if seen[r.Name()] {
+			t.Errorf("rule %s: registered twice", r.Name())
+		}
+		seen[r.Name()] = true
 		if got := ByName(r.Name()); got == nil || got.Name() != r.Name() {
 			t.Errorf("ByName(%q): got %v; want the rule", r.Name(), got)
 		}
-		if got := ForKind(r.Kind()); got == nil || got.Name() != r.Name() {
-			t.Errorf("ForKind(%q): got %v; want %s", r.Kind(), got, r.Name())
-		}
-		if kinds[r.Kind()] {
-			t.Errorf("kind %s: judged by two rules; want one", r.Kind())
-		}
-		kinds[r.Kind()] = true
 		if sev := r.Severity(); sev != "HIGH" && sev != "MEDIUM" && sev != "LOW" && sev != "CRITICAL" {
 			t.Errorf("%s Severity(): got %q; want an ASFF label", r.Name(), sev)
 		}
-		if tr := r.Triggers(); tr.EventSource == "" || len(tr.EventNames) == 0 {
-			t.Errorf("%s Triggers(): got %+v; want a source and names", r.Name(), tr)
+		if !r.DefaultMode().Valid() {
+			t.Errorf("%s DefaultMode(): got %q; want report, ticket or enforce", r.Name(), r.DefaultMode())
+		}
+		if len(r.Triggers()) == 0 {
+			t.Errorf("%s Triggers(): none; want at least one", r.Name())
+		}
+		for _, tr := range r.Triggers() {
+			if !strings.HasSuffix(tr.Source, ".amazonaws.com") || len(tr.Names) == 0 {
+				t.Errorf("%s Triggers(): got %+v; want an eventSource and names", r.Name(), tr)
+			}
+		}
+		if d := r.Doc(); strings.TrimSpace(d.Breaks) == "" || strings.TrimSpace(d.Enforce) == "" {
+			t.Errorf("%s Doc(): got %+v; want what breaks it and what enforce does", r.Name(), d)
+		}
+		for _, st := range r.Guardrail() {
+			if st.Sid == "" || len(st.Actions) == 0 || len(st.Conditions) == 0 {
+				t.Errorf("%s guardrail statement %+v: want a Sid, actions and conditions (an unconditional deny blocks the compliant call too)", r.Name(), st)
+			}
 		}
 	}
-	if ByName("nope") != nil || ForKind("AWS::S3::Bucket") != nil {
-		t.Errorf("ByName/ForKind of unknowns: got a rule; want nil")
+	if ByName("nope") != nil {
+		t.Errorf("ByName of an unknown: got a rule; want nil")
+	}
+}
+
+// TestGuardsTable: every rule runs in exactly one guard function, and a guard
+// function runs rules only.
+func TestGuardsTable(t *testing.T) {
+	runs := map[string]string{}
+	for _, fn := range Guards() {
+		if fn.Name == "" || fn.Description == "" || len(fn.Rules) == 0 {
+			t.Errorf("guard %+v: want a name, a description and rules", fn)
+		}
+		if got, ok := Guard(fn.Name); !ok || got.Name != fn.Name {
+			t.Errorf("Guard(%q): got %v, %v; want the function", fn.Name, got.Name, ok)
+		}
+		for _, r := range fn.Rules {
+			if other, ok := runs[r.Name()]; ok {
+				t.Errorf("rule %s runs in %s and %s; want one guard", r.Name(), other, fn.Name)
+			}
+			runs[r.Name()] = fn.Name
+		}
+	}
+	for _, r := range All() {
+		if runs[r.Name()] == "" {
+			t.Errorf("rule %s runs in no guard function: add it to Guards()", r.Name())
+		}
+	}
+	if _, ok := Guard("nope"); ok {
+		t.Errorf("Guard of an unknown: got one")
+	}
+}
+
+// TestTriggersMerge: one function's triggers are merged by source, each name once.
+func TestTriggersMerge(t *testing.T) {
+	got := Triggers([]Rule{ModelInVPC{}, NotebookNoDirectInternet{}, EndpointPrivateDNS{}, ModelInVPC{}})
+	want := []Trigger{
+		{Source: "sagemaker.amazonaws.com", Names: []string{"CreateModel", "DeleteModel", "CreateNotebookInstance", "StartNotebookInstance", "UpdateNotebookInstance", "DeleteNotebookInstance"}},
+		{Source: "ec2.amazonaws.com", Names: []string{"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Triggers = %+v; want %+v", got, want)
+	}
+	if got := EventBridgeSource("sagemaker.amazonaws.com"); got != "aws.sagemaker" {
+		t.Errorf("EventBridgeSource = %q; want aws.sagemaker", got)
+	}
+}
+
+// TestGuardrailPolicy: the statements of the given rules, in their order;
+// none for rules without a guardrail; every rule's together fit one policy.
+func TestGuardrailPolicy(t *testing.T) {
+	if _, ok := GuardrailPolicy([]Rule{EndpointPrivateDNS{}}); ok {
+		t.Errorf("GuardrailPolicy(endpoint rule): ok; want none (no condition key for private DNS)")
+	}
+	p, ok := GuardrailPolicy([]Rule{NotebookNoDirectInternet{}, ModelInVPC{}})
+	if !ok {
+		t.Fatalf("GuardrailPolicy(notebook, model): not ok")
+	}
+	var sids []string
+	for _, st := range p.Statements {
+		sids = append(sids, st.Sid)
+	}
+	if want := []string{"DenyNotebookDirectInternet", "DenyNotebookWithoutVpc", "DenyModelWithoutVpc"}; !reflect.DeepEqual(sids, want) {
+		t.Errorf("statements = %v; want %v", sids, want)
+	}
+	all, _ := GuardrailPolicy(All())
+	if n := len(all.Document()); n > guardrail.MaxSize {
+		t.Errorf("every rule's guardrail: %d characters; IAM allows %d in one policy", n, guardrail.MaxSize)
+	}
+	enforced := Enforced(All(), func(r Rule) mode.Mode {
+		if r.Name() == "sagemaker-model-in-vpc" {
+			return mode.Enforce
+		}
+		return mode.Ticket
+	})
+	if got := Names(enforced); !reflect.DeepEqual(got, []string{"sagemaker-model-in-vpc"}) {
+		t.Errorf("Enforced = %v; want the model rule only", got)
 	}
 }
 

@@ -1,0 +1,103 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/vpcguard/vpcguard/shared/guardrail"
+	"github.com/vpcguard/vpcguard/shared/mode"
+)
+
+// The CloudTrail event sources the rules listen to.
+const (
+	sageMaker = "sagemaker.amazonaws.com"
+	ec2       = "ec2.amazonaws.com"
+)
+
+// EventBridgeSource is the EventBridge "source" of a CloudTrail event
+// source's events: sagemaker.amazonaws.com arrives as aws.sagemaker.
+func EventBridgeSource(eventSource string) string {
+	svc, _, _ := strings.Cut(eventSource, ".")
+	return "aws." + svc
+}
+
+// Function is one guard Lambda function: the rules it runs. Its triggers,
+// its EventBridge rules and its IAM policy all follow from them.
+type Function struct {
+	Name        string // directory under functions/ and build/
+	Description string
+	Rules       []Rule
+	// Rechecks says the function also consumes the delayed re-check queue:
+	// a notebook cannot be stopped while it is Pending.
+	Rechecks bool
+}
+
+// Guards is which guard function runs which rules: the one table. A new
+// rule joins the guard of its resource kind unless it needs AWS services
+// that guard does not link, in which case it gets its own function (each
+// SDK service a function links costs every cold start).
+func Guards() []Function {
+	return []Function{
+		{Name: "model-guard", Description: "vpcguard: SageMaker models must run in a VPC", Rules: []Rule{ModelInVPC{}}},
+		{Name: "endpoint-guard", Description: "vpcguard: SageMaker VPC endpoints must have private DNS", Rules: []Rule{EndpointPrivateDNS{}}},
+		{Name: "notebook-guard", Description: "vpcguard: SageMaker notebook instances must not have direct internet access",
+			Rules: []Rule{NotebookNoDirectInternet{}}, Rechecks: true},
+	}
+}
+
+// Guard returns the guard function named name, or false.
+func Guard(name string) (Function, bool) {
+	for _, f := range Guards() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// Triggers merges the triggers of rs by event source, in first-seen order,
+// each name once: what one function's EventBridge rules must match.
+func Triggers(rs []Rule) []Trigger {
+	var out []Trigger
+	for _, r := range rs {
+		for _, t := range r.Triggers() {
+			i := -1
+			for j := range out {
+				if out[j].Source == t.Source {
+					i = j
+				}
+			}
+			if i < 0 {
+				out = append(out, Trigger{Source: t.Source})
+				i = len(out) - 1
+			}
+			for _, n := range t.Names {
+				if !slices.Contains(out[i].Names, n) {
+					out[i].Names = append(out[i].Names, n)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// GuardrailPolicy is the one guardrail policy holding the deny statements
+// of every rule in rs that has them; ok is false when none has.
+func GuardrailPolicy(rs []Rule) (p guardrail.Policy, ok bool) {
+	p.Description = "vpcguard guardrail: denies the non-compliant form of calls that broke an enforced rule"
+	for _, r := range rs {
+		p.Statements = append(p.Statements, r.Guardrail()...)
+	}
+	return p, len(p.Statements) > 0
+}
+
+// Enforced returns the rules of rs whose mode, as modeFor says, remediates.
+func Enforced(rs []Rule, modeFor func(Rule) mode.Mode) []Rule {
+	var out []Rule
+	for _, r := range rs {
+		if modeFor(r).Remediates() {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -12,13 +12,22 @@ import (
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
+// STS is the part of the STS client Accounts calls: who the base
+// credentials are, and assuming the role in other accounts.
+type STS interface {
+	stscreds.AssumeRoleAPIClient
+	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, opts ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+var _ STS = (*sts.Client)(nil)
+
 // Accounts hands out clients for any account and region: the home account
 // with the base credentials, others through a role assumed in them, for a
 // central security account that watches an organization.
 type Accounts struct {
 	home     *Regional
 	roleName string
-	sts      stscreds.AssumeRoleAPIClient
+	sts      STS
 
 	mu      sync.Mutex
 	account string // the home account, learned on first need
@@ -39,23 +48,23 @@ func (a *Accounts) SetHomeAccount(id string) {
 	a.mu.Unlock()
 }
 
-// HomeAccount returns the id of the account the base credentials belong to.
+// HomeAccount returns the id of the account the base credentials belong to,
+// asking STS the first time. The lock is not held across the call, which may
+// retry for a long time: callers that race on the first call each ask, and
+// get the same answer.
 func (a *Accounts) HomeAccount(ctx context.Context) (string, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.account != "" {
-		return a.account, nil
+	known := a.account
+	a.mu.Unlock()
+	if known != "" {
+		return known, nil
 	}
-	client, ok := a.sts.(*sts.Client)
-	if !ok {
-		return "", fmt.Errorf("home account unknown")
-	}
-	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	out, err := a.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", fmt.Errorf("identify the caller's account: %w", err)
 	}
-	a.account = aws.ToString(out.Account)
-	return a.account, nil
+	a.SetHomeAccount(aws.ToString(out.Account))
+	return aws.ToString(out.Account), nil
 }
 
 // For returns the clients of account in region. An empty account, or the

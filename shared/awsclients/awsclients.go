@@ -81,11 +81,12 @@ func NewRetryer() aws.Retryer { return newRetryer(options{maxBackoff: MaxBackoff
 // limiter halves the client's request rate on each throttle and refills at
 // as little as 0.5 requests/s. A guard's client serves one event at a time
 // and a warm Lambda keeps it, so a few throttles left every later call
-// waiting seconds for a token: replaying the 17 sample events at 30%
-// throttling (116 calls) took 67s instead of 2s, the guard's own work taking
-// 26s of it with the backoff cut to 20ms (reliability/faults). The guards
-// and the backfill make few calls per resource; the standard retryer's
-// exponential backoff with jitter is the slowing down they need.
+// waiting seconds for a token, which made throttled replays and backfills
+// several times slower (measure it: the README's "Proof: reliability" gives
+// the command, VPCGUARD_FAULTS_BACKOFF=production go test -run
+// 'TestEventsUnderThrottling|TestBackfillUnderThrottling' ./reliability/faults/).
+// The guards and the backfill make few calls per resource; the standard
+// retryer's exponential backoff with jitter is the slowing down they need.
 //
 // The SDK's retry quota stays (500 tokens a client, 5 per retry, refunded
 // when the retry succeeds, 1 back per success): at 30% throttling it never

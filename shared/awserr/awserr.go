@@ -63,15 +63,6 @@ func IsThrottled(err error) bool {
 	return false
 }
 
-// IsAccessDenied reports whether the caller lacks permission.
-func IsAccessDenied(err error) bool {
-	switch Code(err) {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess", "AuthorizationError":
-		return true
-	}
-	return false
-}
-
 // IsUnmodifiable reports whether AWS refuses to change the entity at all
 // (IAM Identity Center roles, service-linked roles).
 func IsUnmodifiable(err error) bool {

@@ -29,13 +29,12 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 		environment:         env,
 		config:              s.config,
 	})
-	grantRules(g.Fn, all, s)
+	grantRules(g.Fn, all, true, s)
 	grantTicketing(g.Fn, s)
 	g.allowRecheckSend(s)
-	g.Fn.allow([]string{
-		"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
-	}, []string{"*"}, nil)
-	g.Fn.suppressWildcards(reasonNoResourceLevel+" (sagemaker:Search, sagemaker:List*, ec2:DescribeRegions)", "Resource::*")
+	// {"regions": ["all"]} asks EC2 for the enabled regions.
+	g.Fn.allow([]string{"ec2:DescribeRegions"}, []string{"*"}, nil)
+	g.Fn.suppressWildcards(reasonNoResourceLevel+" (ec2:DescribeRegions)", "Resource::*")
 
 	if s.config.AssumeRoleName != "" {
 		// Cross-account backfill: the same role name in every account the

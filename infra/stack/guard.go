@@ -12,7 +12,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
-	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
@@ -81,7 +80,7 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 			Targets:      &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
 		}))
 	}
-	grantRules(g.Fn, fn.Rules, s)
+	grantRules(g.Fn, fn.Rules, false, s)
 	grantTicketing(g.Fn, s)
 	if fn.Rechecks {
 		g.allowRecheckSend(s)
@@ -94,25 +93,15 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 }
 
 // grantRules grants what evaluating and remediating rs's resource kinds
-// calls, and attaching the guardrail when one of rs has statements in it.
-func grantRules(g *guardFunction, rs []rules.Rule, s *shared) {
-	kinds := map[resource.Kind]bool{}
-	guardrail := false
+// calls (and listing them, for the backfill), and attaching the guardrail
+// when one of rs has statements in it.
+func grantRules(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
+	grantKindOps(g, rs, list, s.config)
 	for _, r := range rs {
-		kinds[r.Kind()] = true
-		guardrail = guardrail || len(r.Guardrail()) > 0
-	}
-	if kinds[resource.Model] {
-		grantModelChecks(g, s.config)
-	}
-	if kinds[resource.Notebook] {
-		grantNotebookChecks(g)
-	}
-	if kinds[resource.VPCEndpoint] {
-		grantEndpointChecks(g)
-	}
-	if guardrail && s.guardrail != nil {
-		grantGuardrailAttach(g, s.guardrail)
+		if len(r.Guardrail()) > 0 && s.guardrail != nil {
+			grantGuardrailAttach(g, s.guardrail)
+			return
+		}
 	}
 }
 

@@ -1,9 +1,15 @@
 package stack
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // arn builds an ARN in the stack's partition, region and account from a pattern using
@@ -13,15 +19,11 @@ func arn(pattern string) string {
 }
 
 var (
-	sagemakerModelARN          = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model/*"
-	sagemakerEndpointConfigARN = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*"
-	sagemakerNotebookARN       = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
-	ec2VpcEndpointARN          = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint/*"
-	iamRoleARN                 = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
-	iamUserARN                 = "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"
-	securityHubProductARN      = "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"
-	securityHubHubARN          = "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"
-	opsItemARN                 = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:opsitem/*"
+	iamRoleARN            = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"
+	iamUserARN            = "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"
+	securityHubProductARN = "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default"
+	securityHubHubARN     = "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"
+	opsItemARN            = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:opsitem/*"
 )
 
 // Reasons for each kind of wildcard resource, shown next to the cdk-nag suppression.
@@ -69,33 +71,55 @@ func grantGuardrailAttach(g *guardFunction, guardrail awsiam.ManagedPolicy) {
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*")
 }
 
-func grantModelChecks(g *guardFunction, c Config) {
-	g.allow([]string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags"}, []string{arn(sagemakerModelARN)}, nil)
-	if c.DeleteNoncompliantModels {
-		g.allow([]string{"sagemaker:DeleteModel"}, []string{arn(sagemakerModelARN)}, nil)
+// grantKindOps grants the ops the catalogue declares for the kinds rs judge
+// (rules.Kinds): reading them always, listing them for the backfill, and
+// remediating them. An op behind a setting is granted only with the setting on.
+// Ops on the same resource share a statement.
+func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
+	var kinds []resource.Kind
+	for _, r := range rs {
+		if !slices.Contains(kinds, r.Kind()) {
+			kinds = append(kinds, r.Kind())
+		}
 	}
-	// A model in use by an endpoint config is reported, not deleted.
-	g.allow([]string{"sagemaker:ListEndpointConfigs"}, []string{"*"}, nil)
-	g.allow([]string{"sagemaker:DescribeEndpointConfig"}, []string{arn(sagemakerEndpointConfigARN)}, nil)
-	g.suppressWildcards(reasonResourceTypeWildcard,
-		"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:model/*",
-		"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:endpoint-config/*")
-	g.suppressWildcards(reasonNoResourceLevel+" (sagemaker:ListEndpointConfigs)", "Resource::*")
+	var resources []string
+	actions := map[string][]string{}
+	add := func(ops []rules.Op) {
+		for _, op := range ops {
+			if op.When == rules.WhenDeleteModels && !c.DeleteNoncompliantModels {
+				continue
+			}
+			if !slices.Contains(resources, op.Resource) {
+				resources = append(resources, op.Resource)
+			}
+			if !slices.Contains(actions[op.Resource], op.Action) {
+				actions[op.Resource] = append(actions[op.Resource], op.Action)
+			}
+		}
+	}
+	for _, k := range kinds {
+		ops, ok := rules.OpsOf(k)
+		if !ok {
+			panic("stack: the catalogue declares no ops for " + string(k))
+		}
+		add(ops.Read)
+		if list {
+			add(ops.List)
+		}
+		add(ops.Remediate)
+	}
+	for _, res := range resources {
+		if res == "*" {
+			g.allow(actions[res], []string{"*"}, nil)
+			g.suppressWildcards(reasonNoResourceLevel+" ("+strings.Join(actions[res], ", ")+")", "Resource::*")
+			continue
+		}
+		g.allow(actions[res], []string{arn(res)}, nil)
+		g.suppressWildcards(reasonResourceTypeWildcard, "Resource::"+nagPattern(res))
+	}
 }
 
-func grantNotebookChecks(g *guardFunction) {
-	g.allow([]string{
-		"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance",
-		"sagemaker:ListTags", "sagemaker:AddTags",
-	}, []string{arn(sagemakerNotebookARN)}, nil)
-	g.suppressWildcards(reasonResourceTypeWildcard,
-		"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:notebook-instance/*")
-}
-
-func grantEndpointChecks(g *guardFunction) {
-	g.allow([]string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute"}, []string{"*"}, nil)
-	g.allow([]string{"ec2:ModifyVpcEndpoint", "ec2:CreateTags"}, []string{arn(ec2VpcEndpointARN)}, nil)
-	g.suppressWildcards(reasonNoResourceLevel+" (ec2:Describe*: EC2 describe calls never support resource-level permissions)", "Resource::*")
-	g.suppressWildcards(reasonResourceTypeWildcard,
-		"Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:vpc-endpoint/*")
+// nagPattern is an ARN pattern as cdk-nag prints it: ${AWS::Region} becomes <AWS::Region>.
+func nagPattern(pattern string) string {
+	return strings.NewReplacer("${", "<", "}", ">").Replace(pattern)
 }

@@ -508,15 +508,15 @@ func TestIAMRoleActions(t *testing.T) {
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	failureDLQ := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 	model := func(c Config) []string {
-		a := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig"}
+		a := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags"}
 		if c.DeleteNoncompliantModels {
-			a = append(a, "sagemaker:DeleteModel")
+			a = append(a, "sagemaker:DeleteModel", "sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig")
 		}
 		return a
 	}
 	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
 	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
-	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags"}
+	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
 
 	for _, s := range both() {
 		c := s.stack.Config
@@ -611,13 +611,15 @@ func TestIAMResources(t *testing.T) {
 					var want string
 					switch a {
 					case "sagemaker:DescribeModel", "sagemaker:DeleteModel":
-						want = sub(sagemakerModelARN)
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model/*")
 					case "sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance":
-						want = sub(sagemakerNotebookARN)
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*")
 					case "sagemaker:DescribeEndpointConfig":
-						want = sub(sagemakerEndpointConfigARN)
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*")
 					case "ec2:ModifyVpcEndpoint", "ec2:CreateTags":
-						want = sub(ec2VpcEndpointARN)
+						want = sub("arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint/*")
+					case "route53:AssociateVPCWithHostedZone":
+						want = sub("arn:${AWS::Partition}:route53:::hostedzone/*")
 					case "securityhub:BatchImportFindings":
 						want = sub(securityHubProductARN)
 					case "sns:Publish":

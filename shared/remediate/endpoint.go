@@ -3,7 +3,9 @@ package remediate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
@@ -27,6 +29,11 @@ const (
 )
 
 const actionPrivateDNS = "enable-private-dns"
+
+// privateDNSTimeout bounds the ModifyVpcEndpoint call: under narrow IAM
+// policies it has been reported to hang instead of failing (boto3 #2554),
+// which would run the Lambda into its timeout with nothing recorded.
+const privateDNSTimeout = 20 * time.Second
 
 // enablePrivateDNS turns private DNS on, after checking the VPC can resolve
 // it: without enableDnsSupport and enableDnsHostnames AWS refuses, and the
@@ -57,7 +64,16 @@ func (r *Remediator) enablePrivateDNS(ctx context.Context, api API, res *evaluat
 		f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.DryRun, Detail: "would set PrivateDnsEnabled=true"})
 		return nil
 	}
-	err := api.EC2.EnablePrivateDNS(ctx, id)
+	timeout := r.PrivateDNSTimeout
+	if timeout <= 0 {
+		timeout = privateDNSTimeout
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	err := api.EC2.EnablePrivateDNS(callCtx, id)
+	cancel()
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("ModifyVpcEndpoint gave no answer in %s (reported when the caller lacks route53:AssociateVPCWithHostedZone): %w", timeout, err)
+	}
 	switch {
 	case awserr.IsNotFound(err):
 		f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.Skipped, Detail: "the endpoint no longer exists"})

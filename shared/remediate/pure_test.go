@@ -1,15 +1,20 @@
 package remediate
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
 func TestPureParsePrincipal(t *testing.T) {
@@ -155,5 +160,39 @@ func TestPureRetryable(t *testing.T) {
 				t.Errorf("retryable(%v) = %v; want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+// hangingEC2 is a fake EC2 whose ModifyVpcEndpoint never answers, as boto3
+// #2554 reports of the real one under narrow IAM policies; moto always
+// answers, so this is the one way to see the remediation bound the wait.
+type hangingEC2 struct{ EC2API }
+
+func (hangingEC2) VpcAttribute(context.Context, string, string) (bool, error) { return true, nil }
+
+func (hangingEC2) EnablePrivateDNS(ctx context.Context, _ string) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestPurePrivateDNSDoesNotHang: a ModifyVpcEndpoint that never answers is a
+// failed action naming the likely missing permission, returned for a retry,
+// instead of a Lambda timeout with nothing recorded.
+func TestPurePrivateDNSDoesNotHang(t *testing.T) {
+	r := &Remediator{Config: config.Default(), PrivateDNSTimeout: 50 * time.Millisecond}
+	res := &evaluate.Result{
+		Finding: finding.Finding{Rule: "sagemaker-vpc-endpoint-private-dns", Status: finding.NonCompliant},
+		State:   resource.State{Ref: resource.Ref{Kind: resource.VPCEndpoint, ID: "vpce-1"}, Endpoint: &resource.EndpointConfig{VPCID: "vpc-1"}},
+	}
+	err := r.enablePrivateDNS(context.Background(), API{EC2: hangingEC2{}}, res)
+	if err == nil {
+		t.Errorf("enablePrivateDNS error = nil; want the timeout, for a retry")
+	}
+	if len(res.Finding.Actions) != 1 {
+		t.Fatalf("actions = %+v; want one", res.Finding.Actions)
+	}
+	a := res.Finding.Actions[0]
+	if a.Type != actionPrivateDNS || a.Outcome != finding.Failed || !strings.Contains(a.Detail, "route53:AssociateVPCWithHostedZone") {
+		t.Errorf("action = %+v; want a failed enable-private-dns naming route53:AssociateVPCWithHostedZone", a)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -55,6 +56,9 @@ type Remediator struct {
 	Config config.Config
 	APIs   APIs
 	Log    *slog.Logger
+	// PrivateDNSTimeout bounds turning an endpoint's private DNS on; 0 is
+	// privateDNSTimeout.
+	PrivateDNSTimeout time.Duration
 }
 
 // Remediate runs the remediations of res's rule and records them on the

@@ -1,0 +1,93 @@
+package rules
+
+import "github.com/vpcguard/vpcguard/shared/resource"
+
+// Op is one AWS call vpcguard makes, as IAM names it, on the resources IAM
+// authorizes it on. The CDK stack grants exactly the ops of the kinds a
+// function's rules judge, and a test records the calls each function makes
+// and compares them with the grants.
+type Op struct {
+	Action string // IAM action, e.g. sagemaker:DescribeModel
+	// Resource is an ARN pattern (${AWS::Partition}, ${AWS::Region} and
+	// ${AWS::AccountId} are the function's own), or "*" for an action with
+	// no resource type in the Service Authorization Reference.
+	Resource string
+	// When names the setting that turns the op on ("" always): an op only
+	// an opt-in remediation makes is granted only with the opt-in.
+	When string
+	// Dependent marks a permission IAM checks on vpcguard's behalf during
+	// another call; no code calls it, so no recording sees it.
+	Dependent bool
+}
+
+// Settings that turn ops on (Op.When).
+const (
+	WhenDeleteModels = "deleteNoncompliantModels"
+)
+
+// KindOps is what vpcguard calls on one kind of resource: to read its
+// current state (every function that judges it), to list it (the
+// backfill), and to remediate it (enforce mode).
+type KindOps struct {
+	Kind      resource.Kind
+	Read      []Op
+	List      []Op
+	Remediate []Op
+}
+
+// ARN patterns of the resources the ops name.
+const (
+	arnModel          = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model/*"
+	arnEndpointConfig = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*"
+	arnNotebook       = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
+	arnVPCEndpoint    = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint/*"
+	arnHostedZone     = "arn:${AWS::Partition}:route53:::hostedzone/*"
+)
+
+// Kinds declares the ops of every kind of resource the rules judge.
+func Kinds() []KindOps {
+	return []KindOps{{
+		Kind:      resource.Model,
+		Read:      []Op{{Action: "sagemaker:DescribeModel", Resource: arnModel}, {Action: "sagemaker:ListTags", Resource: arnModel}},
+		List:      []Op{{Action: "sagemaker:Search", Resource: "*"}, {Action: "sagemaker:ListModels", Resource: "*"}},
+		Remediate: []Op{
+			{Action: "sagemaker:AddTags", Resource: arnModel},
+			// A model an endpoint configuration uses is reported, not deleted.
+			{Action: "sagemaker:ListEndpointConfigs", Resource: "*", When: WhenDeleteModels},
+			{Action: "sagemaker:DescribeEndpointConfig", Resource: arnEndpointConfig, When: WhenDeleteModels},
+			{Action: "sagemaker:DeleteModel", Resource: arnModel, When: WhenDeleteModels},
+		},
+	}, {
+		Kind:      resource.Notebook,
+		Read:      []Op{{Action: "sagemaker:DescribeNotebookInstance", Resource: arnNotebook}, {Action: "sagemaker:ListTags", Resource: arnNotebook}},
+		List:      []Op{{Action: "sagemaker:ListNotebookInstances", Resource: "*"}},
+		Remediate: []Op{{Action: "sagemaker:StopNotebookInstance", Resource: arnNotebook}, {Action: "sagemaker:AddTags", Resource: arnNotebook}},
+	}, {
+		Kind: resource.VPCEndpoint,
+		// Describes return the tags too.
+		Read: []Op{{Action: "ec2:DescribeVpcEndpoints", Resource: "*"}},
+		List: []Op{{Action: "ec2:DescribeVpcEndpoints", Resource: "*"}},
+		Remediate: []Op{
+			// Private DNS needs the VPC's DNS support and hostnames on.
+			{Action: "ec2:DescribeVpcAttribute", Resource: "*"},
+			{Action: "ec2:ModifyVpcEndpoint", Resource: arnVPCEndpoint},
+			// Turning private DNS on associates the VPC with the private
+			// hosted zone AWS manages for the endpoint. AWS's documentation
+			// does not list this permission for ModifyVpcEndpoint; field
+			// reports (boto3 #2554: the call hangs without it under narrow
+			// policies) do. See the README.
+			{Action: "route53:AssociateVPCWithHostedZone", Resource: arnHostedZone, Dependent: true},
+			{Action: "ec2:CreateTags", Resource: arnVPCEndpoint},
+		},
+	}}
+}
+
+// OpsOf returns the ops of kind, or false.
+func OpsOf(kind resource.Kind) (KindOps, bool) {
+	for _, k := range Kinds() {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return KindOps{}, false
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
@@ -71,22 +70,21 @@ func grantGuardrailAttach(g *guardFunction, guardrail awsiam.ManagedPolicy) {
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*")
 }
 
-// grantKindOps grants the ops the catalogue declares for the kinds rs judge
-// (rules.Kinds): reading them always, listing them for the backfill, and
-// remediating them. An op behind a setting is granted only with the setting on.
+// grantKindOps grants the ops the catalogue declares (rules.Kinds) for the
+// kinds rs judge: reading them, listing them for the backfill, and each of
+// rs's remedies. An op behind a setting is granted only with the setting on.
 // Ops on the same resource share a statement.
 func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
-	var kinds []resource.Kind
-	for _, r := range rs {
-		if !slices.Contains(kinds, r.Kind()) {
-			kinds = append(kinds, r.Kind())
-		}
+	enabled := map[string]bool{
+		"":                       true,
+		rules.WhenDeleteModels:   c.DeleteNoncompliantModels,
+		rules.WhenEndpointPolicy: false, // the stack sets no VPCGUARD_ENDPOINT_POLICY
 	}
 	var resources []string
 	actions := map[string][]string{}
 	add := func(ops []rules.Op) {
 		for _, op := range ops {
-			if op.When == rules.WhenDeleteModels && !c.DeleteNoncompliantModels {
+			if !enabled[op.When] {
 				continue
 			}
 			if !slices.Contains(resources, op.Resource) {
@@ -97,16 +95,18 @@ func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
 			}
 		}
 	}
-	for _, k := range kinds {
-		ops, ok := rules.OpsOf(k)
+	for _, r := range rs {
+		ops, ok := rules.OpsOf(r.Kind())
 		if !ok {
-			panic("stack: the catalogue declares no ops for " + string(k))
+			panic("stack: the catalogue declares no ops for " + string(r.Kind()))
 		}
 		add(ops.Read)
 		if list {
 			add(ops.List)
 		}
-		add(ops.Remediate)
+		for _, remedy := range r.Remedies() {
+			add(ops.Remedies[remedy])
+		}
 	}
 	for _, res := range resources {
 		if res == "*" {

@@ -16,6 +16,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // APIs returns the clients for an account and region.
@@ -65,7 +66,7 @@ type Remediator struct {
 // finding. The error is non-nil only for failures worth a retry (throttling,
 // AWS errors); refusals AWS will repeat are recorded and left to the ticket.
 func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error {
-	if res.Finding.Status != finding.NonCompliant {
+	if res.Finding.Status != finding.NonCompliant || res.Rule == nil {
 		return nil
 	}
 	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
@@ -84,24 +85,36 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 			errs = append(errs, err)
 		}
 	}
-	switch res.State.Kind {
-	case resource.Model:
-		do(r.attachGuardrail(ctx, api, res))
-		do(r.tagSageMaker(ctx, api, res))
-		do(r.deleteModel(ctx, api, res))
-	case resource.Notebook:
-		do(r.attachGuardrail(ctx, api, res))
-		do(r.stopNotebook(ctx, api, res, 0))
-		do(r.tagSageMaker(ctx, api, res))
-	case resource.VPCEndpoint:
-		do(r.enablePrivateDNS(ctx, api, res))
-		do(r.replaceEndpointPolicy(ctx, api, res))
-		do(r.tagEndpoint(ctx, api, res))
+	do(r.attachGuardrail(ctx, api, res))
+	for _, remedy := range res.Rule.Remedies() {
+		do(r.apply(ctx, api, res, remedy))
 	}
 	for _, a := range res.Finding.Actions {
 		r.logAction(res.Finding, a)
 	}
 	return errors.Join(errs...)
+}
+
+// apply runs one remedy of the rule on the resource.
+func (r *Remediator) apply(ctx context.Context, api API, res *evaluate.Result, remedy rules.Remedy) error {
+	switch remedy {
+	case rules.Tag:
+		if res.State.Kind == resource.VPCEndpoint {
+			return r.tagEndpoint(ctx, api, res)
+		}
+		return r.tagSageMaker(ctx, api, res)
+	case rules.StopNotebook:
+		return r.stopNotebook(ctx, api, res, 0)
+	case rules.DeleteModel:
+		return r.deleteModel(ctx, api, res)
+	case rules.EnablePrivateDNS:
+		return r.enablePrivateDNS(ctx, api, res)
+	case rules.ReplaceEndpointPolicy:
+		return r.replaceEndpointPolicy(ctx, api, res)
+	}
+	err := fmt.Errorf("remedy %q of %s is not implemented", remedy, res.Rule.Name())
+	res.Finding.AddAction(finding.Action{Type: string(remedy), Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
+	return err
 }
 
 func (r *Remediator) logAction(f finding.Finding, a finding.Action) {

@@ -30,6 +30,8 @@ func (EndpointPrivateDNS) Triggers() []Trigger {
 // setting, so the call cannot be refused; the endpoint is fixed instead.
 func (EndpointPrivateDNS) Guardrail() []guardrail.Statement { return nil }
 
+func (EndpointPrivateDNS) Remedies() []Remedy { return []Remedy{EnablePrivateDNS, ReplaceEndpointPolicy, Tag} }
+
 func (EndpointPrivateDNS) Doc() Doc {
 	return Doc{
 		Breaks: "an **interface** VPC endpoint to a SageMaker service (`sagemaker.api`, `sagemaker.runtime`, `notebook`, `studio`, ...) " +

@@ -22,17 +22,30 @@ type Op struct {
 
 // Settings that turn ops on (Op.When).
 const (
-	WhenDeleteModels = "deleteNoncompliantModels"
+	WhenDeleteModels   = "deleteNoncompliantModels"
+	WhenEndpointPolicy = "endpointPolicy"
+)
+
+// Remedy is one thing enforce mode does to a resource (package remediate
+// implements each); a rule lists its own (Rule.Remedies).
+type Remedy string
+
+const (
+	Tag                   Remedy = "tag"                     // mark the resource with the rule it broke
+	StopNotebook          Remedy = "stop-notebook"           // stop it (re-checking one still Pending)
+	DeleteModel           Remedy = "delete-model"            // opt-in: delete it unless an endpoint config uses it
+	EnablePrivateDNS      Remedy = "enable-private-dns"      // turn the endpoint's private DNS on
+	ReplaceEndpointPolicy Remedy = "replace-endpoint-policy" // opt-in: replace a full-access endpoint policy
 )
 
 // KindOps is what vpcguard calls on one kind of resource: to read its
 // current state (every function that judges it), to list it (the
-// backfill), and to remediate it (enforce mode).
+// backfill), and each remedy's calls (enforce mode).
 type KindOps struct {
-	Kind      resource.Kind
-	Read      []Op
-	List      []Op
-	Remediate []Op
+	Kind     resource.Kind
+	Read     []Op
+	List     []Op
+	Remedies map[Remedy][]Op
 }
 
 // ARN patterns of the resources the ops name.
@@ -50,34 +63,42 @@ func Kinds() []KindOps {
 		Kind:      resource.Model,
 		Read:      []Op{{Action: "sagemaker:DescribeModel", Resource: arnModel}, {Action: "sagemaker:ListTags", Resource: arnModel}},
 		List:      []Op{{Action: "sagemaker:Search", Resource: "*"}, {Action: "sagemaker:ListModels", Resource: "*"}},
-		Remediate: []Op{
-			{Action: "sagemaker:AddTags", Resource: arnModel},
-			// A model an endpoint configuration uses is reported, not deleted.
-			{Action: "sagemaker:ListEndpointConfigs", Resource: "*", When: WhenDeleteModels},
-			{Action: "sagemaker:DescribeEndpointConfig", Resource: arnEndpointConfig, When: WhenDeleteModels},
-			{Action: "sagemaker:DeleteModel", Resource: arnModel, When: WhenDeleteModels},
+		Remedies: map[Remedy][]Op{
+			Tag: {{Action: "sagemaker:AddTags", Resource: arnModel}},
+			DeleteModel: {
+				// A model an endpoint configuration uses is reported, not deleted.
+				{Action: "sagemaker:ListEndpointConfigs", Resource: "*", When: WhenDeleteModels},
+				{Action: "sagemaker:DescribeEndpointConfig", Resource: arnEndpointConfig, When: WhenDeleteModels},
+				{Action: "sagemaker:DeleteModel", Resource: arnModel, When: WhenDeleteModels},
+			},
 		},
 	}, {
 		Kind:      resource.Notebook,
 		Read:      []Op{{Action: "sagemaker:DescribeNotebookInstance", Resource: arnNotebook}, {Action: "sagemaker:ListTags", Resource: arnNotebook}},
 		List:      []Op{{Action: "sagemaker:ListNotebookInstances", Resource: "*"}},
-		Remediate: []Op{{Action: "sagemaker:StopNotebookInstance", Resource: arnNotebook}, {Action: "sagemaker:AddTags", Resource: arnNotebook}},
+		Remedies: map[Remedy][]Op{
+			StopNotebook: {{Action: "sagemaker:StopNotebookInstance", Resource: arnNotebook}},
+			Tag:          {{Action: "sagemaker:AddTags", Resource: arnNotebook}},
+		},
 	}, {
 		Kind: resource.VPCEndpoint,
 		// Describes return the tags too.
 		Read: []Op{{Action: "ec2:DescribeVpcEndpoints", Resource: "*"}},
 		List: []Op{{Action: "ec2:DescribeVpcEndpoints", Resource: "*"}},
-		Remediate: []Op{
-			// Private DNS needs the VPC's DNS support and hostnames on.
-			{Action: "ec2:DescribeVpcAttribute", Resource: "*"},
-			{Action: "ec2:ModifyVpcEndpoint", Resource: arnVPCEndpoint},
-			// Turning private DNS on associates the VPC with the private
-			// hosted zone AWS manages for the endpoint. AWS's documentation
-			// does not list this permission for ModifyVpcEndpoint; field
-			// reports (boto3 #2554: the call hangs without it under narrow
-			// policies) do. See the README.
-			{Action: "route53:AssociateVPCWithHostedZone", Resource: arnHostedZone, Dependent: true},
-			{Action: "ec2:CreateTags", Resource: arnVPCEndpoint},
+		Remedies: map[Remedy][]Op{
+			EnablePrivateDNS: {
+				// Private DNS needs the VPC's DNS support and hostnames on.
+				{Action: "ec2:DescribeVpcAttribute", Resource: "*"},
+				{Action: "ec2:ModifyVpcEndpoint", Resource: arnVPCEndpoint},
+				// Turning private DNS on associates the VPC with the private
+				// hosted zone AWS manages for the endpoint. AWS's documentation
+				// does not list this permission for ModifyVpcEndpoint; field
+				// reports (boto3 #2554: the call hangs without it under narrow
+				// policies) do. See the README.
+				{Action: "route53:AssociateVPCWithHostedZone", Resource: arnHostedZone, Dependent: true},
+			},
+			ReplaceEndpointPolicy: {{Action: "ec2:ModifyVpcEndpoint", Resource: arnVPCEndpoint, When: WhenEndpointPolicy}},
+			Tag:                   {{Action: "ec2:CreateTags", Resource: arnVPCEndpoint}},
 		},
 	}}
 }

@@ -33,6 +33,8 @@ func (ModelInVPC) Guardrail() []guardrail.Statement {
 	}}
 }
 
+func (ModelInVPC) Remedies() []Remedy { return []Remedy{Tag, DeleteModel} }
+
 func (ModelInVPC) Doc() Doc {
 	return Doc{
 		Breaks: "`CreateModel` without `VpcConfig` subnets",

@@ -44,6 +44,8 @@ func (NotebookNoDirectInternet) Guardrail() []guardrail.Statement {
 	}}
 }
 
+func (NotebookNoDirectInternet) Remedies() []Remedy { return []Remedy{StopNotebook, Tag} }
+
 func (NotebookNoDirectInternet) Doc() Doc {
 	return Doc{
 		Breaks: "`CreateNotebookInstance` with `DirectInternetAccess` Enabled, **or omitted** (AWS's default), or without a subnet; " +

@@ -39,6 +39,9 @@ type Rule interface {
 	// form of the calls, attached in enforce mode to the principal that
 	// broke the rule; nil when IAM has no condition key that can tell.
 	Guardrail() []guardrail.Statement
+	// Remedies is what enforce mode does to the resource itself, in order,
+	// after the guardrail; nil for a rule that only tickets.
+	Remedies() []Remedy
 	// Doc says, for people, what breaks the rule and what enforce mode does.
 	Doc() Doc
 }

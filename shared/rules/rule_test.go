@@ -330,3 +330,38 @@ func TestMissingAndUnknownStates(t *testing.T) {
 		}
 	}
 }
+
+// TestKindsDeclareEveryRemedy: every kind a rule judges declares its reads,
+// and the calls of every remedy the rule uses, so the stack can grant them.
+func TestKindsDeclareEveryRemedy(t *testing.T) {
+	for _, r := range All() {
+		ops, ok := OpsOf(r.Kind())
+		if !ok {
+			t.Errorf("%s: kind %s declares no ops (rules.Kinds)", r.Name(), r.Kind())
+			continue
+		}
+		if len(ops.Read) == 0 || len(ops.List) == 0 {
+			t.Errorf("%s: kind %s declares no read or no list ops", r.Name(), r.Kind())
+		}
+		for _, remedy := range r.Remedies() {
+			if len(ops.Remedies[remedy]) == 0 {
+				t.Errorf("%s: remedy %s declares no ops on %s", r.Name(), remedy, r.Kind())
+			}
+		}
+	}
+	for _, k := range Kinds() {
+		for _, op := range append(append(append([]Op{}, k.Read...), k.List...), flatten(k.Remedies)...) {
+			if !strings.Contains(op.Action, ":") || (op.Resource != "*" && !strings.HasPrefix(op.Resource, "arn:${AWS::Partition}:")) {
+				t.Errorf("%s: op %+v: want service:Action on \"*\" or an ARN pattern in the function's partition", k.Kind, op)
+			}
+		}
+	}
+}
+
+func flatten(m map[Remedy][]Op) []Op {
+	var out []Op
+	for _, ops := range m {
+		out = append(out, ops...)
+	}
+	return out
+}

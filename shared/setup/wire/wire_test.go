@@ -78,6 +78,7 @@ func TestEndpointWiringReadsAndFixesEndpointsOnly(t *testing.T) {
 		Finding: finding.Finding{Rule: "sagemaker-model-in-vpc", ResourceID: "arn:aws:sagemaker:us-east-1:123456789012:model/m", Status: finding.NonCompliant,
 			Principal: "arn:aws:iam::123456789012:user/carol", Account: motoserver.Account, Region: region},
 		State: resource.State{Ref: resource.Ref{Kind: resource.Model, ID: "m", Account: motoserver.Account, Region: region}},
+		Rule:  rules.ModelInVPC{},
 	}
 	err = rem.Remediate(ctx, &res)
 	if err == nil || !strings.Contains(err.Error(), "no IAM client") {

@@ -1,5 +1,5 @@
 // Package binaries runs vpcguard's real Lambda bootstraps, built for the
-// host, under shared/runtimeapi (a loopback Lambda Runtime API) against
+// host, under internal/testenv/runtimeapi (a loopback Lambda Runtime API) against
 // moto_server: good events return their result, bad ones an error in the
 // shape Lambda expects, the process keeps serving, and a function with a
 // bad configuration reports an init error naming the variable.
@@ -24,14 +24,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/runtimeapi"
 	"github.com/vpcguard/vpcguard/reliability/badinput"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/guardrail"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
-	"github.com/vpcguard/vpcguard/shared/runtimeapi"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
 

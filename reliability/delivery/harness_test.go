@@ -23,13 +23,13 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vpcguard/vpcguard/events"
-	sampleworld "github.com/vpcguard/vpcguard/events/world" // the type world is this harness's
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world" // the type world is this harness's
 	"github.com/vpcguard/vpcguard/shared/awsclients"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"

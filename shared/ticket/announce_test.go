@@ -15,7 +15,7 @@ import (
 // failures are injected by wrappers over the sinks' API interfaces
 // (flakySNS, countingHub), which fail exactly the calls a test names, "once"
 // then "recovered", in-process and deterministically. reliability/faults
-// does the same end to end through shared/faultproxy, on the wire.
+// does the same end to end through internal/testenv/faultproxy, on the wire.
 
 // short reads the ticket actions as outcomes() does, shortened to what a
 // table can compare: no message id, a held-back write as "held back: would

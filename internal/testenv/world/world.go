@@ -8,12 +8,18 @@ package world
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
 
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
@@ -91,43 +97,117 @@ type World struct {
 // Seed creates the world on moto at cfg.
 func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 	w := &World{Clients: estate.New(cfg), IAM: iam.NewFromConfig(cfg), Endpoints: map[string]string{}}
-	c := w.Clients
-	net, err := c.NewNetwork(ctx, Region)
+	net, err := w.Clients.NewNetwork(ctx, Region)
 	if err != nil {
 		return nil, err
 	}
 	w.Net = net
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + motoserver.Account + `:root"},"Action":"sts:AssumeRole"}]}`
-	for _, role := range append(append([]string(nil), CallerRoles...), opts.Roles...) {
-		if _, err := w.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
-			return nil, fmt.Errorf("create role %s: %w", role, err)
-		}
+	if err := SeedCallers(ctx, w.IAM, opts.Roles...); err != nil {
+		return nil, err
 	}
-	for _, user := range CallerUsers {
-		if _, err := w.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil {
-			return nil, fmt.Errorf("create user %s: %w", user, err)
-		}
+	if w.ModelGuardrail, w.NotebookGuardrail, err = SeedGuardrails(ctx, w.IAM); err != nil {
+		return nil, err
 	}
-	for _, p := range []struct {
-		name   string
-		policy guardrail.Policy
-		arn    *string
-	}{{ModelGuardrailName, guardrail.Model, &w.ModelGuardrail}, {NotebookGuardrailName, guardrail.Notebook, &w.NotebookGuardrail}} {
-		out, err := w.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(p.name), PolicyDocument: aws.String(p.policy.Document())})
-		if err != nil {
-			return nil, fmt.Errorf("create policy %s: %w", p.name, err)
-		}
-		*p.arn = aws.ToString(out.Policy.Arn)
+	if w.Topic, err = SeedTopic(ctx, sns.NewFromConfig(cfg)); err != nil {
+		return nil, err
 	}
-	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)})
-	if err != nil {
-		return nil, fmt.Errorf("create topic: %w", err)
-	}
-	w.Topic = aws.ToString(topic.TopicArn)
 	if opts.NoResources {
 		return w, nil
 	}
+	if w.Endpoints, err = SeedResources(ctx, w.Clients, net); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
 
+// Each Seed* step below may run again on what it already made (an SDK retry
+// of a create that had succeeded, a second seeding of one account): a thing
+// that exists already as it would be made counts as made; one that exists
+// otherwise is an error.
+
+// SeedCallers creates the sample events' callers, CallerRoles (trusting the
+// account) and CallerUsers, then roles.
+func SeedCallers(ctx context.Context, c *iam.Client, roles ...string) error {
+	for _, role := range append(slices.Clone(CallerRoles), roles...) {
+		if err := createRole(ctx, c, role); err != nil {
+			return fmt.Errorf("create role %s: %w", role, err)
+		}
+	}
+	for _, user := range CallerUsers {
+		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil && !alreadyExists(err) {
+			return fmt.Errorf("create user %s: %w", user, err)
+		}
+	}
+	return nil
+}
+
+// trust is the callers' trust policy: anyone in the account may assume them.
+const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + motoserver.Account + `:root"},"Action":"sts:AssumeRole"}]}`
+
+func createRole(ctx context.Context, c *iam.Client, name string) error {
+	_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
+	if err == nil || !alreadyExists(err) {
+		return err
+	}
+	got, gerr := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if gerr != nil {
+		return fmt.Errorf("%w (and reading it: %v)", err, gerr)
+	}
+	if doc := aws.ToString(got.Role.AssumeRolePolicyDocument); !sameJSON(doc, trust) {
+		return fmt.Errorf("%w, with another trust policy: %s", err, doc)
+	}
+	return nil
+}
+
+// SeedGuardrails creates the guardrail policies (shared/guardrail) under the
+// stack's names and returns their ARNs.
+func SeedGuardrails(ctx context.Context, c *iam.Client) (model, notebook string, err error) {
+	if model, err = createPolicy(ctx, c, ModelGuardrailName, guardrail.Model.Document()); err != nil {
+		return "", "", err
+	}
+	if notebook, err = createPolicy(ctx, c, NotebookGuardrailName, guardrail.Notebook.Document()); err != nil {
+		return "", "", err
+	}
+	return model, notebook, nil
+}
+
+// createPolicy creates a customer-managed policy and returns its ARN.
+func createPolicy(ctx context.Context, c *iam.Client, name, doc string) (string, error) {
+	out, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
+	if err == nil {
+		return aws.ToString(out.Policy.Arn), nil
+	}
+	if !alreadyExists(err) {
+		return "", fmt.Errorf("create policy %s: %w", name, err)
+	}
+	arn := "arn:aws:iam::" + motoserver.Account + ":policy/" + name
+	p, gerr := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if gerr != nil {
+		return "", fmt.Errorf("create policy %s: %w (and reading it: %v)", name, err, gerr)
+	}
+	v, gerr := c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
+	if gerr != nil {
+		return "", fmt.Errorf("create policy %s: %w (and reading it: %v)", name, err, gerr)
+	}
+	if got := aws.ToString(v.PolicyVersion.Document); !sameJSON(got, doc) {
+		return "", fmt.Errorf("create policy %s: %w, with another document: %s", name, err, got)
+	}
+	return arn, nil
+}
+
+// SeedTopic creates the SNS topic tickets go to (CreateTopic is idempotent).
+func SeedTopic(ctx context.Context, c *sns.Client) (string, error) {
+	topic, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)})
+	if err != nil {
+		return "", fmt.Errorf("create topic: %w", err)
+	}
+	return aws.ToString(topic.TopicArn), nil
+}
+
+// SeedResources creates, in net, the models, notebook instances and VPC
+// endpoints the sample events name, plus a few that predate vpcguard. It
+// returns the id moto gave each endpoint, by the id the sample events carry.
+func SeedResources(ctx context.Context, c estate.Clients, net *estate.Network) (map[string]string, error) {
 	// Models: the sample events' three, and two that predate vpcguard.
 	for _, m := range []struct {
 		name string
@@ -149,8 +229,10 @@ func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 			return nil, err
 		}
 	}
+	ids := map[string]string{}
 	for _, ep := range Endpoints {
 		var id string
+		var err error
 		if ep.Gateway {
 			id, err = c.Gateway(ctx, net, ep.Service)
 		} else {
@@ -159,9 +241,27 @@ func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 		if err != nil {
 			return nil, err
 		}
-		w.Endpoints[ep.ID] = id
+		ids[ep.ID] = id
 	}
-	return w, nil
+	return ids, nil
+}
+
+func alreadyExists(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "EntityAlreadyExists"
+}
+
+// sameJSON reports whether two policy documents say the same (IAM may hand
+// a document back URL-encoded and formatted its own way).
+func sameJSON(got, want string) bool {
+	if u, err := url.QueryUnescape(got); err == nil {
+		got = u
+	}
+	var g, w any
+	if json.Unmarshal([]byte(got), &g) != nil || json.Unmarshal([]byte(want), &w) != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
 }
 
 // Rewrite puts the seeded endpoint ids in place of the sample ones.

@@ -151,3 +151,12 @@ type testingTB interface {
 	Helper()
 	Fatalf(format string, args ...any)
 }
+
+// Subjects are the subjects of ns, in order.
+func Subjects(ns []Notification) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n.Subject
+	}
+	return out
+}

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcguard/vpcguard/internal/testenv/estate"
-	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -28,8 +27,8 @@ import (
 // throttling sees; peak-heap-MB is the most heap in use during a run.
 func BenchmarkBackfill(b *testing.B) {
 	for _, n := range []int{200, 1000} {
-		srv := motoserver.Require(b)
-		c := estateFor(srv)
+		e := testenv.New(b, testenv.Seed(0))
+		srv, c := e.Server, e.Estate(testenv.Region)
 		ctx := context.Background()
 		net, err := c.NewNetwork(ctx, "us-east-1")
 		if err != nil {
@@ -47,7 +46,7 @@ func BenchmarkBackfill(b *testing.B) {
 				calls := backfill.NewCalls()
 				calls.Instrument(&base)
 				accounts := awsclients.NewAccounts(base, "")
-				accounts.SetHomeAccount(motoserver.Account)
+				accounts.SetHomeAccount(testenv.Account)
 				cfg := config.Default()
 				cfg.Mode = config.Report
 				g := setup.Guard(cfg, accounts, rules.All(), false, nil)
@@ -77,8 +76,6 @@ func BenchmarkBackfill(b *testing.B) {
 		}
 	}
 }
-
-func estateFor(srv *motoserver.Server) estate.Clients { return estate.New(srv.Config("us-east-1")) }
 
 // heapPeak samples HeapInuse every 5ms while a run is going.
 type heapPeak struct{ max atomic.Uint64 }

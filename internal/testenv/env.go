@@ -12,6 +12,8 @@ package testenv
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -241,4 +243,21 @@ func (e *Env) GuardConfig(mode config.Mode) config.Config {
 		e.T.Fatalf("config: %v", err)
 	}
 	return c
+}
+
+// Setenv points what reads the environment (awsclients.Load, the CLI, a
+// child process) at endpoint, or at moto when endpoint is "": the test
+// credentials, Region, and no shared config or credentials files. It is
+// undone when the test ends.
+func (e *Env) Setenv(endpoint string) {
+	e.T.Helper()
+	for _, kv := range e.Server.Env(e.Config.Region) {
+		k, v, _ := strings.Cut(kv, "=")
+		e.T.Setenv(k, v)
+	}
+	if endpoint != "" {
+		e.T.Setenv("AWS_ENDPOINT_URL", endpoint)
+	}
+	e.T.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	e.T.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 }

@@ -66,8 +66,8 @@ const (
 	// the sample events name, and a few that predate vpcguard (needs Network).
 	SampleResources
 
-	// Account is the sample events' account without their resources: what
-	// a guard needs. New seeds it unless told otherwise.
+	// SampleAccount is the sample events' account without their resources:
+	// what a guard needs. New seeds it unless told otherwise.
 	SampleAccount = Network | Callers | Guardrails | RecheckQueue | Topic
 )
 
@@ -201,7 +201,7 @@ func (e *Env) World() *world.World {
 		NotebookGuardrail: e.NotebookGuardrail, Topic: e.TopicARN, Endpoints: e.Endpoints}
 }
 
-// Estate is the seeding clients for region, recorded like the others.
+// Estate is the seeding clients (estate) for region, on Config.
 func (e *Env) Estate(region string) estate.Clients {
 	cfg := e.Config.Copy()
 	cfg.Region = region

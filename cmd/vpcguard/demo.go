@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/vpcguard/vpcguard/events"
-	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	"github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
@@ -59,7 +59,7 @@ type demo struct {
 	base    aws.Config
 	world   *world.World
 
-	sent *testenv.Recorder // every request, for the ModifyVpcEndpoint ones
+	sent *recorder.Recorder // every request, for the ModifyVpcEndpoint ones
 
 	modelGuardrail, notebookGuardrail, topic string
 }
@@ -94,7 +94,7 @@ Nothing here talks to a real AWS account.`)
 	}()
 	fmt.Fprintf(stdout, "\nmoto_server is listening on %s (account %s, region %s).\n", srv.URL, motoserver.Account, demoRegion)
 
-	d := &demo{out: stdout, sent: &testenv.Recorder{}}
+	d := &demo{out: stdout, sent: &recorder.Recorder{}}
 	d.base = srv.Config(demoRegion)
 	d.base.Retryer = awsclients.NewRetryer
 	// moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled, so the

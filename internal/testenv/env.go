@@ -29,6 +29,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	"github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/config"
 )
@@ -110,7 +111,7 @@ type Env struct {
 	// recorder (after any Configure edits). Clients a test builds from it
 	// are recorded too.
 	Config   aws.Config
-	Recorder *Recorder
+	Recorder *recorder.Recorder
 
 	IAM         *iam.Client
 	SageMaker   *sagemaker.Client
@@ -136,7 +137,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		opt(&o)
 	}
 	srv := motoserver.Require(t)
-	e := &Env{T: t, Server: srv, Recorder: &Recorder{}}
+	e := &Env{T: t, Server: srv, Recorder: &recorder.Recorder{}}
 	e.Config = srv.Config(Region)
 	for _, edit := range o.configure {
 		edit(&e.Config)

@@ -22,6 +22,7 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world" // the type world is this harness's
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
@@ -115,7 +116,7 @@ type call struct {
 // since are the writes the guards sent after mark (w.Recorder.Mark).
 func (w *world) since(mark int) []call {
 	var out []call
-	for _, c := range testenv.WritesOf(w.Recorder.Since(mark)) {
+	for _, c := range recorder.WritesOf(w.Recorder.Since(mark)) {
 		out = append(out, call{guard: c.Label, op: c.Op, in: c.Input})
 	}
 	return out

@@ -1,4 +1,9 @@
-package testenv
+// Package recorder keeps the requests AWS SDK clients send: smithy
+// middleware that records each operation's name and input. Tests assert on
+// what was sent (moto ignores some parameters, e.g. PrivateDnsEnabled on
+// ModifyVpcEndpoint), and the demo shows it. It is apart from testenv so
+// that the vpcguard CLI's demo links it without the testing package.
+package recorder
 
 import (
 	"context"
@@ -34,7 +39,7 @@ type Recorder struct {
 
 // Option puts the recorder on a client's stack (aws.Config.APIOptions).
 func (r *Recorder) Option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("testenv/record",
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("testenv/recorder",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			r.mu.Lock()
 			r.calls = append(r.calls, Call{Op: awsmiddleware.GetOperationName(ctx), Input: in.Parameters, Label: r.label})

@@ -12,10 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/faultproxy"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
-	"github.com/vpcguard/vpcguard/shared/faultproxy"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 )
 
 // injectedLatency is added to every AWS call by faultproxy in the latency runs.
@@ -193,7 +193,7 @@ func runBackfill(ctx context.Context, moto *motoserver.Server, sizes []int, quic
 	notes = append(notes,
 		"backfill: each run is a separate process (this binary); wall time and resources/s are backfill.Run's own (listing to last finding), calls are counted by backfill.Calls on every attempt, retries included",
 		"backfill: peak heap is runtime.MemStats.HeapInuse sampled every 5 ms during the run; peak RSS is the run process's ru_maxrss (getrusage), the whole process's high-water mark; memory MB are MiB (2^20 bytes), as in BenchmarkBackfill",
-		fmt.Sprintf("backfill: latency is injected by shared/faultproxy (%s before every request is forwarded to moto); moto_server is single-threaded Python, so its own service time caps any concurrency", injectedLatency),
+		fmt.Sprintf("backfill: latency is injected by internal/testenv/faultproxy (%s before every request is forwarded to moto); moto_server is single-threaded Python, so its own service time caps any concurrency", injectedLatency),
 	)
 	return figs, comp, notes, nil
 }

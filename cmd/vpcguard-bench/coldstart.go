@@ -16,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/vpcguard/vpcguard/events"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
-	"github.com/vpcguard/vpcguard/shared/runtimeapi"
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/runtimeapi"
 )
 
 // Goals from the issue.
@@ -162,7 +162,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 			figs = append(figs, f)
 		}
 	}
-	notes = append(notes, "coldstart: MB are 10^6 bytes; builds use CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'; each run is a fresh process under shared/runtimeapi with VPCGUARD_MODE=report, timed from exec to the first response, which includes the function's AWS calls to moto")
+	notes = append(notes, "coldstart: MB are 10^6 bytes; builds use CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags='-s -w'; each run is a fresh process under internal/testenv/runtimeapi with VPCGUARD_MODE=report, timed from exec to the first response, which includes the function's AWS calls to moto")
 	return figs, notes, nil
 }
 
@@ -216,7 +216,7 @@ func buildFunctions(ctx context.Context, root, dir, goos, goarch string, fns []s
 }
 
 // echoPackage is the runtimeapi tests' function: aws-lambda-go and nothing else.
-const echoPackage = "./shared/runtimeapi/testdata/echo"
+const echoPackage = "./internal/testenv/runtimeapi/testdata/echo"
 
 // buildPackage builds one main package to out, with make build's flags.
 func buildPackage(ctx context.Context, root, out, goos, goarch, pkg string) error {

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 )
 
 var allGroups = []string{"eval", "coldstart", "backfill"}

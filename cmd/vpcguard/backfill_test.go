@@ -7,22 +7,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 )
 
+func TestMain(m *testing.M) { testenv.Main(m) }
+
 func TestBackfillCommand(t *testing.T) {
-	srv, err := motoserver.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	for _, kv := range srv.Env("us-east-1") {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	c := estate.New(srv.Config("us-east-1"))
+	e := testenv.New(t, testenv.Seed(0))
+	e.Setenv("")
+	c := e.Estate("us-east-1")
 	ctx := context.Background()
 	if err := c.Notebook(ctx, "open", "Enabled", "", nil); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,18 +17,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vpcguard/vpcguard/events"
-	"github.com/vpcguard/vpcguard/events/world"
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
+	"github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/mode"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -62,8 +61,7 @@ type demo struct {
 	base    aws.Config
 	world   *world.World
 
-	mu       sync.Mutex
-	modified []string // ModifyVpcEndpoint requests sent, as "vpce-... PrivateDnsEnabled=true"
+	sent *recorder.Recorder // every request, for the ModifyVpcEndpoint ones
 
 	guardrail, topic string
 }
@@ -98,10 +96,12 @@ Nothing here talks to a real AWS account.`)
 	}()
 	fmt.Fprintf(stdout, "\nmoto_server is listening on %s (account %s, region %s).\n", srv.URL, motoserver.Account, demoRegion)
 
-	d := &demo{out: stdout}
+	d := &demo{out: stdout, sent: &recorder.Recorder{}}
 	d.base = srv.Config(demoRegion)
 	d.base.Retryer = awsclients.NewRetryer
-	d.base.APIOptions = append(d.base.APIOptions, d.recordModify)
+	// moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled, so the
+	// requests are what the demo can show.
+	d.base.APIOptions = append(d.base.APIOptions, d.sent.Option)
 	d.clients = estate.New(d.base)
 	d.iam = iam.NewFromConfig(d.base)
 	if err := d.seed(ctx); err != nil {
@@ -135,20 +135,6 @@ Nothing here talks to a real AWS account.`)
 
 func (d *demo) step(title string) {
 	fmt.Fprintf(d.out, "\n%s\n%s\n", title, strings.Repeat("=", len([]rune(title))))
-}
-
-// recordModify notes every ModifyVpcEndpoint request: moto accepts the call
-// but ignores PrivateDnsEnabled, so the request is what the demo can show.
-func (d *demo) recordModify(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("demo/record-modify",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			if m, ok := in.Parameters.(*ec2.ModifyVpcEndpointInput); ok && m.PrivateDnsEnabled != nil {
-				d.mu.Lock()
-				d.modified = append(d.modified, fmt.Sprintf("%s PrivateDnsEnabled=%t", aws.ToString(m.VpcEndpointId), aws.ToBool(m.PrivateDnsEnabled)))
-				d.mu.Unlock()
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
 }
 
 // seed creates the account the sample events talk about, plus what existed
@@ -324,9 +310,12 @@ recreate them.`)
 	}
 	fmt.Fprintf(d.out, "  model tags  %s\n", strings.Join(tagged, "; "))
 
-	d.mu.Lock()
-	sent := slices.Clone(d.modified)
-	d.mu.Unlock()
+	var sent []string
+	for _, in := range d.sent.Inputs("ModifyVpcEndpoint") {
+		if m := in.(*ec2.ModifyVpcEndpointInput); m.PrivateDnsEnabled != nil {
+			sent = append(sent, fmt.Sprintf("%s PrivateDnsEnabled=%t", aws.ToString(m.VpcEndpointId), aws.ToBool(m.PrivateDnsEnabled)))
+		}
+	}
 	fmt.Fprintf(d.out, "  private DNS ModifyVpcEndpoint sent: %s\n", orNone(sent))
 	fmt.Fprintln(d.out, "              moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled, so those endpoints still")
 	fmt.Fprintln(d.out, "              read private DNS off above; on AWS they would now be COMPLIANT. The ssm endpoint was not touched.")

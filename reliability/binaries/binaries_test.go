@@ -1,5 +1,5 @@
 // Package binaries runs vpcguard's real Lambda bootstraps, built for the
-// host, under shared/runtimeapi (a loopback Lambda Runtime API) against
+// host, under internal/testenv/runtimeapi (a loopback Lambda Runtime API) against
 // moto_server: good events return their result, bad ones an error in the
 // shape Lambda expects, the process keeps serving, and a function with a
 // bad configuration reports an init error naming the variable.
@@ -20,19 +20,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/runtimeapi"
 	"github.com/vpcguard/vpcguard/reliability/badinput"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/guardrail"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
-	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/runtimeapi"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
@@ -80,7 +76,7 @@ func run(m *testing.M) int {
 // run; it is a safety net, not an assertion on speed.
 const testTimeout = 2 * time.Minute
 
-// account is what one test seeds in moto: the callers, guardrail policies,
+// account is what one test seeds in moto: the callers, the guardrail policy,
 // topic and re-check queue the stack would create, and the resources the
 // sample events name.
 type account struct {
@@ -93,45 +89,10 @@ type account struct {
 
 func seed(t *testing.T, ctx context.Context) *account {
 	t.Helper()
-	srv := motoserver.Require(t)
-	a := &account{srv: srv, cfg: srv.Config(region), endpoints: map[string]string{}}
-	c := estate.New(a.cfg)
-	net, err := c.NewNetwork(ctx, region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	im := iam.NewFromConfig(a.cfg)
-	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution"} {
-		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role),
-			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
-			t.Fatalf("create role %s: %v", role, err)
-		}
-	}
-	// The guardrail, as infra/stack/guardrails.go creates it with every rule enforced.
-	policy, _ := rules.GuardrailPolicy(rules.All())
-	for _, g := range []struct {
-		name   string
-		policy guardrail.Policy
-		arn    *string
-	}{
-		{"vpcguard-guardrail", policy, &a.guardrail},
-	} {
-		out, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(g.name), PolicyDocument: aws.String(g.policy.Document())})
-		if err != nil {
-			t.Fatalf("create policy %s: %v", g.name, err)
-		}
-		*g.arn = aws.ToString(out.Policy.Arn)
-	}
-	topic, err := sns.NewFromConfig(a.cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("vpcguard-findings")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.topic = aws.ToString(topic.TopicArn)
-	q, err := sqs.NewFromConfig(a.cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-recheck")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.queueURL = aws.ToString(q.QueueUrl)
+	e := testenv.New(t) // the callers, guardrails, topic and queue, as the stack would have them
+	a := &account{srv: e.Server, cfg: e.Config, endpoints: map[string]string{},
+		guardrail: e.Guardrail, topic: e.TopicARN, queueURL: e.RecheckQueueURL}
+	c, net := e.Estate(region), e.Net
 
 	if err := c.Model(ctx, "churn-xgb-public", nil, nil); err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ func ordered(t *testing.T) endState {
 	w.makeCalls(timeline...)
 	w.run("ordered", w.primary(1), nil)
 	w.settled("ordered")
-	s := w.capture(w.rec.since(0))
+	s := w.capture(w.since(0))
 	if !t.Failed() {
 		baseline.s, baseline.done = s, true
 	}
@@ -186,7 +186,7 @@ func TestDuplicatesAndDisorder(t *testing.T) {
 			t.Fatalf("StartNotebookInstance delivered at %d, after its create at %d; the order does not test disorder", s, c)
 		}
 		w.settled("reversed")
-		if d := diff(want, w.capture(w.rec.since(0))); d != "" {
+		if d := diff(want, w.capture(w.since(0))); d != "" {
 			t.Errorf("reversed triple delivery differs from one ordered delivery:\n%s", d)
 		}
 	})
@@ -198,7 +198,7 @@ func TestDuplicatesAndDisorder(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, seed))
 			order := w.run(fmt.Sprintf("seed %d", seed), shuffled(w.primary(3), rng), rng)
 			w.settled(fmt.Sprintf("seed %d", seed))
-			if d := diff(want, w.capture(w.rec.since(0))); d != "" {
+			if d := diff(want, w.capture(w.since(0))); d != "" {
 				t.Errorf("seed %d (VPCGUARD_DELIVERY_SEED=%d to rerun): triple shuffled delivery differs from one ordered delivery:\n%s\ndelivery order:\n  %s",
 					seed, seed, d, strings.Join(order, "\n  "))
 			}
@@ -271,7 +271,7 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 				}
 				q = append(q, deleteNotebook)
 			}
-			mark := w.rec.mark()
+			mark := w.Recorder.Mark()
 			for _, d := range shuffled(q, rng) {
 				out, err := w.deliver(d)
 				if err != nil {
@@ -288,7 +288,7 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 					}
 				}
 			}
-			s := w.capture(w.rec.since(mark))
+			s := w.capture(w.since(mark))
 			resolved := "ARCHIVED RESOLVED PASSED INFORMATIONAL"
 			wantHub := map[string]string{ruleModel + " churn-xgb-public": resolved, ruleNotebook + " research-open": resolved}
 			if fmt.Sprint(s.Hub) != fmt.Sprint(wantHub) {
@@ -320,7 +320,7 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 				t.Errorf("%s: SNS messages = %v; want %v", label, all, wantSNS)
 			}
 			if got := s.Policies["role/MLEngineer"]; !slices.Equal(got, []string{"vpcguard-guardrail"}) {
-				t.Errorf("%s: MLEngineer policies = %v; want the model guardrail once", label, got)
+				t.Errorf("%s: MLEngineer policies = %v; want the guardrail once", label, got)
 			}
 		})
 	}
@@ -353,7 +353,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 			}
 		}
 	}
-	got := w.capture(w.rec.since(0))
+	got := w.capture(w.since(0))
 	for k, n := range got.HubFindings {
 		if n != 1 {
 			t.Errorf("%d Security Hub findings for %s; want 1", n, k)

@@ -12,35 +12,29 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/vpcguard/vpcguard/events"
-	sampleworld "github.com/vpcguard/vpcguard/events/world" // the type world is this harness's
-	"github.com/vpcguard/vpcguard/shared/awsclients"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
-	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
+	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world" // the type world is this harness's
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/mode"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
-	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
-func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const (
 	region = sampleworld.Region
-	acct   = motoserver.Account
+	acct   = testenv.Account
 )
 
 // long is the `make reliability` form: more shuffled orders.
@@ -105,12 +99,6 @@ func guardFns() []*guardFn {
 	}
 }
 
-// writes are the operations that change something in AWS.
-var writes = []string{
-	"AttachRolePolicy", "AttachUserPolicy", "StopNotebookInstance", "AddTags", "DeleteModel",
-	"ModifyVpcEndpoint", "CreateTags", "SendMessage", "BatchImportFindings", "Publish",
-}
-
 // remediationWrites are the writes that change a resource or a principal,
 // as opposed to a ticket.
 var remediationWrites = []string{
@@ -118,49 +106,20 @@ var remediationWrites = []string{
 	"ModifyVpcEndpoint", "CreateTags", "SendMessage",
 }
 
-// recorder is smithy middleware on the guards' clients that keeps every
-// write request, its input and the guard that sent it.
-type recorder struct {
-	mu      sync.Mutex
-	current string
-	calls   []call
-}
-
+// call is one write a guard sent.
 type call struct {
 	guard string
 	op    string
 	in    any
 }
 
-func (r *recorder) option(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("delivery/record",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			op := awsmiddleware.GetOperationName(ctx)
-			if slices.Contains(writes, op) {
-				r.mu.Lock()
-				r.calls = append(r.calls, call{guard: r.current, op: op, in: in.Parameters})
-				r.mu.Unlock()
-			}
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
-}
-
-func (r *recorder) setGuard(name string) {
-	r.mu.Lock()
-	r.current = name
-	r.mu.Unlock()
-}
-
-func (r *recorder) mark() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.calls)
-}
-
-func (r *recorder) since(mark int) []call {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.calls[mark:])
+// since are the writes the guards sent after mark (w.Recorder.Mark).
+func (w *world) since(mark int) []call {
+	var out []call
+	for _, c := range recorder.WritesOf(w.Recorder.Since(mark)) {
+		out = append(out, call{guard: c.Label, op: c.Op, in: c.Input})
+	}
+	return out
 }
 
 // privateDNS makes moto keep what ModifyVpcEndpoint says about private DNS:
@@ -201,78 +160,43 @@ func (p *privateDNS) option(stack *middleware.Stack) error {
 
 // world is a moto account in which the calls of the sample events were
 // made, and the three guards, in enforce mode with Security Hub and SNS
-// tickets, on clients that record their writes.
+// tickets, on the env's clients, whose requests the env's Recorder keeps
+// with the guard that sent them.
 type world struct {
-	t         *testing.T
-	srv       *motoserver.Server
-	rec       *recorder
-	actor     aws.Config // the people making the sample calls: not recorded
-	clients   estate.Clients
-	iam       *iam.Client
-	sqs       *sqs.Client
-	hub       *securityhub.Client
-	net       *estate.Network
-	ids       map[string]string // sample vpce id -> moto's id
-	guards    []*guardFn
-	guardrail string
-	topic     string
-	inboxURL  string
-	queueURL  string
-	seq       int  // feedback event ids
-	noFeed    bool // run delivers no feedback events
+	*testenv.Env
+	t       *testing.T
+	actor   aws.Config // the people making the sample calls: not recorded
+	clients estate.Clients
+	ids     map[string]string // sample vpce id -> moto's id
+	guards  []*guardFn
+	seq     int  // feedback event ids
+	noFeed  bool // run delivers no feedback events
 }
 
 type worldOptions struct {
 	deleteModels bool // VPCGUARD_DELETE_NONCOMPLIANT_MODELS
 }
 
-// newWorld resets moto and seeds the account the sample events talk about:
-// a VPC, the callers, the guardrail policy, the SNS topic with an SQS
-// inbox subscribed, the re-check queue, and the guards' own roles. No
-// sample call is made yet.
+// newWorld resets moto and seeds the account the sample events talk about
+// (testenv.SampleAccount) and the guards' own roles. No sample call is made
+// yet. Every client, the people's and the guards', sees private DNS as AWS
+// would.
 func newWorld(t *testing.T, opts worldOptions) *world {
 	t.Helper()
-	srv := motoserver.Require(t)
 	dns := &privateDNS{set: map[string]bool{}}
-	w := &world{t: t, srv: srv, rec: &recorder{}, ids: map[string]string{}, guards: guardFns()}
-	w.actor = srv.Config(region)
-	w.actor.APIOptions = append(w.actor.APIOptions, dns.option)
-	w.clients = estate.New(w.actor)
-	w.iam, w.sqs, w.hub = iam.NewFromConfig(w.actor), sqs.NewFromConfig(w.actor), securityhub.NewFromConfig(w.actor)
-	ctx := context.Background()
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("seed: %s: %v", what, err)
-		}
-	}
+	fns := guardFns()
 	var roles []string
-	for _, g := range w.guards {
+	for _, g := range fns {
 		roles = append(roles, g.role)
 	}
-	// The sample events' calls are made by makeCalls, not seeded.
-	sw, err := sampleworld.Seed(ctx, w.actor, sampleworld.Options{Roles: roles, NoResources: true})
-	must("world", err)
-	w.net, w.guardrail, w.topic = sw.Net, sw.Guardrail, sw.Topic
-	q, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-rechecks")})
-	must("re-check queue", err)
-	w.queueURL = aws.ToString(q.QueueUrl)
-	inbox, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-inbox")})
-	must("inbox", err)
-	w.inboxURL = aws.ToString(inbox.QueueUrl)
-	attrs, err := w.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: inbox.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	must("inbox arn", err)
-	_, err = sns.NewFromConfig(w.actor).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(w.topic), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])})
-	must("subscribe inbox", err)
+	e := testenv.New(t, testenv.Roles(roles...), testenv.APIOptions(dns.option))
+	w := &world{Env: e, t: t, ids: map[string]string{}, guards: fns}
+	w.actor = e.Server.Config(region)
+	w.actor.APIOptions = append(w.actor.APIOptions, dns.option)
+	w.clients = estate.New(w.actor)
 
-	// The guards, built as the Lambdas build them (setup.Guard), on
-	// clients that record their writes and see private DNS as AWS would.
-	c := config.Default()
-	c.Mode = mode.Enforce
-	c.Sinks = []string{config.SinkSecurityHub, config.SinkSNS}
-	c.SNSTopicARN = w.topic
-	c.GuardrailARN = w.guardrail
-	c.RecheckQueueURL, c.RecheckDelaySeconds, c.RecheckMaxAttempts = w.queueURL, 60, 3
+	// The guards, built as the Lambdas build them.
+	c := e.GuardConfig(mode.Enforce)
 	c.DeleteNoncompliantModels = opts.deleteModels
 	for _, g := range w.guards { // as infra/stack/stack.go protects the guards' own roles
 		c.ProtectedPrincipals = append(c.ProtectedPrincipals, g.roleARN())
@@ -280,16 +204,8 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 	if err := c.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	gcfg := srv.Config(region)
-	gcfg.APIOptions = append(gcfg.APIOptions, dns.option, w.rec.option)
-	accounts := awsclients.NewAccounts(gcfg, "")
-	accounts.SetHomeAccount(acct)
 	for _, g := range w.guards {
-		gd := setup.Guard(c, accounts, []rules.Rule{g.rule}, false, nil)
-		g.h = &guard.Handler{Guard: gd}
-		if rem, ok := gd.Remediator.(*remediate.Remediator); ok {
-			g.h.Rechecker = rem
-		}
+		g.h = guards.Handler(c, e.Config, g.rule)
 	}
 	return w
 }
@@ -307,7 +223,7 @@ func (w *world) makeCalls(names ...string) {
 
 func (w *world) makeCall(name string) error {
 	ctx := context.Background()
-	c, net := w.clients, w.net
+	c, net := w.clients, w.Net
 	endpoint := func(sample, service string, privateDNS *bool) error {
 		id, err := c.Endpoint(ctx, net, service, privateDNS, endpointLabels[sample])
 		w.ids[sample] = id
@@ -394,8 +310,8 @@ func (w *world) deliver(d delivery) (outcome, error) {
 	var out outcome
 	var errs []string
 	for _, g := range w.guards {
-		w.rec.setGuard(g.name)
-		mark := w.rec.mark()
+		w.Recorder.SetLabel(g.name)
+		mark := w.Recorder.Mark()
 		res, err := g.h.Handle(context.Background(), d.raw)
 		if err != nil {
 			errs = append(errs, g.name+": "+err.Error())
@@ -403,7 +319,7 @@ func (w *world) deliver(d delivery) (outcome, error) {
 		if r, ok := res.(guard.Response); ok {
 			out.findings = append(out.findings, r.Findings...)
 		}
-		out.writes = append(out.writes, w.rec.since(mark)...)
+		out.writes = append(out.writes, w.since(mark)...)
 	}
 	if len(errs) > 0 {
 		return out, fmt.Errorf("%s: %s", d.name, strings.Join(errs, "; "))
@@ -464,6 +380,7 @@ func (w *world) run(label string, queue []delivery, rng *rand.Rand) []string {
 	return order
 }
 
+// notebookStatus is a notebook's status, or "" when it cannot be read.
 func (w *world) notebookStatus(name string) string {
 	out, err := w.clients.SageMaker.DescribeNotebookInstance(context.Background(), &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
 	if err != nil {
@@ -477,7 +394,7 @@ func (w *world) notebookStatus(name string) string {
 // Nothing is waited for: moto applies every call before it answers.
 func (w *world) settled(label string) {
 	w.t.Helper()
-	out, err := w.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(w.queueURL),
+	out, err := w.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(w.RecheckQueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed, sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
 	if err != nil {
 		w.t.Fatalf("%s: re-check queue: %v", label, err)

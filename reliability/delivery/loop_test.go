@@ -57,7 +57,7 @@ func TestOwnWritesFedBack(t *testing.T) {
 			w.makeCalls(timeline...)
 			w.noFeed = true
 			w.run("enforce", w.primary(1), nil)
-			own := w.rec.since(0)
+			own := w.since(0)
 
 			want := []string{"AttachRolePolicy", "AttachUserPolicy", "StopNotebookInstance", "AddTags", "ModifyVpcEndpoint", "CreateTags", "BatchImportFindings", "Publish"}
 			if tt.deleteModels {
@@ -70,7 +70,7 @@ func TestOwnWritesFedBack(t *testing.T) {
 			}
 
 			// Round 1: the events of the guards' own writes.
-			mark := w.rec.mark()
+			mark := w.Recorder.Mark()
 			resolving := map[string]bool{} // resource ids whose ticket a feedback event may resolve
 			for _, c := range own {
 				d, ok := w.feedback(c)
@@ -94,7 +94,7 @@ func TestOwnWritesFedBack(t *testing.T) {
 					}
 				}
 			}
-			round1 := w.rec.since(mark)
+			round1 := w.since(mark)
 			for _, c := range round1 {
 				switch in := c.in.(type) {
 				case *securityhub.BatchImportFindingsInput:
@@ -125,7 +125,7 @@ func TestOwnWritesFedBack(t *testing.T) {
 
 			// Round 2: the events of round 1's writes, and every round 1 event
 			// again (duplicates): nothing at all.
-			mark = w.rec.mark()
+			mark = w.Recorder.Mark()
 			for _, c := range append(round1, own...) {
 				d, ok := w.feedback(c)
 				if !ok {
@@ -137,7 +137,7 @@ func TestOwnWritesFedBack(t *testing.T) {
 				}
 				checkFeedback(t, "round 2", c.op, out.findings)
 			}
-			if got := w.rec.since(mark); len(got) != 0 {
+			if got := w.since(mark); len(got) != 0 {
 				var ws []string
 				for _, c := range got {
 					ws = append(ws, c.op+" "+writeTarget(c, nil))
@@ -186,8 +186,8 @@ func TestOwnWritesOnSettledAccount(t *testing.T) {
 		in        any
 		want      finding.Status // "" when no guard evaluates the call
 	}{
-		{"notebook-guard", "AttachRolePolicy", &iam.AttachRolePolicyInput{RoleName: aws.String("DataScientist"), PolicyArn: aws.String(w.guardrail)}, ""},
-		{"model-guard", "AttachUserPolicy", &iam.AttachUserPolicyInput{UserName: aws.String("carol"), PolicyArn: aws.String(w.guardrail)}, ""},
+		{"notebook-guard", "AttachRolePolicy", &iam.AttachRolePolicyInput{RoleName: aws.String("DataScientist"), PolicyArn: aws.String(w.Guardrail)}, ""},
+		{"model-guard", "AttachUserPolicy", &iam.AttachUserPolicyInput{UserName: aws.String("carol"), PolicyArn: aws.String(w.Guardrail)}, ""},
 		{"notebook-guard", "StopNotebookInstance", &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}, ""},
 		{"notebook-guard", "AddTags", &sagemaker.AddTagsInput{ResourceArn: aws.String(nbARN), Tags: tag}, ""},
 		{"model-guard", "AddTags", &sagemaker.AddTagsInput{ResourceArn: aws.String(modelARN), Tags: tag}, ""},
@@ -198,8 +198,8 @@ func TestOwnWritesOnSettledAccount(t *testing.T) {
 			Tags: []ec2types.Tag{{Key: aws.String("vpcguard:finding"), Value: aws.String(ruleEndpoint)}}}, ""},
 		{"model-guard", "BatchImportFindings", &securityhub.BatchImportFindingsInput{Findings: []shtypes.AwsSecurityFinding{{
 			Id: aws.String("vpcguard/" + ruleModel + "/0123"), ProductArn: aws.String("arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default")}}}, ""},
-		{"model-guard", "Publish", &sns.PublishInput{TopicArn: aws.String(w.topic), Subject: aws.String("[vpcguard] NON_COMPLIANT " + ruleModel)}, ""},
-		{"notebook-guard", "SendMessage", &sqs.SendMessageInput{QueueUrl: aws.String(w.queueURL), MessageBody: aws.String(`{"rule":"` + ruleNotebook + `"}`), DelaySeconds: 60}, ""},
+		{"model-guard", "Publish", &sns.PublishInput{TopicArn: aws.String(w.TopicARN), Subject: aws.String("[vpcguard] NON_COMPLIANT " + ruleModel)}, ""},
+		{"notebook-guard", "SendMessage", &sqs.SendMessageInput{QueueUrl: aws.String(w.RecheckQueueURL), MessageBody: aws.String(`{"rule":"` + ruleNotebook + `"}`), DelaySeconds: 60}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.guard+" "+tc.op, func(t *testing.T) {
@@ -207,12 +207,12 @@ func TestOwnWritesOnSettledAccount(t *testing.T) {
 			if !ok {
 				t.Fatalf("no event built for %s", tc.op)
 			}
-			mark := w.rec.mark()
+			mark := w.Recorder.Mark()
 			out, err := w.deliver(d)
 			if err != nil {
 				t.Errorf("deliver: %v", err)
 			}
-			if got := w.rec.since(mark); len(got) != 0 {
+			if got := w.since(mark); len(got) != 0 {
 				t.Errorf("writes = %d (first %s %s); want none", len(got), got[0].op, writeTarget(got[0], nil))
 			}
 			checkFeedback(t, "settled account", tc.op, out.findings)

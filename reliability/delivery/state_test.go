@@ -54,12 +54,12 @@ func (w *world) capture(writes []call) endState {
 	models, err := w.clients.SageMaker.ListModels(ctx, &sagemaker.ListModelsInput{})
 	fail("models", err)
 	for _, m := range models.Models {
-		s.Models[aws.ToString(m.ModelName)] = w.sageMakerTags(aws.ToString(m.ModelArn))
+		s.Models[aws.ToString(m.ModelName)] = w.SageMakerTags(aws.ToString(m.ModelArn))
 	}
 	nbs, err := w.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
 	fail("notebooks", err)
 	for _, nb := range nbs.NotebookInstances {
-		s.Notebooks[aws.ToString(nb.NotebookInstanceName)] = fmt.Sprintf("%s %v", nb.NotebookInstanceStatus, w.sageMakerTags(aws.ToString(nb.NotebookInstanceArn)))
+		s.Notebooks[aws.ToString(nb.NotebookInstanceName)] = fmt.Sprintf("%s %v", nb.NotebookInstanceStatus, w.SageMakerTags(aws.ToString(nb.NotebookInstanceArn)))
 	}
 	eps, err := w.clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
 	fail("endpoints", err)
@@ -79,19 +79,19 @@ func (w *world) capture(writes []call) endState {
 		s.Endpoints[label] = fmt.Sprintf("privateDNS=%v state=%s %v", aws.ToBool(ep.PrivateDnsEnabled), ep.State, tags)
 	}
 
-	roles, err := w.iam.ListRoles(ctx, &iam.ListRolesInput{})
+	roles, err := w.IAM.ListRoles(ctx, &iam.ListRolesInput{})
 	fail("roles", err)
 	for _, r := range roles.Roles {
-		out, err := w.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: r.RoleName})
+		out, err := w.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: r.RoleName})
 		fail("role policies", err)
 		for _, p := range out.AttachedPolicies {
 			s.Policies["role/"+aws.ToString(r.RoleName)] = append(s.Policies["role/"+aws.ToString(r.RoleName)], aws.ToString(p.PolicyName))
 		}
 	}
-	users, err := w.iam.ListUsers(ctx, &iam.ListUsersInput{})
+	users, err := w.IAM.ListUsers(ctx, &iam.ListUsersInput{})
 	fail("users", err)
 	for _, u := range users.Users {
-		out, err := w.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: u.UserName})
+		out, err := w.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: u.UserName})
 		fail("user policies", err)
 		for _, p := range out.AttachedPolicies {
 			s.Policies["user/"+aws.ToString(u.UserName)] = append(s.Policies["user/"+aws.ToString(u.UserName)], aws.ToString(p.PolicyName))
@@ -102,7 +102,7 @@ func (w *world) capture(writes []call) endState {
 	}
 
 	// moto ignores GetFindings filters and returns every finding.
-	pages := securityhub.NewGetFindingsPaginator(w.hub, &securityhub.GetFindingsInput{})
+	pages := securityhub.NewGetFindingsPaginator(w.SecurityHub, &securityhub.GetFindingsInput{})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		fail("security hub findings", err)
@@ -194,19 +194,6 @@ func writeTarget(c call, labels map[string]string) string {
 	return fmt.Sprintf("%T", c.in)
 }
 
-func (w *world) sageMakerTags(arn string) map[string]string {
-	w.t.Helper()
-	out, err := w.clients.SageMaker.ListTags(context.Background(), &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
-	if err != nil {
-		w.t.Fatalf("list tags of %s: %v", arn, err)
-	}
-	tags := map[string]string{}
-	for _, t := range out.Tags {
-		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return tags
-}
-
 // messageKey names an SNS message by its change and the finding it
 // carries: "<change> <rule> <resource id>". (The subject is cut at 100
 // characters, so it does not name every resource whole.)
@@ -223,30 +210,11 @@ func (w *world) messageKey(change, message string) string {
 // messageKey.
 func (w *world) inbox() []string {
 	w.t.Helper()
-	ctx := context.Background()
 	var got []string
-	for {
-		out, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.inboxURL), MaxNumberOfMessages: 10})
-		if err != nil {
-			w.t.Fatalf("receive: %v", err)
-		}
-		if len(out.Messages) == 0 {
-			return got
-		}
-		for _, m := range out.Messages {
-			var n struct {
-				Message           string
-				MessageAttributes map[string]struct{ Value string }
-			}
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &n); err != nil {
-				w.t.Fatalf("decode sns envelope: %v", err)
-			}
-			got = append(got, w.messageKey(n.MessageAttributes["change"].Value, n.Message))
-			if _, err := w.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(w.inboxURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-				w.t.Fatalf("delete message: %v", err)
-			}
-		}
+	for _, n := range w.Inbox() {
+		got = append(got, w.messageKey(n.MessageAttributes["change"].Value, n.Message))
 	}
+	return got
 }
 
 // diff lists the keys on which two end states differ, one line each.

@@ -10,13 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/faultproxy"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
-	"github.com/vpcguard/vpcguard/shared/faultproxy"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
@@ -53,10 +52,10 @@ type backfillRun struct {
 func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
 	t.Helper()
 	perKind, regions := estateSize()
-	srv := motoserver.Require(t) // resets moto
+	e := testenv.New(t, testenv.Seed(0)) // resets moto
 	ctx := context.Background()
 	for _, region := range regions {
-		c := estate.New(srv.Config(region))
+		c := e.Estate(region)
 		net, err := c.NewNetwork(ctx, region)
 		if err != nil {
 			t.Fatalf("seed %s: %v", region, err)
@@ -65,18 +64,12 @@ func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
 			t.Fatalf("seed %s: %v", region, err)
 		}
 	}
-	p, err := faultproxy.Start(srv.URL, opts)
+	p, err := faultproxy.Start(e.Server.URL, opts)
 	if err != nil {
 		t.Fatalf("fault proxy: %v", err)
 	}
 	defer p.Close()
-	for _, kv := range srv.Env(regions[0]) {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_ENDPOINT_URL", p.URL())
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	e.Setenv(p.URL())
 	t.Setenv("VPCGUARD_MODE", "enforce")
 	t.Setenv("VPCGUARD_SINKS", "securityhub")
 	cfg, err := config.FromEnv()

@@ -11,27 +11,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/vpcguard/vpcguard/events"
-	"github.com/vpcguard/vpcguard/events/world"
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/faultproxy"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
-	"github.com/vpcguard/vpcguard/shared/faultproxy"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
-	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
-func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // long is the longer form `make reliability` runs: more rounds, more
 // resources, two regions.
@@ -70,15 +65,9 @@ var functions = []function{
 // the Lambdas: configuration from the environment, clients from
 // awsclients.Load with AWS_ENDPOINT_URL at endpoint (the fault proxy). The
 // one difference is the retry backoff cap (see maxBackoff).
-func handlers(t *testing.T, srv *motoserver.Server, endpoint string, w *world.World) map[string]Handler {
+func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map[string]Handler {
 	t.Helper()
-	for _, kv := range srv.Env(world.Region) {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	e.Setenv(endpoint)
 	t.Setenv("VPCGUARD_MODE", "enforce")
 	t.Setenv("VPCGUARD_SINKS", "securityhub,sns")
 	t.Setenv("VPCGUARD_SNS_TOPIC_ARN", w.Topic)
@@ -94,12 +83,7 @@ func handlers(t *testing.T, srv *motoserver.Server, endpoint string, w *world.Wo
 		if err != nil {
 			t.Fatalf("load: %v", err)
 		}
-		g := setup.Guard(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.rules, false, nil)
-		h := &guard.Handler{Guard: g}
-		if rem, ok := g.Remediator.(*remediate.Remediator); ok {
-			h.Rechecker = rem
-		}
-		out[fn.name] = h.Handle
+		out[fn.name] = guards.ForAccounts(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.rules...).Handle
 	}
 	return out
 }
@@ -137,19 +121,15 @@ func runEvents(t *testing.T, scenario string, opts faultproxy.Options) eventRun 
 // retries of it: a service failing and recovering before the retry.
 func replay(t *testing.T, scenario string, opts faultproxy.Options, retry *faultproxy.Options) eventRun {
 	t.Helper()
-	srv := motoserver.Require(t) // resets moto
+	e := testenv.New(t, testenv.Seed(testenv.SampleAccount|testenv.SampleResources)) // resets moto
 	ctx := context.Background()
-	w, err := world.Seed(ctx, srv.Config(world.Region), world.Options{})
-	if err != nil {
-		t.Fatalf("seed: %v", err)
-	}
-	inbox := subscribe(t, srv, w)
-	p, err := faultproxy.Start(srv.URL, opts)
+	w := e.World()
+	p, err := faultproxy.Start(e.Server.URL, opts)
 	if err != nil {
 		t.Fatalf("fault proxy: %v", err)
 	}
 	defer p.Close()
-	hs := handlers(t, srv, p.URL(), w)
+	hs := handlers(t, e, p.URL(), w)
 	run := eventRun{tally: Tally{Scenario: scenario}}
 	var total faultproxy.Stats
 	start := time.Now()
@@ -193,8 +173,18 @@ func replay(t *testing.T, scenario string, opts faultproxy.Options, retry *fault
 	}
 	run.elapsed = time.Since(start)
 	run.stats = total
-	run.tickets = hubTickets(t, srv)
-	run.messages = inbox()
+	run.tickets = map[string]int{}
+	for _, f := range e.HubFindings() {
+		status := ""
+		if f.Compliance != nil {
+			status = string(f.Compliance.Status)
+		}
+		run.tickets[aws.ToString(f.GeneratorId)+" "+status+" "+string(f.RecordState)]++
+	}
+	run.messages = map[string]int{}
+	for _, n := range e.Inbox() {
+		run.messages[w.Unrewrite(n.Subject)]++
+	}
 	return run
 }
 
@@ -212,75 +202,6 @@ func recovering(t *testing.T, p *faultproxy.Proxy, first, retry faultproxy.Optio
 			t.Fatalf("fault proxy: %v", err)
 		}
 		return h(ctx, raw)
-	}
-}
-
-// subscribe subscribes an SQS queue to w's topic, on moto directly, and
-// returns a function that drains it and counts the messages by subject
-// (moto's endpoint ids put back to the sample ids).
-func subscribe(t *testing.T, srv *motoserver.Server, w *world.World) func() map[string]int {
-	t.Helper()
-	ctx := context.Background()
-	cfg := srv.Config(world.Region)
-	q := sqs.NewFromConfig(cfg)
-	created, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("vpcguard-inbox")})
-	if err != nil {
-		t.Fatalf("create inbox: %v", err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: created.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatalf("inbox arn: %v", err)
-	}
-	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(w.Topic), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}); err != nil {
-		t.Fatalf("subscribe inbox: %v", err)
-	}
-	return func() map[string]int {
-		t.Helper()
-		out := map[string]int{}
-		for {
-			got, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: created.QueueUrl, MaxNumberOfMessages: 10})
-			if err != nil {
-				t.Fatalf("receive: %v", err)
-			}
-			if len(got.Messages) == 0 {
-				return out
-			}
-			for _, m := range got.Messages {
-				var n struct{ Subject string }
-				if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &n); err != nil {
-					t.Fatalf("decode SNS envelope: %v", err)
-				}
-				out[w.Unrewrite(n.Subject)]++
-				if _, err := q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: created.QueueUrl, ReceiptHandle: m.ReceiptHandle}); err != nil {
-					t.Fatalf("delete message: %v", err)
-				}
-			}
-		}
-	}
-}
-
-// hubTickets reads the Security Hub findings on moto, directly.
-func hubTickets(t *testing.T, srv *motoserver.Server) map[string]int {
-	t.Helper()
-	hub := securityhub.NewFromConfig(srv.Config(world.Region))
-	out := map[string]int{}
-	in := &securityhub.GetFindingsInput{}
-	for {
-		page, err := hub.GetFindings(context.Background(), in)
-		if err != nil {
-			t.Fatalf("get Security Hub findings: %v", err)
-		}
-		for _, f := range page.Findings {
-			status := ""
-			if f.Compliance != nil {
-				status = string(f.Compliance.Status)
-			}
-			out[aws.ToString(f.GeneratorId)+" "+status+" "+string(f.RecordState)]++
-		}
-		if aws.ToString(page.NextToken) == "" {
-			return out
-		}
-		in.NextToken = page.NextToken
 	}
 }
 

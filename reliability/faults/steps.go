@@ -1,10 +1,10 @@
 // Package faults runs vpcguard's guards and backfill on moto_server through
-// a fault-injecting proxy (shared/faultproxy) and checks that throttling
+// a fault-injecting proxy (internal/testenv/faultproxy) and checks that throttling
 // changes nothing but the time taken, and that a failing service is never
 // silently dropped: the guard returns the error (Lambda retries, then the
 // dead-letter queue keeps the event) and the backfill reports it.
 //
-// The tests seed the account the sample events talk about with events/world
+// The tests seed the account the sample events talk about with internal/testenv/world
 // (as vpcguard demo does); this file lists the events in the order they
 // happened; delivery.go models Lambda's asynchronous delivery. The tests are
 // in faults_test.go.
@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/vpcguard/vpcguard/events/world"
+	"github.com/vpcguard/vpcguard/internal/testenv/world"
 )
 
 // Step is one sample event, replayed after Before has made the world look

@@ -15,18 +15,18 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/mode"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
-func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const (
 	modelRule    = "sagemaker-model-in-vpc"
@@ -36,29 +36,28 @@ const (
 
 // env is a backfill wired to moto, as the CLI wires it.
 type env struct {
-	srv      *motoserver.Server
+	*testenv.Env
 	base     aws.Config
 	calls    *backfill.Calls
 	accounts *awsclients.Accounts
 }
 
-// newEnv points the clients at moto; extra middleware (fault injection)
-// goes on the base config so every client carries it.
+// newEnv points the backfill's clients at an empty moto account; extra
+// middleware (fault injection) goes on the base config so every one of
+// them carries it. Seeding (seed) goes to moto directly.
 func newEnv(t *testing.T, extra ...func(*middleware.Stack) error) *env {
 	t.Helper()
-	srv := motoserver.Require(t)
-	base := srv.Config("us-east-1")
+	te := testenv.New(t, testenv.Seed(0))
+	base := te.Server.Config(testenv.Region)
 	base.Retryer = awsclients.NewRetryer
 	base.APIOptions = append(base.APIOptions, extra...)
 	calls := backfill.NewCalls()
 	calls.Instrument(&base)
-	return &env{srv: srv, base: base, calls: calls, accounts: awsclients.NewAccounts(base, "")}
+	return &env{Env: te, base: base, calls: calls, accounts: awsclients.NewAccounts(base, "")}
 }
 
-func (e *env) seed(region string) estate.Clients {
-	cfg := e.srv.Config(region)
-	return estate.New(cfg)
-}
+// seed is the seeding clients for region.
+func (e *env) seed(region string) estate.Clients { return e.Estate(region) }
 
 func (e *env) run(t *testing.T, mode mode.Mode, opts backfill.Options) backfill.Result {
 	t.Helper()
@@ -150,8 +149,8 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		if n, ok := endpointNames[name]; ok {
 			name = n
 		}
-		if f.Account != motoserver.Account {
-			t.Errorf("%s: account %q; want %s", key(f), f.Account, motoserver.Account)
+		if f.Account != testenv.Account {
+			t.Errorf("%s: account %q; want %s", key(f), f.Account, testenv.Account)
 		}
 		if len(f.Actions) != 0 {
 			t.Errorf("%s: report mode recorded actions %v; want none", key(f), f.Actions)
@@ -376,7 +375,7 @@ func TestFailedListingIsReportedAndRunContinues(t *testing.T) {
 		t.Errorf("findings %v; want nb-us-east-1 only", res.Findings)
 	}
 	errs := res.Summary.Errors
-	if len(errs) != 1 || errs[0].Region != "eu-west-1" || errs[0].Account != motoserver.Account || !strings.Contains(errs[0].Error, "list notebook instances") {
+	if len(errs) != 1 || errs[0].Region != "eu-west-1" || errs[0].Account != testenv.Account || !strings.Contains(errs[0].Error, "list notebook instances") {
 		t.Errorf("errors %+v; want one listing error in eu-west-1", errs)
 	}
 }
@@ -386,7 +385,7 @@ func TestEveryListingFailedIsAnError(t *testing.T) {
 	cfg := config.Default()
 	cfg.Mode = mode.Report
 	_, err := backfill.Run(context.Background(), backfill.Options{
-		Clients: e.accounts, Accounts: []string{motoserver.Account}, Regions: []string{"us-east-1"},
+		Clients: e.accounts, Accounts: []string{testenv.Account}, Regions: []string{"us-east-1"},
 		Guard: setup.Guard(cfg, e.accounts, rules.All(), false, nil),
 	})
 	if !errors.Is(err, backfill.ErrNothingListed) {
@@ -395,8 +394,7 @@ func TestEveryListingFailedIsAnError(t *testing.T) {
 }
 
 func TestNoRegionIsAnError(t *testing.T) {
-	srv := motoserver.Require(t)
-	base := srv.Config("")
+	base := testenv.New(t, testenv.Seed(0)).Server.Config("")
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
 	_, err := backfill.Run(context.Background(), backfill.Options{Clients: accounts, Guard: setup.Guard(cfg, accounts, rules.All(), false, nil)})

@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/backfill/estate"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/mode"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
@@ -29,8 +28,8 @@ import (
 // throttling sees; peak-heap-MB is the most heap in use during a run.
 func BenchmarkBackfill(b *testing.B) {
 	for _, n := range []int{200, 1000} {
-		srv := motoserver.Require(b)
-		c := estateFor(srv)
+		e := testenv.New(b, testenv.Seed(0))
+		srv, c := e.Server, e.Estate(testenv.Region)
 		ctx := context.Background()
 		net, err := c.NewNetwork(ctx, "us-east-1")
 		if err != nil {
@@ -48,7 +47,7 @@ func BenchmarkBackfill(b *testing.B) {
 				calls := backfill.NewCalls()
 				calls.Instrument(&base)
 				accounts := awsclients.NewAccounts(base, "")
-				accounts.SetHomeAccount(motoserver.Account)
+				accounts.SetHomeAccount(testenv.Account)
 				cfg := config.Default()
 				cfg.Mode = mode.Report
 				g := setup.Guard(cfg, accounts, rules.All(), false, nil)
@@ -78,8 +77,6 @@ func BenchmarkBackfill(b *testing.B) {
 		}
 	}
 }
-
-func estateFor(srv *motoserver.Server) estate.Clients { return estate.New(srv.Config("us-east-1")) }
 
 // heapPeak samples HeapInuse every 5ms while a run is going.
 type heapPeak struct{ max atomic.Uint64 }

@@ -3,8 +3,6 @@ package evaluate
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,121 +14,35 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/inventory"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
-func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const (
 	region    = "us-east-1"
-	execRole  = "arn:aws:iam::" + motoserver.Account + ":role/SageMakerExecution"
+	execRole  = "arn:aws:iam::" + testenv.Account + ":role/SageMakerExecution"
 	exemptKey = "vpcguard:exempt"
 )
 
-// world is what a test seeds on moto and the clients it reads it with.
-type world struct {
-	t      *testing.T
-	sm     *sagemaker.Client
-	ec2    *ec2.Client
-	vpc    string
-	subnet string
-	sg     string
-}
-
-func newWorld(t *testing.T) *world {
+// newEnv is an account with a VPC, on moto.
+func newEnv(t *testing.T) *testenv.Env {
 	t.Helper()
-	srv := motoserver.Require(t)
-	cfg := srv.Config(region)
-	w := &world{t: t, sm: sagemaker.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg)}
-	ctx := context.Background()
-	vpc, err := w.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
-	if err != nil {
-		t.Fatalf("create vpc: %v", err)
-	}
-	w.vpc = aws.ToString(vpc.Vpc.VpcId)
-	sub, err := w.ec2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(w.vpc), CidrBlock: aws.String("10.0.1.0/24")})
-	if err != nil {
-		t.Fatalf("create subnet: %v", err)
-	}
-	w.subnet = aws.ToString(sub.Subnet.SubnetId)
-	sg, err := w.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("ml"), Description: aws.String("ml"), VpcId: aws.String(w.vpc)})
-	if err != nil {
-		t.Fatalf("create security group: %v", err)
-	}
-	w.sg = aws.ToString(sg.GroupId)
-	return w
+	return testenv.New(t, testenv.Seed(testenv.Network))
 }
 
-func (w *world) model(name string, inVPC bool, tags map[string]string) {
-	w.t.Helper()
-	in := &sagemaker.CreateModelInput{ModelName: aws.String(name), ExecutionRoleArn: aws.String(execRole),
-		PrimaryContainer: &smtypes.ContainerDefinition{Image: aws.String("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")}}
-	if inVPC {
-		in.VpcConfig = &smtypes.VpcConfig{Subnets: []string{w.subnet}, SecurityGroupIds: []string{w.sg}}
-	}
-	for k, v := range tags {
-		in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
-	if _, err := w.sm.CreateModel(context.Background(), in); err != nil {
-		w.t.Fatalf("create model %s: %v", name, err)
-	}
-}
-
-func (w *world) notebook(name string, dia smtypes.DirectInternetAccess, inVPC bool) {
-	w.t.Helper()
-	in := &sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String(name), InstanceType: smtypes.InstanceTypeMlT3Medium,
-		RoleArn: aws.String(execRole), DirectInternetAccess: dia}
-	if inVPC {
-		in.SubnetId, in.SecurityGroupIds = aws.String(w.subnet), []string{w.sg}
-	}
-	if _, err := w.sm.CreateNotebookInstance(context.Background(), in); err != nil {
-		w.t.Fatalf("create notebook %s: %v", name, err)
-	}
-}
-
-// endpoint creates a VPC endpoint; privateDNS nil leaves the API default.
-func (w *world) endpoint(service string, typ ec2types.VpcEndpointType, privateDNS *bool) string {
-	w.t.Helper()
-	in := &ec2.CreateVpcEndpointInput{VpcId: aws.String(w.vpc), ServiceName: aws.String(service), VpcEndpointType: typ, PrivateDnsEnabled: privateDNS}
-	if typ == ec2types.VpcEndpointTypeInterface {
-		in.SubnetIds, in.SecurityGroupIds = []string{w.subnet}, []string{w.sg}
-	}
-	out, err := w.ec2.CreateVpcEndpoint(context.Background(), in)
-	if err != nil {
-		w.t.Fatalf("create endpoint %s: %v", service, err)
-	}
-	return aws.ToString(out.VpcEndpoint.VpcEndpointId)
-}
-
-// readerWith is the production reader over moto, with an optional wrapper
+// readers is the production reader over moto, with an optional wrapper
 // around the SageMaker client.
-func (w *world) readers(sm inventory.SageMakerAPI) Readers {
+func readers(w *testenv.Env, sm inventory.SageMakerAPI) Readers {
 	if sm == nil {
-		sm = w.sm
+		sm = w.SageMaker
 	}
 	return func(ctx context.Context, account, region string) (StateReader, error) {
-		return &inventory.Reader{SageMaker: sm, EC2: w.ec2}, nil
+		return &inventory.Reader{SageMaker: sm, EC2: w.EC2}, nil
 	}
-}
-
-// sampleEvent reads events/<name> and parses it, after replacing the
-// sample's fixed ids (e.g. a vpce id) with the ones moto made.
-func sampleEvent(t *testing.T, name string, replace ...string) []cloudtrail.Event {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatalf("read sample event: %v", err)
-	}
-	s := strings.NewReplacer(replace...).Replace(string(raw))
-	evs, err := cloudtrail.Parse([]byte(s))
-	if err != nil {
-		t.Fatalf("parse %s: %v", name, err)
-	}
-	return evs
 }
 
 // countingSageMaker counts ListTags calls and can fail describes.
@@ -177,129 +89,129 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 		event string
 		// seed creates the current state and returns replacements for the
 		// sample event's fixed ids.
-		seed func(w *world) []string
+		seed func(w *testenv.Env) []string
 		want []want
 	}{
 		{name: "CreateModel without VPC, model as the event says", event: "model-create-no-vpc.json",
-			seed: func(w *world) []string { w.model("churn-xgb-public", false, nil); return nil },
+			seed: func(w *testenv.Env) []string { w.Model("churn-xgb-public", false, nil); return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-public", finding.NonCompliant}}},
 		{name: "CreateModel without VPC, model deleted since", event: "model-create-no-vpc.json",
-			seed: func(w *world) []string { return nil },
+			seed: func(w *testenv.Env) []string { return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-public", finding.NotApplicable}}},
 		{name: "CreateModel without VPC, but the model is in a VPC", event: "model-create-no-vpc.json",
-			seed: func(w *world) []string { w.model("churn-xgb-public", true, nil); return nil },
+			seed: func(w *testenv.Env) []string { w.Model("churn-xgb-public", true, nil); return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-public", finding.Compliant}}},
 		{name: "CreateModel in VPC, but the model is not", event: "model-create-in-vpc.json",
-			seed: func(w *world) []string { w.model("churn-xgb-private", false, nil); return nil },
+			seed: func(w *testenv.Env) []string { w.Model("churn-xgb-private", false, nil); return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-private", finding.NonCompliant}}},
 		{name: "CreateModel in VPC, model in VPC", event: "model-create-in-vpc.json",
-			seed: func(w *world) []string { w.model("churn-xgb-private", true, nil); return nil },
+			seed: func(w *testenv.Env) []string { w.Model("churn-xgb-private", true, nil); return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-private", finding.Compliant}}},
 		{name: "CreateModel with empty subnets", event: "model-create-empty-subnets.json",
-			seed: func(w *world) []string { w.model("fraud-empty-subnets", false, nil); return nil },
+			seed: func(w *testenv.Env) []string { w.Model("fraud-empty-subnets", false, nil); return nil },
 			want: []want{{"sagemaker-model-in-vpc", "fraud-empty-subnets", finding.NonCompliant}}},
 		{name: "DeleteModel of a model that is gone", event: "model-delete.json",
-			seed: func(w *world) []string { return nil },
+			seed: func(w *testenv.Env) []string { return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-public", finding.NotApplicable}}},
 		{name: "DeleteModel replayed after the model was recreated without VPC", event: "model-delete.json",
-			seed: func(w *world) []string { w.model("churn-xgb-public", false, nil); return nil },
+			seed: func(w *testenv.Env) []string { w.Model("churn-xgb-public", false, nil); return nil },
 			want: []want{{"sagemaker-model-in-vpc", "churn-xgb-public", finding.NonCompliant}}},
 		{name: "failed CreateModel yields nothing", event: "model-create-denied.json",
-			seed: func(w *world) []string { w.model("denied-model", false, nil); return nil }},
+			seed: func(w *testenv.Env) []string { w.Model("denied-model", false, nil); return nil }},
 		{name: "CreateNotebookInstance with internet", event: "notebook-create-internet-enabled.json",
-			seed: func(w *world) []string {
-				w.notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+			seed: func(w *testenv.Env) []string {
+				w.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
 				return nil
 			},
 			want: []want{{"sagemaker-notebook-no-direct-internet-access", "research-open", finding.NonCompliant}}},
 		{name: "CreateNotebookInstance omitting the setting", event: "notebook-create-internet-omitted.json",
-			seed: func(w *world) []string { w.notebook("quickstart-default", "", false); return nil },
+			seed: func(w *testenv.Env) []string { w.Notebook("quickstart-default", "", false); return nil },
 			want: []want{{"sagemaker-notebook-no-direct-internet-access", "quickstart-default", finding.NonCompliant}}},
 		{name: "CreateNotebookInstance private, but the instance has internet", event: "notebook-create-private.json",
-			seed: func(w *world) []string {
-				w.notebook("research-private", smtypes.DirectInternetAccessEnabled, true)
+			seed: func(w *testenv.Env) []string {
+				w.Notebook("research-private", smtypes.DirectInternetAccessEnabled, true)
 				return nil
 			},
 			want: []want{{"sagemaker-notebook-no-direct-internet-access", "research-private", finding.NonCompliant}}},
 		{name: "CreateNotebookInstance private, instance private", event: "notebook-create-private.json",
-			seed: func(w *world) []string {
-				w.notebook("research-private", smtypes.DirectInternetAccessDisabled, true)
+			seed: func(w *testenv.Env) []string {
+				w.Notebook("research-private", smtypes.DirectInternetAccessDisabled, true)
 				return nil
 			},
 			want: []want{{"sagemaker-notebook-no-direct-internet-access", "research-private", finding.Compliant}}},
 		{name: "StartNotebookInstance is decided on the instance", event: "notebook-start.json",
-			seed: func(w *world) []string {
-				w.notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+			seed: func(w *testenv.Env) []string {
+				w.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
 				return nil
 			},
 			want: []want{{"sagemaker-notebook-no-direct-internet-access", "research-open", finding.NonCompliant}}},
 		{name: "StartNotebookInstance of a deleted instance", event: "notebook-start.json",
-			seed: func(w *world) []string { return nil },
+			seed: func(w *testenv.Env) []string { return nil },
 			want: []want{{"sagemaker-notebook-no-direct-internet-access", "research-open", finding.NotApplicable}}},
 		{name: "CreateVpcEndpoint sagemaker.api private DNS off", event: "endpoint-create-api-private-dns-off.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.sagemaker.api", ec2types.VpcEndpointTypeInterface, aws.Bool(false))
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false))
 				return []string{"vpce-0a1b2c3d4e5f60001", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NonCompliant}}},
 		{name: "CreateVpcEndpoint private DNS off, since turned on", event: "endpoint-create-api-private-dns-off.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.sagemaker.api", ec2types.VpcEndpointTypeInterface, aws.Bool(true))
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.api", aws.Bool(true))
 				return []string{"vpce-0a1b2c3d4e5f60001", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.Compliant}}},
 		{name: "CreateVpcEndpoint of an endpoint deleted since", event: "endpoint-create-api-private-dns-off.json",
-			seed: func(w *world) []string { return nil },
+			seed: func(w *testenv.Env) []string { return nil },
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "vpce-0a1b2c3d4e5f60001", finding.NotApplicable}}},
 		{name: "CreateVpcEndpoint notebook service, strings for booleans", event: "endpoint-create-notebook-private-dns-off.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("aws.sagemaker.us-east-1.notebook", ec2types.VpcEndpointTypeInterface, aws.Bool(false))
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("aws.sagemaker.us-east-1.notebook", aws.Bool(false))
 				return []string{"vpce-0a1b2c3d4e5f60003", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NonCompliant}}},
 		{name: "CreateVpcEndpoint runtime with the default", event: "endpoint-create-runtime-private-dns-default.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.sagemaker.runtime", ec2types.VpcEndpointTypeInterface, nil)
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.runtime", nil)
 				return []string{"vpce-0a1b2c3d4e5f60002", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.Compliant}}},
 		{name: "CreateVpcEndpoint S3 gateway", event: "endpoint-create-s3-gateway.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.s3", ec2types.VpcEndpointTypeGateway, nil)
+			seed: func(w *testenv.Env) []string {
+				id := w.Gateway("com.amazonaws.us-east-1.s3")
 				return []string{"vpce-0a1b2c3d4e5f60004", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NotApplicable}}},
 		{name: "CreateVpcEndpoint to SSM", event: "endpoint-create-ssm-private-dns-off.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.ssm", ec2types.VpcEndpointTypeInterface, aws.Bool(false))
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.ssm", aws.Bool(false))
 				return []string{"vpce-0a1b2c3d4e5f60005", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NotApplicable}}},
 		{name: "ModifyVpcEndpoint private DNS off, decided on the endpoint", event: "endpoint-modify-private-dns-off.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.sagemaker.runtime", ec2types.VpcEndpointTypeInterface, aws.Bool(false))
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(false))
 				return []string{"vpce-0a1b2c3d4e5f60002", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NonCompliant}}},
 		{name: "ModifyVpcEndpoint private DNS off, already back on", event: "endpoint-modify-private-dns-off.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.sagemaker.runtime", ec2types.VpcEndpointTypeInterface, aws.Bool(true))
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true))
 				return []string{"vpce-0a1b2c3d4e5f60002", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.Compliant}}},
 		{name: "DeleteVpcEndpoints", event: "endpoint-delete.json",
-			seed: func(w *world) []string {
-				id := w.endpoint("com.amazonaws.us-east-1.sagemaker.api", ec2types.VpcEndpointTypeInterface, aws.Bool(false))
-				if _, err := w.ec2.DeleteVpcEndpoints(context.Background(), &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{id}}); err != nil {
-					w.t.Fatalf("delete endpoint: %v", err)
+			seed: func(w *testenv.Env) []string {
+				id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false))
+				if _, err := w.EC2.DeleteVpcEndpoints(context.Background(), &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{id}}); err != nil {
+					w.T.Fatalf("delete endpoint: %v", err)
 				}
 				return []string{"vpce-0a1b2c3d4e5f60001", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NotApplicable}}},
 		{name: "CloudTrail log file, three records", event: "cloudtrail-log-file.json",
-			seed: func(w *world) []string {
-				w.model("churn-xgb-public", false, nil)
-				w.notebook("research-private", smtypes.DirectInternetAccessDisabled, true)
+			seed: func(w *testenv.Env) []string {
+				w.Model("churn-xgb-public", false, nil)
+				w.Notebook("research-private", smtypes.DirectInternetAccessDisabled, true)
 				return nil
 			},
 			want: []want{
@@ -311,10 +223,10 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
+			w := newEnv(t)
 			replace := tt.seed(w)
-			evs := sampleEvent(t, tt.event, replace...)
-			e := &Evaluator{Rules: rules.All(), Readers: w.readers(nil), ExemptTagKey: exemptKey}
+			evs := testenv.SampleEvents(t, tt.event, replace...)
+			e := &Evaluator{Rules: rules.All(), Readers: readers(w, nil), ExemptTagKey: exemptKey}
 			var got []Result
 			for i := range evs {
 				rs, err := e.Event(context.Background(), &evs[i])
@@ -338,8 +250,8 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 				if f.Evaluation != "online" {
 					t.Errorf("finding %d Evaluation = %q; want online", i, f.Evaluation)
 				}
-				if f.Account != motoserver.Account || f.Region != region {
-					t.Errorf("finding %d account/region = %s/%s; want %s/%s", i, f.Account, f.Region, motoserver.Account, region)
+				if f.Account != testenv.Account || f.Region != region {
+					t.Errorf("finding %d account/region = %s/%s; want %s/%s", i, f.Account, f.Region, testenv.Account, region)
 				}
 				if f.EventID != evs[0].ID && len(evs) == 1 {
 					t.Errorf("finding %d EventID = %q; want %q", i, f.EventID, evs[0].ID)
@@ -358,10 +270,10 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 // TestFindingCarriesTheEvent: the finding names the event and the IAM
 // principal behind the session, and the resource by its ARN.
 func TestFindingCarriesTheEvent(t *testing.T) {
-	w := newWorld(t)
-	w.model("churn-xgb-public", false, nil)
-	ev := sampleEvent(t, "model-create-no-vpc.json")[0]
-	e := &Evaluator{Rules: rules.All(), Readers: w.readers(nil), ExemptTagKey: exemptKey}
+	w := newEnv(t)
+	w.Model("churn-xgb-public", false, nil)
+	ev := testenv.SampleEvents(t, "model-create-no-vpc.json")[0]
+	e := &Evaluator{Rules: rules.All(), Readers: readers(w, nil), ExemptTagKey: exemptKey}
 	rs, err := e.Event(context.Background(), &ev)
 	if err != nil || len(rs) != 1 {
 		t.Fatalf("Event: %d results, %v; want 1, nil", len(rs), err)
@@ -390,9 +302,9 @@ func TestFindingCarriesTheEvent(t *testing.T) {
 // nothing is decided, the resource is still listed, and the error is
 // returned so a Lambda retries.
 func TestDescribeFailureIsInsufficientData(t *testing.T) {
-	w := newWorld(t)
-	w.model("churn-xgb-public", false, nil)
-	w.notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+	w := newEnv(t)
+	w.Model("churn-xgb-public", false, nil)
+	w.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
 	throttled := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
 	tests := []struct {
 		name    string
@@ -400,10 +312,10 @@ func TestDescribeFailureIsInsufficientData(t *testing.T) {
 		readers func() Readers
 	}{
 		{name: "DescribeModel throttled", event: "model-create-no-vpc.json", readers: func() Readers {
-			return w.readers(&countingSageMaker{SageMakerAPI: w.sm, describeErr: throttled})
+			return readers(w, &countingSageMaker{SageMakerAPI: w.SageMaker, describeErr: throttled})
 		}},
 		{name: "DescribeNotebookInstance throttled", event: "notebook-start.json", readers: func() Readers {
-			return w.readers(&countingSageMaker{SageMakerAPI: w.sm, describeErr: throttled})
+			return readers(w, &countingSageMaker{SageMakerAPI: w.SageMaker, describeErr: throttled})
 		}},
 		{name: "no clients for the account", event: "model-create-no-vpc.json", readers: func() Readers {
 			return func(context.Context, string, string) (StateReader, error) {
@@ -411,12 +323,12 @@ func TestDescribeFailureIsInsufficientData(t *testing.T) {
 			}
 		}},
 		{name: "exemption tag unreadable for a non-compliant model", event: "model-create-no-vpc.json", readers: func() Readers {
-			return w.readers(&countingSageMaker{SageMakerAPI: w.sm, listTagsErr: throttled})
+			return readers(w, &countingSageMaker{SageMakerAPI: w.SageMaker, listTagsErr: throttled})
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ev := sampleEvent(t, tt.event)[0]
+			ev := testenv.SampleEvents(t, tt.event)[0]
 			e := &Evaluator{Rules: rules.All(), Readers: tt.readers(), ExemptTagKey: exemptKey}
 			rs, err := e.Event(context.Background(), &ev)
 			if err == nil {
@@ -446,34 +358,36 @@ func TestExemptionAndTagReads(t *testing.T) {
 	tests := []struct {
 		name         string
 		event        string
-		seed         func(w *world)
+		seed         func(w *testenv.Env)
 		wantStatus   finding.Status
 		wantListTags int32
 		wantReason   string
 	}{
 		{name: "non-compliant model tagged exempt", event: "model-create-no-vpc.json",
-			seed:       func(w *world) { w.model("churn-xgb-public", false, map[string]string{exemptKey: "lab, ticket SEC-12"}) },
+			seed: func(w *testenv.Env) {
+				w.Model("churn-xgb-public", false, map[string]string{exemptKey: "lab, ticket SEC-12"})
+			},
 			wantStatus: finding.NotApplicable, wantListTags: 1, wantReason: `exempt: tagged vpcguard:exempt="lab, ticket SEC-12"`},
 		{name: "non-compliant model with other tags", event: "model-create-no-vpc.json",
-			seed:       func(w *world) { w.model("churn-xgb-public", false, map[string]string{"team": "ml"}) },
+			seed:       func(w *testenv.Env) { w.Model("churn-xgb-public", false, map[string]string{"team": "ml"}) },
 			wantStatus: finding.NonCompliant, wantListTags: 1},
 		{name: "compliant model: tags not read", event: "model-create-in-vpc.json",
-			seed:       func(w *world) { w.model("churn-xgb-private", true, map[string]string{exemptKey: "yes"}) },
+			seed:       func(w *testenv.Env) { w.Model("churn-xgb-private", true, map[string]string{exemptKey: "yes"}) },
 			wantStatus: finding.Compliant, wantListTags: 0},
 		{name: "missing model: tags not read", event: "model-create-no-vpc.json",
-			seed:       func(w *world) {},
+			seed:       func(w *testenv.Env) {},
 			wantStatus: finding.NotApplicable, wantListTags: 0},
 		{name: "non-compliant notebook without tags", event: "notebook-create-internet-enabled.json",
-			seed:       func(w *world) { w.notebook("research-open", smtypes.DirectInternetAccessEnabled, true) },
+			seed:       func(w *testenv.Env) { w.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true) },
 			wantStatus: finding.NonCompliant, wantListTags: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := newWorld(t)
+			w := newEnv(t)
 			tt.seed(w)
-			counter := &countingSageMaker{SageMakerAPI: w.sm}
-			e := &Evaluator{Rules: rules.All(), Readers: w.readers(counter), ExemptTagKey: exemptKey}
-			ev := sampleEvent(t, tt.event)[0]
+			counter := &countingSageMaker{SageMakerAPI: w.SageMaker}
+			e := &Evaluator{Rules: rules.All(), Readers: readers(w, counter), ExemptTagKey: exemptKey}
+			ev := testenv.SampleEvents(t, tt.event)[0]
 			rs, err := e.Event(context.Background(), &ev)
 			if err != nil || len(rs) != 1 {
 				t.Fatalf("Event: %d results, %v; want 1, nil", len(rs), err)
@@ -492,15 +406,15 @@ func TestExemptionAndTagReads(t *testing.T) {
 	}
 
 	t.Run("exempt endpoint: tags come with the describe", func(t *testing.T) {
-		w := newWorld(t)
-		id := w.endpoint("com.amazonaws.us-east-1.sagemaker.api", ec2types.VpcEndpointTypeInterface, aws.Bool(false))
-		if _, err := w.ec2.CreateTags(context.Background(), &ec2.CreateTagsInput{Resources: []string{id},
+		w := newEnv(t)
+		id := w.Endpoint("com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false))
+		if _, err := w.EC2.CreateTags(context.Background(), &ec2.CreateTagsInput{Resources: []string{id},
 			Tags: []ec2types.Tag{{Key: aws.String(exemptKey), Value: aws.String("shared services VPC")}}}); err != nil {
 			t.Fatalf("tag endpoint: %v", err)
 		}
-		counter := &countingSageMaker{SageMakerAPI: w.sm}
-		e := &Evaluator{Rules: rules.All(), Readers: w.readers(counter), ExemptTagKey: exemptKey}
-		ev := sampleEvent(t, "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id)[0]
+		counter := &countingSageMaker{SageMakerAPI: w.SageMaker}
+		e := &Evaluator{Rules: rules.All(), Readers: readers(w, counter), ExemptTagKey: exemptKey}
+		ev := testenv.SampleEvents(t, "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id)[0]
 		rs, err := e.Event(context.Background(), &ev)
 		if err != nil || len(rs) != 1 {
 			t.Fatalf("Event: %d results, %v; want 1, nil", len(rs), err)

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/mode"
 )
@@ -42,11 +44,11 @@ func TestModes(t *testing.T) {
 			name += " dry-run"
 		}
 		t.Run(name, func(t *testing.T) {
-			e := newEnv(t)
-			e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-			c := e.config(tt.mode)
+			e := testenv.New(t)
+			e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+			c := e.GuardConfig(tt.mode)
 			c.DryRun = tt.dryRun
-			resp, err := handle(t, e.handler(c), sample(t, "notebook-create-internet-enabled.json"))
+			resp, err := handle(t, guards.Handler(c, e.Config), testenv.Sample(t, "notebook-create-internet-enabled.json"))
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -55,26 +57,26 @@ func TestModes(t *testing.T) {
 				t.Errorf("Status = %s; want NON_COMPLIANT", f.Status)
 			}
 
-			if got := e.hubFindings(); (got == 1) != tt.tickets || got > 1 {
+			if got := len(e.HubFindings()); (got == 1) != tt.tickets || got > 1 {
 				t.Errorf("Security Hub findings = %d; want %d", got, b2i(tt.tickets))
 			}
-			if got := e.inbox(); len(got) != b2i(tt.tickets) {
+			if got := testenv.Subjects(e.Inbox()); len(got) != b2i(tt.tickets) {
 				t.Errorf("SNS messages = %d %q; want %d", len(got), got, b2i(tt.tickets))
 			}
 			wantStatus := "InService"
 			if tt.fixed {
 				wantStatus = "Stopped"
 			}
-			if got := e.notebookStatus("research-open"); got != wantStatus {
+			if got := e.NotebookStatus("research-open"); got != wantStatus {
 				t.Errorf("notebook status = %s; want %s", got, wantStatus)
 			}
-			if got := e.rolePolicies("DataScientist"); slices.Contains(got, e.guardrail) != tt.fixed {
+			if got := e.RolePolicies("DataScientist"); slices.Contains(got, e.Guardrail) != tt.fixed {
 				t.Errorf("DataScientist policies = %v; want guardrail attached = %v", got, tt.fixed)
 			}
-			if _, tagged := e.sageMakerTags(notebookARN)["vpcguard:finding"]; tagged != tt.fixed {
+			if _, tagged := e.SageMakerTags(notebookARN)["vpcguard:finding"]; tagged != tt.fixed {
 				t.Errorf("notebook tagged vpcguard:finding = %v; want %v", tagged, tt.fixed)
 			}
-			if got := e.rec.writeCalls(); (len(got) > 0) != tt.writes {
+			if got := e.Recorder.WriteCounts(); (len(got) > 0) != tt.writes {
 				t.Errorf("write requests = %v; want any = %v", got, tt.writes)
 			}
 
@@ -113,19 +115,19 @@ func b2i(b bool) int {
 // the same): the actions must be the same, in the same order, on the same
 // targets, with dry-run where enforce says done.
 func TestDryRunWalksTheEnforcePath(t *testing.T) {
-	e := newEnv(t)
-	e.model("churn-xgb-public")
-	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	id := e.endpoint(false)
+	e := testenv.New(t)
+	e.Model("churn-xgb-public", false, nil)
+	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+	id := e.Endpoint(apiService, aws.Bool(false))
 	events := [][]byte{
-		sample(t, "model-create-no-vpc.json"),
-		sample(t, "notebook-create-internet-enabled.json"),
-		sample(t, "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id),
+		testenv.Sample(t, "model-create-no-vpc.json"),
+		testenv.Sample(t, "notebook-create-internet-enabled.json"),
+		testenv.Sample(t, "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id),
 	}
 	run := func(dryRun bool) []finding.Finding {
-		c := e.config(mode.Enforce)
+		c := e.GuardConfig(mode.Enforce)
 		c.DryRun = dryRun
-		h := e.handler(c)
+		h := guards.Handler(c, e.Config)
 		var out []finding.Finding
 		for _, ev := range events {
 			resp, err := handle(t, h, ev)
@@ -138,16 +140,16 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 	}
 
 	dry := run(true)
-	if got := e.rec.writeCalls(); len(got) != 0 {
+	if got := e.Recorder.WriteCounts(); len(got) != 0 {
 		t.Fatalf("dry run sent write requests %v; want none", got)
 	}
-	if n := e.hubFindings(); n != 0 {
+	if n := len(e.HubFindings()); n != 0 {
 		t.Errorf("dry run: Security Hub findings = %d; want 0", n)
 	}
-	if got := e.inbox(); len(got) != 0 {
+	if got := testenv.Subjects(e.Inbox()); len(got) != 0 {
 		t.Errorf("dry run: SNS messages = %q; want none", got)
 	}
-	if got := e.notebookStatus("research-open"); got != "InService" {
+	if got := e.NotebookStatus("research-open"); got != "InService" {
 		t.Errorf("dry run: notebook status = %s; want InService", got)
 	}
 	enforced := run(false)
@@ -167,7 +169,7 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 			}
 		}
 	}
-	if mods := e.rec.inputs("ModifyVpcEndpoint"); len(mods) != 1 || !aws.ToBool(mods[0].(*ec2.ModifyVpcEndpointInput).PrivateDnsEnabled) {
+	if mods := e.Recorder.Inputs("ModifyVpcEndpoint"); len(mods) != 1 || !aws.ToBool(mods[0].(*ec2.ModifyVpcEndpointInput).PrivateDnsEnabled) {
 		t.Errorf("ModifyVpcEndpoint requests = %d; want 1 with PrivateDnsEnabled=true", len(mods))
 	}
 }
@@ -176,10 +178,10 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 // deliveries of one event give one ticket, one message, one attachment and
 // one stop; the later deliveries say why they did nothing.
 func TestDuplicateDelivery(t *testing.T) {
-	e := newEnv(t)
-	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	h := e.handler(e.config(mode.Enforce))
-	ev := sample(t, "notebook-create-internet-enabled.json")
+	e := testenv.New(t)
+	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config)
+	ev := testenv.Sample(t, "notebook-create-internet-enabled.json")
 	for i := 1; i <= 3; i++ {
 		resp, err := handle(t, h, ev)
 		if err != nil {
@@ -196,17 +198,17 @@ func TestDuplicateDelivery(t *testing.T) {
 			}
 		}
 	}
-	if n := e.hubFindings(); n != 1 {
+	if n := len(e.HubFindings()); n != 1 {
 		t.Errorf("Security Hub findings = %d; want 1", n)
 	}
-	if got := e.inbox(); len(got) != 1 {
+	if got := testenv.Subjects(e.Inbox()); len(got) != 1 {
 		t.Errorf("SNS messages = %d %q; want 1", len(got), got)
 	}
-	if got := e.rolePolicies("DataScientist"); len(got) != 1 || got[0] != e.guardrail {
-		t.Errorf("DataScientist policies = %v; want exactly [%s]", got, e.guardrail)
+	if got := e.RolePolicies("DataScientist"); len(got) != 1 || got[0] != e.Guardrail {
+		t.Errorf("DataScientist policies = %v; want exactly [%s]", got, e.Guardrail)
 	}
 	wantCalls := map[string]int{"AttachRolePolicy": 1, "StopNotebookInstance": 1, "AddTags": 1, "BatchImportFindings": 1, "Publish": 1}
-	if got := e.rec.writeCalls(); fmt.Sprint(got) != fmt.Sprint(wantCalls) {
+	if got := e.Recorder.WriteCounts(); fmt.Sprint(got) != fmt.Sprint(wantCalls) {
 		t.Errorf("write requests = %v; want %v", got, wantCalls)
 	}
 }
@@ -214,15 +216,15 @@ func TestDuplicateDelivery(t *testing.T) {
 // TestOwnRemediationEventsDoNothing: the events vpcguard's own writes cause
 // come back through EventBridge. They must not start a loop.
 func TestOwnRemediationEventsDoNothing(t *testing.T) {
-	e := newEnv(t)
-	h := e.handler(e.config(mode.Enforce))
+	e := testenv.New(t)
+	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config)
 
 	t.Run("ModifyVpcEndpoint turning private DNS on is compliant", func(t *testing.T) {
 		// The endpoint's state is what vpcguard's remediation leaves behind:
 		// private DNS on (moto would ignore the ModifyVpcEndpoint itself).
-		id := e.endpoint(true)
-		e.rec.reset()
-		ev := sample(t, "endpoint-modify-private-dns-off.json",
+		id := e.Endpoint(apiService, aws.Bool(true))
+		e.Recorder.Reset()
+		ev := testenv.Sample(t, "endpoint-modify-private-dns-off.json",
 			"vpce-0a1b2c3d4e5f60002", id,
 			`"PrivateDnsEnabled": false`, `"PrivateDnsEnabled": true`,
 			"assumed-role/NetworkAdmin/erin", "assumed-role/vpcguard-endpoint-guard/vpcguard",
@@ -240,7 +242,7 @@ func TestOwnRemediationEventsDoNothing(t *testing.T) {
 				t.Errorf("action %s = %s %q; want nothing done", a.Type, a.Outcome, a.Detail)
 			}
 		}
-		if got := e.rec.writeCalls(); len(got) != 0 {
+		if got := e.Recorder.WriteCounts(); len(got) != 0 {
 			t.Errorf("write requests = %v; want none", got)
 		}
 	})
@@ -253,7 +255,7 @@ func TestOwnRemediationEventsDoNothing(t *testing.T) {
 	}
 	for _, o := range own {
 		t.Run(o.name+" is not evaluated", func(t *testing.T) {
-			e.rec.reset()
+			e.Recorder.Reset()
 			resp, err := handle(t, h, ownEvent(o.source, o.name, o.params))
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
@@ -264,8 +266,8 @@ func TestOwnRemediationEventsDoNothing(t *testing.T) {
 			if len(resp.Skipped) != 1 || resp.Skipped[0].EventName != o.name || !strings.Contains(resp.Skipped[0].Reason, "not an event this guard evaluates") {
 				t.Errorf("skipped = %+v; want %s skipped as not evaluated", resp.Skipped, o.name)
 			}
-			if len(e.rec.calls) != 0 {
-				t.Errorf("AWS requests = %d; want none for an event that is not evaluated", len(e.rec.calls))
+			if e.Recorder.Mark() != 0 {
+				t.Errorf("AWS requests = %d; want none for an event that is not evaluated", e.Recorder.Mark())
 			}
 		})
 	}
@@ -293,16 +295,16 @@ func ownEvent(service, name, params string) []byte {
 // TestTicketsResolveWhenFixed: once the resource is gone, the next event
 // resolves the ticket vpcguard opened, and SNS says so.
 func TestTicketsResolveWhenFixed(t *testing.T) {
-	e := newEnv(t)
-	e.model("churn-xgb-public")
-	h := e.handler(e.config(mode.Ticket))
-	if _, err := handle(t, h, sample(t, "model-create-no-vpc.json")); err != nil {
+	e := testenv.New(t)
+	e.Model("churn-xgb-public", false, nil)
+	h := guards.Handler(e.GuardConfig(mode.Ticket), e.Config)
+	if _, err := handle(t, h, testenv.Sample(t, "model-create-no-vpc.json")); err != nil {
 		t.Fatalf("Handle create: %v", err)
 	}
-	if _, err := e.sm.DeleteModel(context.Background(), &sagemaker.DeleteModelInput{ModelName: aws.String("churn-xgb-public")}); err != nil {
+	if _, err := e.SageMaker.DeleteModel(context.Background(), &sagemaker.DeleteModelInput{ModelName: aws.String("churn-xgb-public")}); err != nil {
 		t.Fatalf("delete model: %v", err)
 	}
-	resp, err := handle(t, h, sample(t, "model-delete.json"))
+	resp, err := handle(t, h, testenv.Sample(t, "model-delete.json"))
 	if err != nil {
 		t.Fatalf("Handle delete: %v", err)
 	}
@@ -313,10 +315,10 @@ func TestTicketsResolveWhenFixed(t *testing.T) {
 	if a, _ := actionOf(f, "ticket:securityhub"); a.Outcome != finding.Done || a.Detail != "resolved" {
 		t.Errorf("ticket:securityhub = %s %q; want done \"resolved\"", a.Outcome, a.Detail)
 	}
-	if got := e.inbox(); len(got) != 2 {
+	if got := testenv.Subjects(e.Inbox()); len(got) != 2 {
 		t.Errorf("SNS messages = %q; want 2 (opened, resolved)", got)
 	}
-	if n := e.hubFindings(); n != 1 {
+	if n := len(e.HubFindings()); n != 1 {
 		t.Errorf("Security Hub findings = %d; want 1 (the same finding, resolved)", n)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
@@ -25,9 +27,9 @@ import (
 // TestHandleEventBridgeEvent: a sample event in, its findings out, and the
 // response is JSON a Lambda can return.
 func TestHandleEventBridgeEvent(t *testing.T) {
-	e := newEnv(t)
-	e.model("churn-xgb-public")
-	resp, err := handle(t, e.handler(e.config(mode.Report)), sample(t, "model-create-no-vpc.json"))
+	e := testenv.New(t)
+	e.Model("churn-xgb-public", false, nil)
+	resp, err := handle(t, guards.Handler(e.GuardConfig(mode.Report), e.Config), testenv.Sample(t, "model-create-no-vpc.json"))
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -48,8 +50,8 @@ func TestHandleEventBridgeEvent(t *testing.T) {
 // ErrBadEvent, so Lambda retries it and the dead-letter queue keeps it; the
 // handler never panics on it.
 func TestHandleBadInput(t *testing.T) {
-	e := newEnv(t)
-	h := e.handler(e.config(mode.Enforce))
+	e := testenv.New(t)
+	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config)
 	tests := []struct{ name, input string }{
 		{"empty", ""},
 		{"not JSON", "model-create-no-vpc.json"},
@@ -76,7 +78,7 @@ func TestHandleBadInput(t *testing.T) {
 			}
 		})
 	}
-	if got := e.rec.writeCalls(); len(got) != 0 {
+	if got := e.Recorder.WriteCounts(); len(got) != 0 {
 		t.Errorf("write requests = %v; want none for bad input", got)
 	}
 }
@@ -84,8 +86,8 @@ func TestHandleBadInput(t *testing.T) {
 // TestHandleSkips: events a guard does not evaluate are answered, with the
 // reason, and no error: retrying them would change nothing.
 func TestHandleSkips(t *testing.T) {
-	e := newEnv(t)
-	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
+	e := testenv.New(t)
+	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
 	tests := []struct {
 		name       string
 		rules      []rules.Rule
@@ -99,8 +101,8 @@ func TestHandleSkips(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e.rec.reset()
-			resp, err := handle(t, e.handler(e.config(mode.Enforce), tt.rules...), sample(t, tt.event))
+			e.Recorder.Reset()
+			resp, err := handle(t, guards.Handler(e.GuardConfig(mode.Enforce), e.Config, tt.rules...), testenv.Sample(t, tt.event))
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -110,12 +112,12 @@ func TestHandleSkips(t *testing.T) {
 			if len(resp.Skipped) != 1 || resp.Skipped[0].Reason != tt.wantReason || resp.Skipped[0].EventID == "" {
 				t.Errorf("skipped = %+v; want one with the event id and reason %q", resp.Skipped, tt.wantReason)
 			}
-			if len(e.rec.calls) != 0 {
-				t.Errorf("AWS requests = %d; want none", len(e.rec.calls))
+			if e.Recorder.Mark() != 0 {
+				t.Errorf("AWS requests = %d; want none", e.Recorder.Mark())
 			}
 		})
 	}
-	if got := e.notebookStatus("research-open"); got != "InService" {
+	if got := e.NotebookStatus("research-open"); got != "InService" {
 		t.Errorf("notebook status = %s; want InService (the notebook guard never ran)", got)
 	}
 }
@@ -124,14 +126,14 @@ func TestHandleSkips(t *testing.T) {
 // an error (Lambda retries, then the DLQ keeps the event) and still lists
 // the resource as INSUFFICIENT_DATA; it is not a bad event.
 func TestHandleAWSUnreachable(t *testing.T) {
-	e := newEnv(t)
-	cfg := e.srv.Config(region)
+	e := testenv.New(t)
+	cfg := e.Server.Config(region)
 	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
 	cfg.RetryMaxAttempts = 1
 	accounts := awsclients.NewAccounts(cfg, "")
 	accounts.SetHomeAccount(acct)
-	h := &guard.Handler{Guard: setup.Guard(e.config(mode.Enforce), accounts, rules.All(), false, nil)}
-	resp, err := handle(t, h, sample(t, "notebook-create-internet-enabled.json"))
+	h := &guard.Handler{Guard: setup.Guard(e.GuardConfig(mode.Enforce), accounts, rules.All(), false, nil)}
+	resp, err := handle(t, h, testenv.Sample(t, "notebook-create-internet-enabled.json"))
 	if err == nil {
 		t.Fatalf("Handle: got nil error; want the AWS failure")
 	}
@@ -150,17 +152,17 @@ func TestHandleAWSUnreachable(t *testing.T) {
 // moto creates notebook instances InService at once: pendingNotebooks fakes
 // Pending on DescribeNotebookInstance until the re-check.
 func TestHandleRecheckQueue(t *testing.T) {
-	e := newEnv(t)
-	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	c := e.config(mode.Enforce)
+	e := testenv.New(t)
+	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+	c := e.GuardConfig(mode.Enforce)
 	c.RecheckDelaySeconds = 1 // short enough for the test to wait it out on moto
-	h := e.handler(c)
-	pending := &pendingNotebooks{SageMakerAPI: e.sm}
-	pending.set(true)
-	e.withReader(h, pending)
+	h := guards.Handler(c, e.Config)
+	pending := &testenv.PendingNotebooks{Client: e.SageMaker}
+	pending.Set(true)
+	withReader(e, h, pending)
 	ctx := context.Background()
 
-	resp, err := handle(t, h, sample(t, "notebook-create-internet-enabled.json"))
+	resp, err := handle(t, h, testenv.Sample(t, "notebook-create-internet-enabled.json"))
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -168,7 +170,7 @@ func TestHandleRecheckQueue(t *testing.T) {
 	if a, _ := actionOf(f, "schedule-recheck"); a.Outcome != finding.Done {
 		t.Fatalf("schedule-recheck = %+v; want done: %+v", a, f.Actions)
 	}
-	sent := e.rec.inputs("SendMessage")
+	sent := e.Recorder.Inputs("SendMessage")
 	if len(sent) != 1 || sent[0].(*sqs.SendMessageInput).DelaySeconds != 1 {
 		t.Fatalf("SendMessage requests = %+v; want one with DelaySeconds 1", sent)
 	}
@@ -176,7 +178,7 @@ func TestHandleRecheckQueue(t *testing.T) {
 	// The delay is the request's DelaySeconds (asserted above); whether it
 	// has passed by the next call depends on the machine's load, so the test
 	// only waits for the message to arrive.
-	out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.queueURL), WaitTimeSeconds: 5})
+	out, err := e.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.RecheckQueueURL), WaitTimeSeconds: 5})
 	if err != nil {
 		t.Fatalf("receive: %v", err)
 	}
@@ -189,8 +191,8 @@ func TestHandleRecheckQueue(t *testing.T) {
 		t.Fatalf("re-check body = %s (%v); want research-open, attempt 1", aws.ToString(m.Body), err)
 	}
 
-	pending.set(false)
-	e.rec.reset()
+	pending.Set(false)
+	e.Recorder.Reset()
 	batch := sqsBatch(t, map[string]string{aws.ToString(m.MessageId): aws.ToString(m.Body), "bad-1": "not a re-check"})
 	got, err := h.Handle(ctx, batch)
 	if err != nil {
@@ -203,20 +205,20 @@ func TestHandleRecheckQueue(t *testing.T) {
 	if len(r.BatchItemFailures) != 1 || r.BatchItemFailures[0].ItemIdentifier != "bad-1" {
 		t.Errorf("batch item failures = %+v; want only bad-1", r.BatchItemFailures)
 	}
-	if st := e.notebookStatus("research-open"); st != "Stopped" {
+	if st := e.NotebookStatus("research-open"); st != "Stopped" {
 		t.Errorf("notebook status = %s; want Stopped", st)
 	}
-	if n := len(e.rec.inputs("StopNotebookInstance")); n != 1 {
+	if n := len(e.Recorder.Inputs("StopNotebookInstance")); n != 1 {
 		t.Errorf("StopNotebookInstance requests = %d; want 1", n)
 	}
-	if n := len(e.rec.inputs("SendMessage")); n != 0 {
+	if n := len(e.Recorder.Inputs("SendMessage")); n != 0 {
 		t.Errorf("SendMessage requests = %d; want no further re-check", n)
 	}
 
 	t.Run("last attempt while still Pending gives up", func(t *testing.T) {
-		e.notebook("research-late", smtypes.DirectInternetAccessEnabled)
-		pending.set(true)
-		e.rec.reset()
+		e.Notebook("research-late", smtypes.DirectInternetAccessEnabled, true)
+		pending.Set(true)
+		e.Recorder.Reset()
 		body, _ := json.Marshal(remediate.Recheck{Rule: "sagemaker-notebook-no-direct-internet-access", Account: acct, Region: region,
 			Name: "research-late", Principal: "arn:aws:iam::" + acct + ":role/DataScientist", Attempt: c.RecheckMaxAttempts})
 		got, err := h.Handle(ctx, sqsBatch(t, map[string]string{"m-last": string(body)}))
@@ -226,10 +228,10 @@ func TestHandleRecheckQueue(t *testing.T) {
 		if r := got.(events.SQSEventResponse); len(r.BatchItemFailures) != 0 {
 			t.Errorf("batch item failures = %+v; want none: giving up is not a failure to retry", r.BatchItemFailures)
 		}
-		if n := len(e.rec.inputs("SendMessage")); n != 0 {
+		if n := len(e.Recorder.Inputs("SendMessage")); n != 0 {
 			t.Errorf("SendMessage requests = %d; want none after the last attempt", n)
 		}
-		if st := e.notebookStatus("research-late"); st != "InService" {
+		if st := e.NotebookStatus("research-late"); st != "InService" {
 			t.Errorf("notebook status = %s; want InService (left for a person)", st)
 		}
 	})

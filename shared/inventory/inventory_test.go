@@ -10,49 +10,34 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
-	"github.com/vpcguard/vpcguard/shared/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
-func TestMain(m *testing.M) { motoserver.Main(m.Run) }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const region = "us-east-1"
 
-const role = "arn:aws:iam::" + motoserver.Account + ":role/SageMakerExecution"
+const role = "arn:aws:iam::" + testenv.Account + ":role/SageMakerExecution"
 
 // TestReaderOnMoto reads every kind of resource as moto stores it, including
 // what moto answers for the ones that do not exist.
 func TestReaderOnMoto(t *testing.T) {
-	srv := motoserver.Require(t)
-	cfg := srv.Config(region)
+	e := testenv.New(t, testenv.Seed(testenv.Network))
 	ctx := context.Background()
-	sm, e2 := sagemaker.NewFromConfig(cfg), ec2.NewFromConfig(cfg)
-
-	vpc, err := e2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
-	if err != nil {
-		t.Fatalf("create vpc: %v", err)
-	}
-	vpcID := aws.ToString(vpc.Vpc.VpcId)
-	sub, err := e2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpcID), CidrBlock: aws.String("10.0.1.0/24")})
-	if err != nil {
-		t.Fatalf("create subnet: %v", err)
-	}
-	subnet := aws.ToString(sub.Subnet.SubnetId)
-	sg, err := e2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("ml"), Description: aws.String("ml"), VpcId: aws.String(vpcID)})
-	if err != nil {
-		t.Fatalf("create security group: %v", err)
-	}
+	sm, e2 := e.SageMaker, e.EC2
+	vpcID, subnet, sg := e.VPC, e.Subnet, e.SecurityGroup
 	container := &smtypes.ContainerDefinition{Image: aws.String("683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1")}
 	if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String("public"), ExecutionRoleArn: aws.String(role), PrimaryContainer: container,
 		Tags: []smtypes.Tag{{Key: aws.String("team"), Value: aws.String("ml")}}}); err != nil {
 		t.Fatalf("create model: %v", err)
 	}
 	if _, err := sm.CreateModel(ctx, &sagemaker.CreateModelInput{ModelName: aws.String("private"), ExecutionRoleArn: aws.String(role), PrimaryContainer: container,
-		VpcConfig: &smtypes.VpcConfig{Subnets: []string{subnet}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}}); err != nil {
+		VpcConfig: &smtypes.VpcConfig{Subnets: []string{subnet}, SecurityGroupIds: []string{sg}}}); err != nil {
 		t.Fatalf("create model: %v", err)
 	}
 	if _, err := sm.CreateNotebookInstance(ctx, &sagemaker.CreateNotebookInstanceInput{NotebookInstanceName: aws.String("open"), InstanceType: smtypes.InstanceTypeMlT3Medium,
-		RoleArn: aws.String(role), SubnetId: aws.String(subnet), SecurityGroupIds: []string{aws.ToString(sg.GroupId)}, DirectInternetAccess: smtypes.DirectInternetAccessEnabled}); err != nil {
+		RoleArn: aws.String(role), SubnetId: aws.String(subnet), SecurityGroupIds: []string{sg}, DirectInternetAccess: smtypes.DirectInternetAccessEnabled}); err != nil {
 		t.Fatalf("create notebook: %v", err)
 	}
 	ep, err := e2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(vpcID), ServiceName: aws.String("com.amazonaws.us-east-1.sagemaker.api"),
@@ -65,7 +50,7 @@ func TestReaderOnMoto(t *testing.T) {
 
 	r := &Reader{SageMaker: sm, EC2: e2}
 	ref := func(k resource.Kind, id string) resource.Ref {
-		return resource.Ref{Kind: k, ID: id, Account: motoserver.Account, Region: region}
+		return resource.Ref{Kind: k, ID: id, Account: testenv.Account, Region: region}
 	}
 	tests := []struct {
 		name  string
@@ -128,7 +113,7 @@ func TestReaderOnMoto(t *testing.T) {
 			if got := s.Tags["vpcguard:exempt"]; got != "lab" {
 				t.Errorf("Tags[vpcguard:exempt] = %q; want %q", got, "lab")
 			}
-			if want := resource.EndpointARN(region, motoserver.Account, epID); s.ARN != want {
+			if want := resource.EndpointARN(region, testenv.Account, epID); s.ARN != want {
 				t.Errorf("ARN = %q; want %q", s.ARN, want)
 			}
 		}},
@@ -179,14 +164,13 @@ func TestReaderOnMoto(t *testing.T) {
 // TestReaderDescribeFailure: an AWS failure that is not "not found" is an
 // error, never a Missing resource (which would resolve its tickets).
 func TestReaderDescribeFailure(t *testing.T) {
-	srv := motoserver.Require(t)
-	cfg := srv.Config(region)
+	cfg := testenv.New(t, testenv.Seed(0)).Server.Config(region)
 	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
 	cfg.RetryMaxAttempts = 1
 	r := &Reader{SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}
 	for _, k := range []resource.Kind{resource.Model, resource.Notebook, resource.VPCEndpoint} {
 		t.Run(string(k), func(t *testing.T) {
-			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: "x", Account: motoserver.Account, Region: region})
+			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: "x", Account: testenv.Account, Region: region})
 			if err == nil {
 				t.Fatalf("Read: got nil error; want the connection failure")
 			}

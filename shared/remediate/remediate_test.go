@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/resource"
@@ -33,45 +34,45 @@ func TestGuardrailAttachment(t *testing.T) {
 		event      string
 		replace    []string // rewrites the sample event's caller
 		protected  []string
-		seed       func(e *env)
+		seed       func(e *testenv.Env)
 		wantOut    finding.Outcome
 		wantDetail string
-		attached   func(e *env) []string // what IAM says is attached afterwards
-		wantGR     bool                  // whether the guardrail must be among them
+		attached   func(e *testenv.Env) []string // what IAM says is attached afterwards
+		wantGR     bool                          // whether the guardrail must be among them
 	}{
 		{name: "role behind an assumed-role session", event: "model-create-no-vpc.json",
-			seed:    func(e *env) { e.role("/", "MLEngineer") },
+			seed:    func(e *testenv.Env) { role(e, "/", "MLEngineer") },
 			wantOut: finding.Done, wantDetail: "attached ",
-			attached: func(e *env) []string { return e.rolePolicies("MLEngineer") }, wantGR: true},
+			attached: func(e *testenv.Env) []string { return e.RolePolicies("MLEngineer") }, wantGR: true},
 		{name: "IAM user", event: "model-create-empty-subnets.json",
-			seed:    func(e *env) { e.user("carol") },
+			seed:    func(e *testenv.Env) { user(e, "carol") },
 			wantOut: finding.Done, wantDetail: "attached ",
-			attached: func(e *env) []string { return e.userPolicies("carol") }, wantGR: true},
+			attached: func(e *testenv.Env) []string { return e.UserPolicies("carol") }, wantGR: true},
 		{name: "protected by pattern", event: "model-create-no-vpc.json", protected: []string{"arn:aws:iam::*:role/ML*"},
-			seed:    func(e *env) { e.role("/", "MLEngineer") },
+			seed:    func(e *testenv.Env) { role(e, "/", "MLEngineer") },
 			wantOut: finding.Skipped, wantDetail: "protected (matches arn:aws:iam::*:role/ML*)",
-			attached: func(e *env) []string { return e.rolePolicies("MLEngineer") }},
+			attached: func(e *testenv.Env) []string { return e.RolePolicies("MLEngineer") }},
 		{name: "root user", event: "model-create-empty-subnets.json",
 			replace: []string{`"type": "IAMUser"`, `"type": "Root"`, carol, "arn:aws:iam::" + acct + ":root"},
 			wantOut: finding.Skipped, wantDetail: "root user",
-			attached: func(e *env) []string { return nil }},
+			attached: func(e *testenv.Env) []string { return nil }},
 		{name: "service-linked role", event: "model-create-no-vpc.json",
 			replace: []string{mlEngineer, "arn:aws:iam::" + acct + ":role/aws-service-role/sagemaker.amazonaws.com/AWSServiceRoleForAmazonSageMakerNotebooks"},
-			seed: func(e *env) {
-				e.role("/aws-service-role/sagemaker.amazonaws.com/", "AWSServiceRoleForAmazonSageMakerNotebooks")
+			seed: func(e *testenv.Env) {
+				role(e, "/aws-service-role/sagemaker.amazonaws.com/", "AWSServiceRoleForAmazonSageMakerNotebooks")
 			},
 			wantOut: finding.Skipped, wantDetail: "service-linked role",
-			attached: func(e *env) []string { return e.rolePolicies("AWSServiceRoleForAmazonSageMakerNotebooks") }},
+			attached: func(e *testenv.Env) []string { return e.RolePolicies("AWSServiceRoleForAmazonSageMakerNotebooks") }},
 		{name: "IAM Identity Center role", event: "model-create-no-vpc.json",
 			replace: []string{mlEngineer, "arn:aws:iam::" + acct + ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataScience_0123456789abcdef"},
-			seed: func(e *env) {
-				e.role("/aws-reserved/sso.amazonaws.com/", "AWSReservedSSO_DataScience_0123456789abcdef")
+			seed: func(e *testenv.Env) {
+				role(e, "/aws-reserved/sso.amazonaws.com/", "AWSReservedSSO_DataScience_0123456789abcdef")
 			},
 			wantOut: finding.Skipped, wantDetail: "IAM Identity Center role",
-			attached: func(e *env) []string { return e.rolePolicies("AWSReservedSSO_DataScience_0123456789abcdef") }},
+			attached: func(e *testenv.Env) []string { return e.RolePolicies("AWSReservedSSO_DataScience_0123456789abcdef") }},
 		{name: "caller deleted since", event: "model-create-no-vpc.json",
 			wantOut: finding.Skipped, wantDetail: "no longer exists",
-			attached: func(e *env) []string { return nil }},
+			attached: func(e *testenv.Env) []string { return nil }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,14 +80,14 @@ func TestGuardrailAttachment(t *testing.T) {
 			if tt.seed != nil {
 				tt.seed(e)
 			}
-			e.model(sampleEvent(t, tt.event).Request.Get("modelName").String(), false)
-			cfg := e.config()
+			e.Model(testenv.SampleEvent(t, tt.event).Request.Get("modelName").String(), false, nil)
+			cfg := enforceConfig(e)
 			cfg.ProtectedPrincipals = tt.protected
-			res := e.evaluate(e.evaluator(cfg, nil), tt.event, tt.replace...)
+			res := evaluateOne(e, evaluator(e, cfg, nil), tt.event, tt.replace...)
 			if res.Finding.Status != finding.NonCompliant {
 				t.Fatalf("Status = %s; want NON_COMPLIANT", res.Finding.Status)
 			}
-			if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+			if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 				t.Fatalf("Remediate: %v", err)
 			}
 			a := action(t, res.Finding, "attach-guardrail")
@@ -97,10 +98,10 @@ func TestGuardrailAttachment(t *testing.T) {
 				t.Errorf("attach-guardrail target = %q; want the principal %q", a.Target, res.Finding.Principal)
 			}
 			got := tt.attached(e)
-			if has := slices.Contains(got, e.guardrail); has != tt.wantGR {
+			if has := slices.Contains(got, e.Guardrail); has != tt.wantGR {
 				t.Errorf("attached policies = %v; want guardrail attached = %v", got, tt.wantGR)
 			}
-			if !tt.wantGR && len(e.rec.inputs("AttachRolePolicy"))+len(e.rec.inputs("AttachUserPolicy")) != 0 {
+			if !tt.wantGR && len(e.Recorder.Inputs("AttachRolePolicy"))+len(e.Recorder.Inputs("AttachUserPolicy")) != 0 {
 				t.Errorf("an Attach*Policy call was sent; want none")
 			}
 		})
@@ -111,13 +112,13 @@ func TestGuardrailAttachment(t *testing.T) {
 // attachment; the later ones find it and do nothing.
 func TestGuardrailIdempotent(t *testing.T) {
 	e := newEnv(t)
-	e.role("/", "MLEngineer")
-	e.model("churn-xgb-public", false)
-	cfg := e.config()
-	ev, rem := e.evaluator(cfg, nil), e.remediator(cfg, nil, nil)
+	role(e, "/", "MLEngineer")
+	e.Model("churn-xgb-public", false, nil)
+	cfg := enforceConfig(e)
+	ev, rem := evaluator(e, cfg, nil), remediator(e, cfg, nil, nil)
 	want := []finding.Outcome{finding.Done, finding.Skipped, finding.Skipped}
 	for i, w := range want {
-		res := e.evaluate(ev, "model-create-no-vpc.json")
+		res := evaluateOne(e, ev, "model-create-no-vpc.json")
 		if err := rem.Remediate(context.Background(), &res); err != nil {
 			t.Fatalf("delivery %d: Remediate: %v", i+1, err)
 		}
@@ -130,13 +131,13 @@ func TestGuardrailIdempotent(t *testing.T) {
 			}
 		}
 	}
-	if got := e.rolePolicies("MLEngineer"); len(got) != 1 || got[0] != e.guardrail {
-		t.Errorf("attached = %v; want exactly [%s]", got, e.guardrail)
+	if got := e.RolePolicies("MLEngineer"); len(got) != 1 || got[0] != e.Guardrail {
+		t.Errorf("attached = %v; want exactly [%s]", got, e.Guardrail)
 	}
-	if n := len(e.rec.inputs("AttachRolePolicy")); n != 1 {
+	if n := len(e.Recorder.Inputs("AttachRolePolicy")); n != 1 {
 		t.Errorf("AttachRolePolicy calls = %d; want 1", n)
 	}
-	if n := len(e.rec.inputs("AddTags")); n != 1 {
+	if n := len(e.Recorder.Inputs("AddTags")); n != 1 {
 		t.Errorf("AddTags calls = %d; want 1", n)
 	}
 }
@@ -145,18 +146,18 @@ func TestGuardrailIdempotent(t *testing.T) {
 // the action names the variable to set.
 func TestGuardrailNotConfigured(t *testing.T) {
 	e := newEnv(t)
-	e.role("/", "MLEngineer")
-	e.model("churn-xgb-public", false)
-	cfg := e.config()
+	role(e, "/", "MLEngineer")
+	e.Model("churn-xgb-public", false, nil)
+	cfg := enforceConfig(e)
 	cfg.GuardrailARN = ""
-	res := e.evaluate(e.evaluator(cfg, nil), "model-create-no-vpc.json")
-	if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+	res := evaluateOne(e, evaluator(e, cfg, nil), "model-create-no-vpc.json")
+	if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 		t.Fatalf("Remediate: %v", err)
 	}
 	if a := action(t, res.Finding, "attach-guardrail"); a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "VPCGUARD_GUARDRAIL_ARN") {
 		t.Errorf("attach-guardrail = %s %q; want skipped naming VPCGUARD_GUARDRAIL_ARN", a.Outcome, a.Detail)
 	}
-	if got := e.rolePolicies("MLEngineer"); len(got) != 0 {
+	if got := e.RolePolicies("MLEngineer"); len(got) != 0 {
 		t.Errorf("attached = %v; want none", got)
 	}
 }
@@ -179,19 +180,19 @@ func TestModelRemediation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.role("/", "MLEngineer")
-			e.model("churn-xgb-public", false)
+			role(e, "/", "MLEngineer")
+			e.Model("churn-xgb-public", false, nil)
 			if tt.endpointConf {
-				if _, err := e.sm.CreateEndpointConfig(context.Background(), &sagemaker.CreateEndpointConfigInput{EndpointConfigName: aws.String("churn-prod"),
+				if _, err := e.SageMaker.CreateEndpointConfig(context.Background(), &sagemaker.CreateEndpointConfigInput{EndpointConfigName: aws.String("churn-prod"),
 					ProductionVariants: []smtypes.ProductionVariant{{VariantName: aws.String("main"), ModelName: aws.String("churn-xgb-public"),
 						InstanceType: smtypes.ProductionVariantInstanceTypeMlM5Large, InitialInstanceCount: aws.Int32(1)}}}); err != nil {
 					t.Fatalf("create endpoint config: %v", err)
 				}
 			}
-			cfg := e.config()
+			cfg := enforceConfig(e)
 			cfg.DeleteNoncompliantModels = tt.deleteOptIn
-			res := e.evaluate(e.evaluator(cfg, nil), "model-create-no-vpc.json")
-			if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+			res := evaluateOne(e, evaluator(e, cfg, nil), "model-create-no-vpc.json")
+			if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 				t.Fatalf("Remediate: %v", err)
 			}
 			if a := action(t, res.Finding, "tag"); a.Outcome != finding.Done || a.Target != modelARN {
@@ -206,12 +207,12 @@ func TestModelRemediation(t *testing.T) {
 			} else if tt.endpointConf && !strings.Contains(a.Detail, "churn-prod") {
 				t.Errorf("delete-model detail = %q; want it to name endpoint config churn-prod", a.Detail)
 			}
-			_, err := e.sm.DescribeModel(context.Background(), &sagemaker.DescribeModelInput{ModelName: aws.String("churn-xgb-public")})
+			_, err := e.SageMaker.DescribeModel(context.Background(), &sagemaker.DescribeModelInput{ModelName: aws.String("churn-xgb-public")})
 			if exists := err == nil; exists != tt.wantExists {
 				t.Errorf("model exists = %v (%v); want %v", exists, err, tt.wantExists)
 			}
 			if tt.wantExists {
-				if got := e.sageMakerTags(modelARN)["vpcguard:finding"]; got != "sagemaker-model-in-vpc" {
+				if got := e.SageMakerTags(modelARN)["vpcguard:finding"]; got != "sagemaker-model-in-vpc" {
 					t.Errorf("tag vpcguard:finding = %q; want sagemaker-model-in-vpc", got)
 				}
 			}
@@ -223,57 +224,57 @@ func TestModelRemediation(t *testing.T) {
 // stopped, its owner's role gets the guardrail, and it is tagged.
 func TestNotebookStop(t *testing.T) {
 	e := newEnv(t)
-	e.role("/", "DataScientist")
-	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	cfg := e.config()
-	res := e.evaluate(e.evaluator(cfg, nil), "notebook-create-internet-enabled.json")
-	if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+	role(e, "/", "DataScientist")
+	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+	cfg := enforceConfig(e)
+	res := evaluateOne(e, evaluator(e, cfg, nil), "notebook-create-internet-enabled.json")
+	if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 		t.Fatalf("Remediate: %v", err)
 	}
 	if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Done || a.Target != "research-open" {
 		t.Errorf("stop-notebook = %s on %q; want done on research-open", a.Outcome, a.Target)
 	}
-	if got := e.notebookStatus("research-open"); got != "Stopped" {
+	if got := e.NotebookStatus("research-open"); got != "Stopped" {
 		t.Errorf("notebook status = %s; want Stopped", got)
 	}
-	if got := e.rolePolicies("DataScientist"); !slices.Contains(got, e.guardrail) {
-		t.Errorf("DataScientist policies = %v; want the guardrail %s", got, e.guardrail)
+	if got := e.RolePolicies("DataScientist"); !slices.Contains(got, e.Guardrail) {
+		t.Errorf("DataScientist policies = %v; want the guardrail %s", got, e.Guardrail)
 	}
-	if got := e.sageMakerTags(res.State.ARN)["vpcguard:finding"]; got != res.Finding.Rule {
+	if got := e.SageMakerTags(res.State.ARN)["vpcguard:finding"]; got != res.Finding.Rule {
 		t.Errorf("tag vpcguard:finding = %q; want %q", got, res.Finding.Rule)
 	}
 
 	t.Run("a second delivery finds it stopped", func(t *testing.T) {
-		res := e.evaluate(e.evaluator(cfg, nil), "notebook-create-internet-enabled.json")
-		if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+		res := evaluateOne(e, evaluator(e, cfg, nil), "notebook-create-internet-enabled.json")
+		if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 			t.Fatalf("Remediate: %v", err)
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Skipped || a.Detail != "already Stopped" {
 			t.Errorf("stop-notebook = %s %q; want skipped \"already Stopped\"", a.Outcome, a.Detail)
 		}
-		if n := len(e.rec.inputs("StopNotebookInstance")); n != 1 {
+		if n := len(e.Recorder.Inputs("StopNotebookInstance")); n != 1 {
 			t.Errorf("StopNotebookInstance calls = %d; want 1", n)
 		}
 	})
 
 	t.Run("StartNotebookInstance stops it again", func(t *testing.T) {
-		if _, err := e.sm.StartNotebookInstance(context.Background(), &sagemaker.StartNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}); err != nil {
+		if _, err := e.SageMaker.StartNotebookInstance(context.Background(), &sagemaker.StartNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}); err != nil {
 			t.Fatalf("start notebook: %v", err)
 		}
-		if got := e.notebookStatus("research-open"); got != "InService" {
+		if got := e.NotebookStatus("research-open"); got != "InService" {
 			t.Fatalf("notebook status after start = %s; want InService", got)
 		}
-		res := e.evaluate(e.evaluator(cfg, nil), "notebook-start.json")
+		res := evaluateOne(e, evaluator(e, cfg, nil), "notebook-start.json")
 		if res.Finding.Status != finding.NonCompliant || res.Finding.EventName != "StartNotebookInstance" {
 			t.Fatalf("finding = %s for %s; want NON_COMPLIANT for StartNotebookInstance", res.Finding.Status, res.Finding.EventName)
 		}
-		if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+		if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 			t.Fatalf("Remediate: %v", err)
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Done {
 			t.Errorf("stop-notebook = %s %q; want done", a.Outcome, a.Detail)
 		}
-		if got := e.notebookStatus("research-open"); got != "Stopped" {
+		if got := e.NotebookStatus("research-open"); got != "Stopped" {
 			t.Errorf("notebook status = %s; want Stopped", got)
 		}
 	})
@@ -287,16 +288,16 @@ func TestNotebookStop(t *testing.T) {
 // the Pending status on DescribeNotebookInstance.
 func TestNotebookPendingRecheck(t *testing.T) {
 	e := newEnv(t)
-	e.role("/", "DataScientist")
-	e.notebook("research-open", smtypes.DirectInternetAccessEnabled)
-	cfg := e.config()
-	pending := &pendingNotebooks{SageMakerAPI: e.sm}
-	pending.set(true)
-	queue := &sentMessages{Client: e.sqs}
-	ev, rem := e.evaluator(cfg, pending), e.remediator(cfg, nil, queue)
+	role(e, "/", "DataScientist")
+	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
+	cfg := enforceConfig(e)
+	pending := &testenv.PendingNotebooks{Client: e.SageMaker}
+	pending.Set(true)
+	queue := &sentMessages{Client: e.SQS}
+	ev, rem := evaluator(e, cfg, pending), remediator(e, cfg, nil, queue)
 	ctx := context.Background()
 
-	res := e.evaluate(ev, "notebook-create-internet-enabled.json")
+	res := evaluateOne(e, ev, "notebook-create-internet-enabled.json")
 	if err := rem.Remediate(ctx, &res); err != nil {
 		t.Fatalf("Remediate: %v", err)
 	}
@@ -306,15 +307,15 @@ func TestNotebookPendingRecheck(t *testing.T) {
 	if a := action(t, res.Finding, "schedule-recheck"); a.Outcome != finding.Done || !strings.Contains(a.Detail, "re-check 1 of 3 in 60s") {
 		t.Errorf("schedule-recheck = %s %q; want done, re-check 1 of 3 in 60s", a.Outcome, a.Detail)
 	}
-	if got := e.notebookStatus("research-open"); got != "InService" {
+	if got := e.NotebookStatus("research-open"); got != "InService" {
 		t.Errorf("notebook status = %s; want it left InService (nothing stopped)", got)
 	}
 	if len(queue.sent) != 1 {
 		t.Fatalf("messages sent = %d; want 1", len(queue.sent))
 	}
 	in := queue.sent[0]
-	if in.DelaySeconds != 60 || aws.ToString(in.QueueUrl) != e.queueURL {
-		t.Errorf("SendMessage DelaySeconds = %d to %s; want 60 to %s", in.DelaySeconds, aws.ToString(in.QueueUrl), e.queueURL)
+	if in.DelaySeconds != 60 || aws.ToString(in.QueueUrl) != e.RecheckQueueURL {
+		t.Errorf("SendMessage DelaySeconds = %d to %s; want 60 to %s", in.DelaySeconds, aws.ToString(in.QueueUrl), e.RecheckQueueURL)
 	}
 	var msg Recheck
 	if err := json.Unmarshal([]byte(aws.ToString(in.MessageBody)), &msg); err != nil {
@@ -326,7 +327,7 @@ func TestNotebookPendingRecheck(t *testing.T) {
 		t.Errorf("Recheck = %+v; want %+v", msg, wantMsg)
 	}
 	// moto keeps the message delayed, as SQS does.
-	attrs, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(e.queueURL),
+	attrs, err := e.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(e.RecheckQueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
 	if err != nil {
 		t.Fatalf("queue attributes: %v", err)
@@ -336,7 +337,7 @@ func TestNotebookPendingRecheck(t *testing.T) {
 	}
 
 	t.Run("re-check while still Pending schedules the next one", func(t *testing.T) {
-		res := e.recheckState(ev, "research-open")
+		res := recheckState(e, ev, "research-open")
 		if err := rem.Recheck(ctx, &res, 1); err != nil {
 			t.Fatalf("Recheck: %v", err)
 		}
@@ -346,7 +347,7 @@ func TestNotebookPendingRecheck(t *testing.T) {
 	})
 	t.Run("max attempts gives up", func(t *testing.T) {
 		before := len(queue.sent)
-		res := e.recheckState(ev, "research-open")
+		res := recheckState(e, ev, "research-open")
 		if err := rem.Recheck(ctx, &res, cfg.RecheckMaxAttempts); err != nil {
 			t.Fatalf("Recheck: %v", err)
 		}
@@ -357,21 +358,21 @@ func TestNotebookPendingRecheck(t *testing.T) {
 		if len(queue.sent) != before {
 			t.Errorf("messages sent = %d; want none more after giving up", len(queue.sent)-before)
 		}
-		if got := e.notebookStatus("research-open"); got != "InService" {
+		if got := e.NotebookStatus("research-open"); got != "InService" {
 			t.Errorf("notebook status = %s; want InService", got)
 		}
 	})
 	t.Run("re-check once InService stops it", func(t *testing.T) {
-		pending.set(false)
+		pending.Set(false)
 		before := len(queue.sent)
-		res := e.recheckState(ev, "research-open")
+		res := recheckState(e, ev, "research-open")
 		if err := rem.Recheck(ctx, &res, 2); err != nil {
 			t.Fatalf("Recheck: %v", err)
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Done {
 			t.Errorf("stop-notebook = %s %q; want done", a.Outcome, a.Detail)
 		}
-		if got := e.notebookStatus("research-open"); got != "Stopped" {
+		if got := e.NotebookStatus("research-open"); got != "Stopped" {
 			t.Errorf("notebook status = %s; want Stopped", got)
 		}
 		if len(queue.sent) != before {
@@ -379,12 +380,12 @@ func TestNotebookPendingRecheck(t *testing.T) {
 		}
 	})
 	t.Run("without a queue the Pending notebook is reported, not dropped", func(t *testing.T) {
-		pending.set(true)
+		pending.Set(true)
 		c := cfg
 		c.RecheckQueueURL = ""
-		res := e.recheckState(ev, "research-open")
+		res := recheckState(e, ev, "research-open")
 		res.State.Notebook.Status = "Pending"
-		if err := e.remediator(c, nil, queue).Recheck(ctx, &res, 0); err != nil {
+		if err := remediator(e, c, nil, queue).Recheck(ctx, &res, 0); err != nil {
 			t.Fatalf("Recheck: %v", err)
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "VPCGUARD_RECHECK_QUEUE_URL") {
@@ -394,15 +395,15 @@ func TestNotebookPendingRecheck(t *testing.T) {
 }
 
 // recheckState evaluates a notebook by name, as a re-check message does.
-func (e *env) recheckState(ev *evaluate.Evaluator, name string) evaluate.Result {
-	e.t.Helper()
+func recheckState(e *testenv.Env, ev *evaluate.Evaluator, name string) evaluate.Result {
+	e.T.Helper()
 	rule := rules.ByName("sagemaker-notebook-no-direct-internet-access")
 	res, err := ev.State(context.Background(), rule, resource.State{Ref: resource.Ref{Kind: resource.Notebook, ID: name, Account: acct, Region: region}})
 	if err != nil {
-		e.t.Fatalf("evaluate notebook %s: %v", name, err)
+		e.T.Fatalf("evaluate notebook %s: %v", name, err)
 	}
 	if res.Finding.Status != finding.NonCompliant {
-		e.t.Fatalf("notebook %s: Status = %s; want NON_COMPLIANT", name, res.Finding.Status)
+		e.T.Fatalf("notebook %s: Status = %s; want NON_COMPLIANT", name, res.Finding.Status)
 	}
 	res.Finding.Principal = "arn:aws:iam::" + acct + ":role/DataScientist"
 	return res
@@ -427,22 +428,22 @@ func TestPrivateDNS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.dnsHostnames(tt.hostnames)
-			id := e.endpoint(false)
-			cfg := e.config()
+			e.SetDNSHostnames(tt.hostnames)
+			id := e.Endpoint(apiService, aws.Bool(false))
+			cfg := enforceConfig(e)
 			cfg.DryRun = tt.dryRun
-			res := e.evaluate(e.evaluator(cfg, nil), "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id)
+			res := evaluateOne(e, evaluator(e, cfg, nil), "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id)
 			if res.Finding.Status != finding.NonCompliant {
 				t.Fatalf("Status = %s; want NON_COMPLIANT", res.Finding.Status)
 			}
-			if err := e.remediator(cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+			if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
 				t.Fatalf("Remediate: %v", err)
 			}
 			a := action(t, res.Finding, "enable-private-dns")
 			if a.Outcome != tt.wantOut || !strings.Contains(a.Detail, tt.wantDetail) || a.Target != id {
 				t.Errorf("enable-private-dns = %s %q on %s; want %s containing %q on %s", a.Outcome, a.Detail, a.Target, tt.wantOut, tt.wantDetail, id)
 			}
-			mods := e.rec.inputs("ModifyVpcEndpoint")
+			mods := e.Recorder.Inputs("ModifyVpcEndpoint")
 			if !tt.wantModify {
 				if len(mods) != 0 {
 					t.Errorf("ModifyVpcEndpoint calls = %d; want none", len(mods))
@@ -461,7 +462,7 @@ func TestPrivateDNS(t *testing.T) {
 			}
 			// The endpoint is tagged (except in dry run): CreateTags is
 			// something moto does keep.
-			out, err := e.ec2.DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+			out, err := e.EC2.DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
 			if err != nil {
 				t.Fatalf("describe endpoint: %v", err)
 			}

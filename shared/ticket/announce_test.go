@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
@@ -15,7 +16,7 @@ import (
 // failures are injected by wrappers over the sinks' API interfaces
 // (flakySNS, countingHub), which fail exactly the calls a test names, "once"
 // then "recovered", in-process and deterministically. reliability/faults
-// does the same end to end through shared/faultproxy, on the wire.
+// does the same end to end through internal/testenv/faultproxy, on the wire.
 
 // short reads the ticket actions as outcomes() does, shortened to what a
 // table can compare: no message id, a held-back write as "held back: would
@@ -43,10 +44,10 @@ func short(t *testing.T, f finding.Finding, code string) []string {
 	return got
 }
 
-func changes(t *testing.T, b *inbox) []string {
-	t.Helper()
+func changes(e *testenv.Env) []string {
+	e.T.Helper()
 	var out []string
-	for _, n := range b.drain(t) {
+	for _, n := range e.Inbox() {
 		out = append(out, n.MessageAttributes["change"].Value)
 	}
 	return out
@@ -101,7 +102,7 @@ func TestTicketsSNSFailingOnce(t *testing.T) {
 		if got := short(t, f, "AuthorizationError"); !slices.Equal(got, st.want) {
 			t.Errorf("%s: actions = %q; want %q", st.name, got, st.want)
 		}
-		got := changes(t, r.box)
+		got := changes(r.env)
 		if !slices.Equal(got, st.wantChanges) {
 			t.Errorf("%s: sns messages = %q; want %q", st.name, got, st.wantChanges)
 		}
@@ -109,7 +110,7 @@ func TestTicketsSNSFailingOnce(t *testing.T) {
 		if n := r.hub.imports - imports; n != st.wantImports {
 			t.Errorf("%s: security hub imports = %d; want %d", st.name, n, st.wantImports)
 		}
-		if ops, _ := r.ops.ops(); st.wantErr && slices.ContainsFunc(ops, func(op string) bool { return op != "DescribeOpsItems" }) {
+		if ops, _ := r.ops.Ops(); st.wantErr && slices.ContainsFunc(ops, func(op string) bool { return op != "DescribeOpsItems" }) {
 			t.Errorf("%s: opscenter ops = %v; want only the read while the announcement fails", st.name, ops)
 		}
 	}
@@ -119,10 +120,8 @@ func TestTicketsSNSFailingOnce(t *testing.T) {
 	if n := len(hubFindings(t, r.hub)); n != 1 {
 		t.Errorf("security hub findings = %d; want 1", n)
 	}
-	r.ops.mu.Lock()
-	defer r.ops.mu.Unlock()
-	if len(r.ops.items) != 1 || r.ops.items[0].Status != "Resolved" {
-		t.Errorf("opsitems = %d (first %+v); want 1, resolved", len(r.ops.items), r.ops.items)
+	if items := r.ops.Items(); len(items) != 1 || items[0].Status != "Resolved" {
+		t.Errorf("opsitems = %d (first %+v); want 1, resolved", len(items), items)
 	}
 }
 
@@ -150,14 +149,14 @@ func TestTicketsSNSFailingAlways(t *testing.T) {
 		if r.hub.gets-gets != 1 || r.pub.attempts-publishes != 1 {
 			t.Errorf("invocation %d: %d security hub reads, %d publishes; want 1, 1", attempt+1, r.hub.gets-gets, r.pub.attempts-publishes)
 		}
-		if ops, _ := r.ops.ops(); !slices.Equal(ops, []string{"DescribeOpsItems"}) {
+		if ops, _ := r.ops.Ops(); !slices.Equal(ops, []string{"DescribeOpsItems"}) {
 			t.Errorf("invocation %d: opscenter ops = %v; want the read alone", attempt+1, ops)
 		}
 	}
 	if r.hub.imports != 0 || len(hubFindings(t, r.hub)) != 0 {
 		t.Errorf("security hub imports = %d; want none while the announcement fails", r.hub.imports)
 	}
-	if got := changes(t, r.box); len(got) != 0 {
+	if got := changes(r.env); len(got) != 0 {
 		t.Errorf("sns messages = %q; want none", got)
 	}
 
@@ -177,13 +176,13 @@ func TestTicketsSNSFailingAlways(t *testing.T) {
 			t.Errorf("after sns recovered, sync %d: %d security hub reads; want 1", i+1, r.hub.gets-gets)
 		}
 	}
-	if got := changes(t, r.box); !slices.Equal(got, []string{"opened"}) {
+	if got := changes(r.env); !slices.Equal(got, []string{"opened"}) {
 		t.Errorf("sns messages = %q; want one opened", got)
 	}
 	if r.hub.imports != 1 || len(hubFindings(t, r.hub)) != 1 {
 		t.Errorf("security hub imports = %d, findings %d; want 1, 1", r.hub.imports, len(hubFindings(t, r.hub)))
 	}
-	if ops, _ := r.ops.ops(); !slices.Equal(ops, []string{"DescribeOpsItems", "CreateOpsItem", "DescribeOpsItems"}) {
+	if ops, _ := r.ops.Ops(); !slices.Equal(ops, []string{"DescribeOpsItems", "CreateOpsItem", "DescribeOpsItems"}) {
 		t.Errorf("opscenter ops = %v; want one OpsItem created", ops)
 	}
 }
@@ -199,7 +198,7 @@ func TestTicketsDuplicateEventsHealthy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := changes(t, r.box); !slices.Equal(got, []string{"opened"}) {
+	if got := changes(r.env); !slices.Equal(got, []string{"opened"}) {
 		t.Errorf("sns messages = %q; want one opened", got)
 	}
 	if r.hub.imports != 1 || r.pub.attempts != 1 {
@@ -272,7 +271,7 @@ func TestTicketsSecurityHubFailing(t *testing.T) {
 					t.Errorf("invocation %d: actions = %q; want %q", i+1, got, want)
 				}
 			}
-			if got := changes(t, r.box); !slices.Equal(got, tt.wantMsgs) {
+			if got := changes(r.env); !slices.Equal(got, tt.wantMsgs) {
 				t.Errorf("sns messages = %q; want %q", got, tt.wantMsgs)
 			}
 			if n := len(hubFindings(t, r.hub)); n != 1 {
@@ -302,7 +301,7 @@ func TestTicketsDryRunWalksThePlan(t *testing.T) {
 	if r.hub.gets != 1 || r.hub.imports != 0 || r.pub.attempts != 0 {
 		t.Errorf("security hub reads %d, imports %d, publishes %d; want 1, 0, 0", r.hub.gets, r.hub.imports, r.pub.attempts)
 	}
-	if ops, _ := r.ops.ops(); !slices.Equal(ops, []string{"DescribeOpsItems"}) {
+	if ops, _ := r.ops.Ops(); !slices.Equal(ops, []string{"DescribeOpsItems"}) {
 		t.Errorf("opscenter ops = %v; want the read alone", ops)
 	}
 }

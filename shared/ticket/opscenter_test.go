@@ -11,16 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
-// TestOpsCenterLifecycle runs against fakeOpsCenter, an httptest server
+// TestOpsCenterLifecycle runs against testenv.OpsCenter, an httptest server
 // speaking the SSM JSON 1.1 protocol, because moto has no OpsCenter. Each
 // step asserts the operations the sink sent and, where it matters, their
 // bodies. The steps are a sequence on one fake.
 func TestOpsCenterLifecycle(t *testing.T) {
-	fake := newFakeOpsCenter(t)
-	sink := NewOpsCenter(fake.client())
+	fake := testenv.NewOpsCenter(t)
+	sink := NewOpsCenter(fake.Client())
 	ctx := context.Background()
 	nb := notebookFinding("nb1", "DirectInternetAccess is Enabled.")
 	var firstID string
@@ -33,7 +34,7 @@ func TestOpsCenterLifecycle(t *testing.T) {
 		want     ChangeKind
 		wantNote string
 		wantOps  []string
-		check    func(t *testing.T, calls []fakeCall, c Change)
+		check    func(t *testing.T, calls []testenv.OpsCall, c Change)
 	}{
 		{name: "insufficient data calls nothing", f: with(nb, status(finding.InsufficientData, "?")), want: Unchanged,
 			wantNote: "status INSUFFICIENT_DATA: nothing to do"},
@@ -41,7 +42,7 @@ func TestOpsCenterLifecycle(t *testing.T) {
 			wantNote: "no open opsitem to resolve", wantOps: []string{"DescribeOpsItems"}},
 		{name: "dry run only reads", f: nb, dryRun: true, want: Opened, wantOps: []string{"DescribeOpsItems"}},
 		{name: "non-compliant creates", f: nb, want: Opened, wantOps: []string{"DescribeOpsItems", "CreateOpsItem"},
-			check: func(t *testing.T, calls []fakeCall, c Change) {
+			check: func(t *testing.T, calls []testenv.OpsCall, c Change) {
 				firstID = c.Ticket
 				if c.Ticket == "" {
 					t.Error("ticket = \"\"; want the new OpsItem id")
@@ -76,7 +77,7 @@ func TestOpsCenterLifecycle(t *testing.T) {
 			wantNote: "unchanged", wantOps: []string{"DescribeOpsItems"}},
 		{name: "changed reason updates", f: with(nb, func(f *finding.Finding) { f.Reason = "now omitted" }), want: Updated,
 			wantOps: []string{"DescribeOpsItems", "UpdateOpsItem"},
-			check: func(t *testing.T, calls []fakeCall, c Change) {
+			check: func(t *testing.T, calls []testenv.OpsCall, c Change) {
 				wantEq(t, "ticket", c.Ticket, firstID)
 				var in ssm.UpdateOpsItemInput
 				mustDecode(t, calls[1].Body, &in)
@@ -86,12 +87,12 @@ func TestOpsCenterLifecycle(t *testing.T) {
 					t.Errorf("Description = %q; want the new reason", aws.ToString(in.Description))
 				}
 			}},
-		{name: "an InProgress item is still the open one", before: func() { fake.mu.Lock(); fake.items[0].Status = "InProgress"; fake.mu.Unlock() },
+		{name: "an InProgress item is still the open one", before: func() { fake.Edit(func(items []*testenv.OpsItem) { items[0].Status = "InProgress" }) },
 			f: with(nb, func(f *finding.Finding) { f.Reason = "now omitted" }), want: Unchanged, wantNote: "unchanged",
 			wantOps: []string{"DescribeOpsItems"}},
 		{name: "compliant resolves", f: with(nb, status(finding.Compliant, "deleted")), want: Resolved,
 			wantOps: []string{"DescribeOpsItems", "UpdateOpsItem"},
-			check: func(t *testing.T, calls []fakeCall, c Change) {
+			check: func(t *testing.T, calls []testenv.OpsCall, c Change) {
 				var in ssm.UpdateOpsItemInput
 				mustDecode(t, calls[1].Body, &in)
 				wantEq(t, "OpsItemId", aws.ToString(in.OpsItemId), firstID)
@@ -100,7 +101,7 @@ func TestOpsCenterLifecycle(t *testing.T) {
 		{name: "compliant again only reads", f: with(nb, status(finding.Compliant, "deleted")), want: Unchanged,
 			wantNote: "no open opsitem to resolve", wantOps: []string{"DescribeOpsItems"}},
 		{name: "non-compliant again opens a new item", f: nb, want: Opened, wantOps: []string{"DescribeOpsItems", "CreateOpsItem"},
-			check: func(t *testing.T, _ []fakeCall, c Change) {
+			check: func(t *testing.T, _ []testenv.OpsCall, c Change) {
 				if c.Ticket == firstID || c.Ticket == "" {
 					t.Errorf("ticket = %q; want a new OpsItem, not %q", c.Ticket, firstID)
 				}
@@ -117,7 +118,7 @@ func TestOpsCenterLifecycle(t *testing.T) {
 		if c.Kind != st.want || c.Note != st.wantNote {
 			t.Errorf("%s: change = %s %q; want %s %q", st.name, c.Kind, c.Note, st.want, st.wantNote)
 		}
-		ops, calls := fake.ops()
+		ops, calls := fake.Ops()
 		if !slices.Equal(ops, st.wantOps) {
 			t.Errorf("%s: ops = %v; want %v", st.name, ops, st.wantOps)
 			continue
@@ -139,9 +140,9 @@ func TestOpsCenterErrorsNameTheCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.failOp, func(t *testing.T) {
-			fake := newFakeOpsCenter(t)
-			fake.failWith[tt.failOp] = "InternalServerError"
-			_, err := NewOpsCenter(fake.client()).Sync(context.Background(), tt.f, false)
+			fake := testenv.NewOpsCenter(t)
+			fake.Fail(tt.failOp, "InternalServerError")
+			_, err := NewOpsCenter(fake.Client()).Sync(context.Background(), tt.f, false)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || !strings.Contains(err.Error(), "InternalServerError") {
 				t.Errorf("error = %v; want prefix %q and the error code", err, tt.want)
 			}

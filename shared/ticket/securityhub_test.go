@@ -9,15 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 )
 
 // TestSecurityHubLifecycle walks one finding through its life on moto, each
 // step on the state the previous one left: the table is a sequence.
 func TestSecurityHubLifecycle(t *testing.T) {
-	srv := motoserver.Require(t)
-	hub := &countingHub{securityHubAPI: securityhub.NewFromConfig(srv.Config(region))}
+	e := testenv.New(t, testenv.Seed(0))
+	hub := &countingHub{securityHubAPI: securityhub.NewFromConfig(e.Config)}
 	sink := NewSecurityHub(hub)
 	sink.Now = tickingClock()
 	ctx := context.Background()
@@ -49,7 +49,7 @@ func TestSecurityHubLifecycle(t *testing.T) {
 				createdAt = aws.ToString(g.CreatedAt)
 				wantEq(t, "ProductArn", aws.ToString(g.ProductArn), "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default")
 				wantEq(t, "GeneratorId", aws.ToString(g.GeneratorId), nb.Rule)
-				wantEq(t, "AwsAccountId", aws.ToString(g.AwsAccountId), motoserver.Account)
+				wantEq(t, "AwsAccountId", aws.ToString(g.AwsAccountId), testenv.Account)
 				wantEq(t, "Types", strings.Join(g.Types, ","), "Software and Configuration Checks/AWS Security Best Practices")
 				wantEq(t, "Severity", string(g.Severity.Label), "HIGH")
 				wantEq(t, "Resources[0].Type", aws.ToString(g.Resources[0].Type), "AwsSageMakerNotebookInstance")
@@ -145,8 +145,8 @@ func (failingImport) BatchImportFindings(_ context.Context, in *securityhub.Batc
 }
 
 func TestSecurityHubFailedCountIsAnError(t *testing.T) {
-	srv := motoserver.Require(t)
-	sink := NewSecurityHub(failingImport{securityhub.NewFromConfig(srv.Config(region))})
+	e := testenv.New(t, testenv.Seed(0))
+	sink := NewSecurityHub(failingImport{securityhub.NewFromConfig(e.Config)})
 	f := notebookFinding("nb1", "DirectInternetAccess is Enabled.")
 	_, err := sink.Sync(context.Background(), f, false)
 	if err == nil {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 )
 
 // TestSNS publishes on moto and reads what an SQS subscriber of the topic
@@ -42,9 +42,8 @@ func TestSNS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := motoserver.Require(t)
-			cfg := srv.Config(region)
-			topic, box := newTopicWithInbox(t, cfg)
+			e := testenv.New(t, testenv.Seed(testenv.Topic))
+			cfg, topic := e.Config, e.TopicARN
 			sink := NewSNS(sns.NewFromConfig(cfg), topic)
 			var c Change
 			var err error
@@ -59,7 +58,7 @@ func TestSNS(t *testing.T) {
 			if c.Kind != tt.want || c.Ticket != topic {
 				t.Errorf("change = %s %s; want %s %s", c.Kind, c.Ticket, tt.want, topic)
 			}
-			got := box.drain(t)
+			got := e.Inbox()
 			if tt.wantSubject == "" {
 				if len(got) != 0 {
 					t.Fatalf("messages = %d (%q); want none", len(got), got[0].Subject)
@@ -72,7 +71,7 @@ func TestSNS(t *testing.T) {
 			n := got[0]
 			wantEq(t, "Subject", n.Subject, tt.wantSubject)
 			for name, want := range map[string]string{
-				"rule": tt.f.Rule, "severity": "HIGH", "account": motoserver.Account, "region": region,
+				"rule": tt.f.Rule, "severity": "HIGH", "account": testenv.Account, "region": region,
 				"status": string(tt.f.Status), "change": tt.wantChange,
 			} {
 				a := n.MessageAttributes[name]

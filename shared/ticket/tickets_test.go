@@ -9,17 +9,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/motoserver"
 )
 
 // rig is every sink wired as in production: Security Hub and SNS (with an
-// SQS subscriber) on moto, OpsCenter on fakeOpsCenter since moto lacks it.
+// SQS subscriber) on moto, OpsCenter on testenv.OpsCenter since moto lacks it.
 type rig struct {
 	hub  *countingHub
-	ops  *fakeOpsCenter
+	ops  *testenv.OpsCenter
 	pub  *flakySNS
-	box  *inbox
+	env  *testenv.Env // the inbox: what SNS delivered
 	sh   *SecurityHub
 	oc   *OpsCenter
 	sns  *SNS
@@ -27,13 +27,13 @@ type rig struct {
 }
 
 func newRig(t *testing.T) *rig {
-	srv := motoserver.Require(t)
-	cfg := srv.Config(region)
-	r := &rig{hub: &countingHub{securityHubAPI: securityhub.NewFromConfig(cfg)}, ops: newFakeOpsCenter(t)}
-	r.topc, r.box = newTopicWithInbox(t, cfg)
+	e := testenv.New(t, testenv.Seed(testenv.Topic))
+	cfg := e.Config
+	r := &rig{hub: &countingHub{securityHubAPI: securityhub.NewFromConfig(cfg)}, ops: testenv.NewOpsCenter(t)}
+	r.topc, r.env = e.TopicARN, e
 	r.sh = NewSecurityHub(r.hub)
 	r.sh.Now = tickingClock()
-	r.oc = NewOpsCenter(r.ops.client())
+	r.oc = NewOpsCenter(r.ops.Client())
 	r.pub = &flakySNS{snsAPI: sns.NewFromConfig(cfg)}
 	r.sns = NewSNS(r.pub, r.topc)
 	return r
@@ -88,7 +88,7 @@ func TestTicketsLifecycle(t *testing.T) {
 			t.Errorf("%s: actions = %q; want %q", st.name, got, st.want)
 		}
 		var changes []string
-		for _, n := range r.box.drain(t) {
+		for _, n := range r.env.Inbox() {
 			changes = append(changes, n.MessageAttributes["change"].Value)
 		}
 		if !slices.Equal(changes, st.wantChanges) {
@@ -104,9 +104,7 @@ func TestTicketsTargets(t *testing.T) {
 	if err := NewTickets(false, r.sh, r.oc, r.sns).Sync(context.Background(), &f); err != nil {
 		t.Fatal(err)
 	}
-	r.ops.mu.Lock()
-	items := r.ops.items
-	r.ops.mu.Unlock()
+	items := r.ops.Items()
 	want := []finding.Action{
 		{Type: "ticket:securityhub", Target: TicketID(f), Outcome: finding.Done, Detail: "opened"},
 		{Type: "ticket:opscenter", Target: items[0].ID, Outcome: finding.Done, Detail: "opened"},
@@ -147,10 +145,10 @@ func TestTicketsDryRunWritesNothing(t *testing.T) {
 			if r.hub.imports != 0 || len(hubFindings(t, r.hub)) != 0 {
 				t.Errorf("security hub imports = %d; want none", r.hub.imports)
 			}
-			if ops, _ := r.ops.ops(); slices.ContainsFunc(ops, func(op string) bool { return op != "DescribeOpsItems" }) {
+			if ops, _ := r.ops.Ops(); slices.ContainsFunc(ops, func(op string) bool { return op != "DescribeOpsItems" }) {
 				t.Errorf("opscenter ops = %v; want reads only", ops)
 			}
-			if n := r.box.drain(t); len(n) != 0 {
+			if n := r.env.Inbox(); len(n) != 0 {
 				t.Errorf("sns messages = %d; want none", len(n))
 			}
 		})
@@ -173,7 +171,7 @@ func TestTicketsFailingSinkDoesNotStopOthers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t)
-			r.ops.failWith[tt.failOp] = "InternalServerError"
+			r.ops.Fail(tt.failOp, "InternalServerError")
 			f := notebookFinding("nb1", "bad")
 			err := NewTickets(false, r.sh, r.oc, r.sns).Sync(context.Background(), &f)
 			if err == nil || !strings.Contains(err.Error(), "ticket opscenter: ") || !strings.Contains(err.Error(), "InternalServerError") {
@@ -195,7 +193,7 @@ func TestTicketsFailingSinkDoesNotStopOthers(t *testing.T) {
 			if n := len(hubFindings(t, r.hub)); n != 1 {
 				t.Errorf("security hub findings = %d; want 1", n)
 			}
-			if n := len(r.box.drain(t)); n != tt.wantMsgs {
+			if n := len(r.env.Inbox()); n != tt.wantMsgs {
 				t.Errorf("sns messages = %d; want %d", n, tt.wantMsgs)
 			}
 		})
@@ -207,13 +205,13 @@ func TestTicketsSNSWithoutMemory(t *testing.T) {
 	// know whether the ticket is new, so it publishes rather than stay silent.
 	t.Run("every stateful sink failed", func(t *testing.T) {
 		r := newRig(t)
-		r.ops.failWith["DescribeOpsItems"] = "InternalServerError"
+		r.ops.Fail("DescribeOpsItems", "InternalServerError")
 		f := notebookFinding("nb1", "bad")
 		err := NewTickets(false, r.oc, r.sns).Sync(context.Background(), &f)
 		if err == nil {
 			t.Error("Sync = nil; want the opscenter error")
 		}
-		if n := len(r.box.drain(t)); n != 1 {
+		if n := len(r.env.Inbox()); n != 1 {
 			t.Errorf("sns messages = %d; want 1", n)
 		}
 	})
@@ -229,7 +227,7 @@ func TestTicketsSNSWithoutMemory(t *testing.T) {
 			}
 		}
 		var statuses []string
-		for _, n := range r.box.drain(t) {
+		for _, n := range r.env.Inbox() {
 			statuses = append(statuses, n.MessageAttributes["status"].Value)
 		}
 		if want := []string{"NON_COMPLIANT", "NON_COMPLIANT"}; !slices.Equal(statuses, want) {

@@ -3,13 +3,14 @@
 package motoserver
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -29,35 +30,74 @@ type Server struct {
 // ErrNotInstalled is returned by Start when moto_server is not on PATH.
 var ErrNotInstalled = errors.New("moto_server not found on PATH (pip install 'moto[server]==5.2.1')")
 
-// Start runs moto_server on 127.0.0.1 on a free port and waits until it answers.
+// Start runs moto_server on 127.0.0.1 and waits until it answers.
+//
+// moto_server binds the port itself (-p 0: the kernel picks a free one) and
+// Start reads which from its log. Picking a free port here and handing it
+// over would leave a window in which another process (another test package
+// running alongside) takes the same port: the second moto_server then fails
+// to bind, and its caller's readiness check is answered by the first, so two
+// packages share one emulator and reset and seed each other's state.
 func Start() (*Server, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, ErrNotInstalled
 	}
-	port, err := freePort()
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	cmd.Stdout = nil
+	logs, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, fmt.Errorf("find a free port: %w", err)
+		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = nil, nil
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
-	deadline := time.Now().Add(30 * time.Second)
+	s := &Server{cmd: cmd}
+	listening := make(chan string, 1)
+	go func() {
+		// Werkzeug announces " * Running on http://127.0.0.1:PORT"; after
+		// that the log (one line per request) is drained so that moto never
+		// blocks on a full pipe.
+		sc := bufio.NewScanner(logs)
+		for sc.Scan() {
+			if m := runningOn.FindStringSubmatch(sc.Text()); m != nil {
+				listening <- m[1]
+				break
+			}
+		}
+		close(listening)
+		_, _ = io.Copy(io.Discard, logs)
+	}()
+	select {
+	case url, ok := <-listening:
+		if !ok {
+			s.Stop()
+			return nil, errors.New("moto_server exited before it was listening")
+		}
+		s.URL = url
+	case <-time.After(startTimeout):
+		s.Stop()
+		return nil, fmt.Errorf("moto_server did not start listening within %v", startTimeout)
+	}
+	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
 			return s, nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	s.Stop()
-	return nil, fmt.Errorf("moto_server did not answer on %s within 30s", s.URL)
+	return nil, fmt.Errorf("moto_server did not answer on %s within %v", s.URL, startTimeout)
 }
+
+// startTimeout bounds moto_server's start (a second or two; more on a
+// loaded machine).
+const startTimeout = 60 * time.Second
+
+var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
 
 // Stop ends moto_server (and any child it forked) by its process group.
 func (s *Server) Stop() {
@@ -110,15 +150,6 @@ func (s *Server) Env(region string) []string {
 		"AWS_DEFAULT_REGION=" + region,
 		"AWS_EC2_METADATA_DISABLED=true",
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Shared is a helper for TestMain: it starts a server, or reports why none

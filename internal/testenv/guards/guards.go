@@ -1,0 +1,39 @@
+// Package guards assembles vpcguard's guard Lambdas for tests on clients a
+// test chose (moto's, recorded, behind a fault proxy), the way
+// functions/*/main.go assemble them. It is apart from testenv because it
+// imports the guard and everything the guard is made of, whose own tests use
+// testenv.
+package guards
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/remediate"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+// Handler is a guard Lambda's handler evaluating rs (every rule when none)
+// with c, on clients built from cfg in moto's account.
+func Handler(c config.Config, cfg aws.Config, rs ...rules.Rule) *guard.Handler {
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	return ForAccounts(c, accounts, rs...)
+}
+
+// ForAccounts is Handler on accounts' clients.
+func ForAccounts(c config.Config, accounts *awsclients.Accounts, rs ...rules.Rule) *guard.Handler {
+	if len(rs) == 0 {
+		rs = rules.All()
+	}
+	g := setup.Guard(c, accounts, rs, false, nil)
+	h := &guard.Handler{Guard: g}
+	if rem, ok := g.Remediator.(*remediate.Remediator); ok {
+		h.Rechecker = rem
+	}
+	return h
+}

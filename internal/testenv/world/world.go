@@ -1,0 +1,276 @@
+// Package world seeds moto_server with the account the sample events in
+// events/ talk about: a VPC, the callers (roles and users), the guardrail
+// policies (shared/guardrail), the SNS topic tickets go to and, unless told
+// not to, the models, notebook instances and VPC endpoints the events name
+// plus a few that predate vpcguard. vpcguard demo, reliability/faults and
+// reliability/delivery all start from it.
+package world
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
+
+	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/shared/rules"
+)
+
+// Region is where the sample events happened.
+const Region = "us-east-1"
+
+// The vpce ids the sample events carry.
+const (
+	VpceAPI      = "vpce-0a1b2c3d4e5f60001"
+	VpceRuntime  = "vpce-0a1b2c3d4e5f60002"
+	VpceNotebook = "vpce-0a1b2c3d4e5f60003"
+	VpceS3       = "vpce-0a1b2c3d4e5f60004"
+	VpceSSM      = "vpce-0a1b2c3d4e5f60005"
+)
+
+// Endpoint is a VPC endpoint a sample event names.
+type Endpoint struct {
+	ID         string // as the sample events carry it
+	Label      string // the Name tag of the seeded endpoint
+	Service    string
+	PrivateDNS *bool // nil: the API default (on)
+	Gateway    bool
+}
+
+// Endpoints are the sample events' VPC endpoints.
+var Endpoints = []Endpoint{
+	{VpceAPI, "sagemaker.api", "com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false), false},
+	{VpceRuntime, "sagemaker.runtime", "com.amazonaws.us-east-1.sagemaker.runtime", nil, false},
+	{VpceNotebook, "notebook", "aws.sagemaker.us-east-1.notebook", aws.Bool(false), false},
+	{VpceS3, "s3", "com.amazonaws.us-east-1.s3", nil, true},
+	{VpceSSM, "ssm", "com.amazonaws.us-east-1.ssm", aws.Bool(false), false},
+}
+
+// Callers are the IAM roles and users the sample events' calls were made as
+// (SageMakerExecution is the models' and notebooks' execution role).
+var (
+	CallerRoles = []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution"}
+	CallerUsers = []string{"bob", "carol"}
+)
+
+// The IAM name of the guardrail policy and the SNS topic's name.
+const (
+	GuardrailName = "vpcguard-guardrail"
+	TopicName     = "vpcguard-findings"
+)
+
+// Options are what a caller seeds besides the callers, guardrails and topic.
+type Options struct {
+	// Roles are created after the callers' (a harness's guards' own roles).
+	Roles []string
+	// NoResources leaves out the models, notebook instances and endpoints:
+	// the caller makes the sample events' calls itself.
+	NoResources bool
+}
+
+// World is the seeded account.
+type World struct {
+	Clients   estate.Clients
+	IAM       *iam.Client
+	Net       *estate.Network
+	Guardrail string // ARN of the one guardrail policy, every rule's statements
+	Topic     string // ARN
+	// Endpoints maps each vpce id the sample events carry to the id moto
+	// gave the seeded endpoint (moto makes up its own ids). Empty with
+	// Options.NoResources.
+	Endpoints map[string]string
+}
+
+// Seed creates the world on moto at cfg.
+func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
+	w := &World{Clients: estate.New(cfg), IAM: iam.NewFromConfig(cfg), Endpoints: map[string]string{}}
+	net, err := w.Clients.NewNetwork(ctx, Region)
+	if err != nil {
+		return nil, err
+	}
+	w.Net = net
+	if err := SeedCallers(ctx, w.IAM, opts.Roles...); err != nil {
+		return nil, err
+	}
+	if w.Guardrail, err = SeedGuardrail(ctx, w.IAM); err != nil {
+		return nil, err
+	}
+	if w.Topic, err = SeedTopic(ctx, sns.NewFromConfig(cfg)); err != nil {
+		return nil, err
+	}
+	if opts.NoResources {
+		return w, nil
+	}
+	if w.Endpoints, err = SeedResources(ctx, w.Clients, net); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Each Seed* step below may run again on what it already made (an SDK retry
+// of a create that had succeeded, a second seeding of one account): a thing
+// that exists already as it would be made counts as made; one that exists
+// otherwise is an error.
+
+// SeedCallers creates the sample events' callers, CallerRoles (trusting the
+// account) and CallerUsers, then roles.
+func SeedCallers(ctx context.Context, c *iam.Client, roles ...string) error {
+	for _, role := range append(slices.Clone(CallerRoles), roles...) {
+		if err := createRole(ctx, c, role); err != nil {
+			return fmt.Errorf("create role %s: %w", role, err)
+		}
+	}
+	for _, user := range CallerUsers {
+		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}); err != nil && !alreadyExists(err) {
+			return fmt.Errorf("create user %s: %w", user, err)
+		}
+	}
+	return nil
+}
+
+// trust is the callers' trust policy: anyone in the account may assume them.
+const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + motoserver.Account + `:root"},"Action":"sts:AssumeRole"}]}`
+
+func createRole(ctx context.Context, c *iam.Client, name string) error {
+	_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)})
+	if err == nil || !alreadyExists(err) {
+		return err
+	}
+	got, gerr := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if gerr != nil {
+		return fmt.Errorf("%w (and reading it: %v)", err, gerr)
+	}
+	if doc := aws.ToString(got.Role.AssumeRolePolicyDocument); !sameJSON(doc, trust) {
+		return fmt.Errorf("%w, with another trust policy: %s", err, doc)
+	}
+	return nil
+}
+
+// SeedGuardrail creates the guardrail policy as the CDK stack deploys it
+// with every rule enforced (rules.GuardrailPolicy) and returns its ARN.
+func SeedGuardrail(ctx context.Context, c *iam.Client) (string, error) {
+	policy, _ := rules.GuardrailPolicy(rules.All())
+	return createPolicy(ctx, c, GuardrailName, policy.Document())
+}
+
+// createPolicy creates a customer-managed policy and returns its ARN.
+func createPolicy(ctx context.Context, c *iam.Client, name, doc string) (string, error) {
+	out, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)})
+	if err == nil {
+		return aws.ToString(out.Policy.Arn), nil
+	}
+	if !alreadyExists(err) {
+		return "", fmt.Errorf("create policy %s: %w", name, err)
+	}
+	arn := "arn:aws:iam::" + motoserver.Account + ":policy/" + name
+	p, gerr := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if gerr != nil {
+		return "", fmt.Errorf("create policy %s: %w (and reading it: %v)", name, err, gerr)
+	}
+	v, gerr := c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: p.Policy.DefaultVersionId})
+	if gerr != nil {
+		return "", fmt.Errorf("create policy %s: %w (and reading it: %v)", name, err, gerr)
+	}
+	if got := aws.ToString(v.PolicyVersion.Document); !sameJSON(got, doc) {
+		return "", fmt.Errorf("create policy %s: %w, with another document: %s", name, err, got)
+	}
+	return arn, nil
+}
+
+// SeedTopic creates the SNS topic tickets go to (CreateTopic is idempotent).
+func SeedTopic(ctx context.Context, c *sns.Client) (string, error) {
+	topic, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(TopicName)})
+	if err != nil {
+		return "", fmt.Errorf("create topic: %w", err)
+	}
+	return aws.ToString(topic.TopicArn), nil
+}
+
+// SeedResources creates, in net, the models, notebook instances and VPC
+// endpoints the sample events name, plus a few that predate vpcguard. It
+// returns the id moto gave each endpoint, by the id the sample events carry.
+func SeedResources(ctx context.Context, c estate.Clients, net *estate.Network) (map[string]string, error) {
+	// Models: the sample events' three, and two that predate vpcguard.
+	for _, m := range []struct {
+		name string
+		net  *estate.Network
+	}{{"churn-xgb-public", nil}, {"churn-xgb-private", net}, {"fraud-empty-subnets", nil}, {"legacy-scoring", nil}, {"forecast-prod", net}} {
+		if err := c.Model(ctx, m.name, m.net, nil); err != nil {
+			return nil, err
+		}
+	}
+	// Notebook instances: the sample events' three, and team-sandbox, which
+	// predates vpcguard.
+	for _, nb := range []struct{ name, internet, subnet string }{
+		{"research-open", "Enabled", net.Subnets[0]},
+		{"quickstart-default", "", ""},
+		{"research-private", "Disabled", net.Subnets[0]},
+		{"team-sandbox", "Enabled", net.Subnets[1]},
+	} {
+		if err := c.Notebook(ctx, nb.name, nb.internet, nb.subnet, net); err != nil {
+			return nil, err
+		}
+	}
+	ids := map[string]string{}
+	for _, ep := range Endpoints {
+		var id string
+		var err error
+		if ep.Gateway {
+			id, err = c.Gateway(ctx, net, ep.Service)
+		} else {
+			id, err = c.Endpoint(ctx, net, ep.Service, ep.PrivateDNS, ep.Label)
+		}
+		if err != nil {
+			return nil, err
+		}
+		ids[ep.ID] = id
+	}
+	return ids, nil
+}
+
+func alreadyExists(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "EntityAlreadyExists"
+}
+
+// sameJSON reports whether two policy documents say the same (IAM may hand
+// a document back URL-encoded and formatted its own way).
+func sameJSON(got, want string) bool {
+	if u, err := url.QueryUnescape(got); err == nil {
+		got = u
+	}
+	var g, w any
+	if json.Unmarshal([]byte(got), &g) != nil || json.Unmarshal([]byte(want), &w) != nil {
+		return false
+	}
+	return reflect.DeepEqual(g, w)
+}
+
+// Rewrite puts the seeded endpoint ids in place of the sample ones.
+func (w *World) Rewrite(raw []byte) []byte {
+	var pairs []string
+	for sample, seeded := range w.Endpoints {
+		pairs = append(pairs, sample, seeded)
+	}
+	return []byte(strings.NewReplacer(pairs...).Replace(string(raw)))
+}
+
+// Unrewrite puts the sample ids back in s, so that findings of two runs on
+// two fresh moto states (each with its own made-up ids) compare equal.
+func (w *World) Unrewrite(s string) string {
+	var pairs []string
+	for sample, seeded := range w.Endpoints {
+		pairs = append(pairs, seeded, sample)
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}

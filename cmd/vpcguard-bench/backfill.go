@@ -29,7 +29,7 @@ const speedupGoal = 8
 // reference, never measured by this command. Issue 5 (backfill) states it:
 // "about 44 s and 120 MB ..., with two calls per SageMaker resource".
 const (
-	custodianSource         = "issue 5 (backfill), not measured by vpcguard-bench"
+	custodianSource         = "issue 5 (backfill): an external reference, not measured by vpcguard-bench"
 	custodianSeconds        = 44
 	custodianMB             = 120
 	custodianCallsPerSMItem = 2

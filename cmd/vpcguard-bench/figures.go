@@ -151,7 +151,7 @@ func printComparison(w io.Writer, cs []Comparison) {
 		return
 	}
 	fmt.Fprintf(w, "\nFor scale, vpcguard beside Cloud Custodian on the same 1,000-per-kind estate on moto.\n"+
-		"The Cloud Custodian column is an external reference, NOT measured in this run: %s.\n", custodianSource)
+		"The Cloud Custodian column was NOT measured in this run; its source: %s.\n", custodianSource)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tVPCGUARD (MEASURED)\tCLOUD CUSTODIAN (REFERENCE)\tNOTE")
 	for _, c := range cs {

@@ -11,7 +11,7 @@ TEST_FLAGS ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION ?= 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION ?= 1
 
-.PHONY: help deps build test vet fuzz bench reliability demo evaluate clean
+.PHONY: help deps build test vet fuzz bench sdk-updates reliability demo evaluate clean
 
 help:
 	@echo "make deps          install what tests need (moto_server, cfn-lint) when missing"
@@ -20,6 +20,7 @@ help:
 	@echo "make demo          the main job on a local AWS emulator: backfill, replay events in enforce mode, backfill again"
 	@echo "make evaluate EVENT=events/model-create-no-vpc.json   evaluate one event offline"
 	@echo "make bench         benchmarks; prints a table and writes bench/results.json"
+	@echo "make sdk-updates   newer AWS SDK releases on the module proxy, and how to measure what taking them costs (needs the network)"
 	@echo "make reliability   the long reliability suite (faults, duplicates, bad input, real binaries)"
 	@echo "make fuzz          fuzz the parser and each rule for FUZZTIME each (default $(FUZZTIME))"
 	@echo "make synth|deploy|diff|destroy   the CDK app (see README)"
@@ -61,6 +62,26 @@ fuzz:
 
 bench:
 	$(GO) run ./cmd/vpcguard-bench
+
+# Newer releases of the AWS SDK modules vpcguard requires directly, from the
+# Go module proxy (so it needs the network; make test never runs it). Taking
+# one is measured, not assumed: the bench prints each function's cold start
+# and bootstrap size. Some modules' version lists are refused by the proxy
+# here: for those it says so instead of claiming they are current.
+SDK_MODULES = $(shell $(GO) list -m -f '{{if not .Indirect}}{{.Path}}{{end}}' all | grep -E '^github.com/aws/(aws-sdk-go-v2|smithy-go)')
+
+sdk-updates:
+	@out=$$($(GO) list -e -m -u -versions -f '{{.Path}} {{.Version}} {{with .Update}}{{.Version}}{{else}}-{{end}} {{len .Versions}}' $(SDK_MODULES)) || \
+		{ echo "sdk-updates: cannot ask the Go module proxy (go list -m -u failed, see above)"; exit 1; }; \
+	printf '%s\n' "$$out" | { get=""; while read -r mod cur new listed; do \
+		if [ "$$new" != "-" ]; then printf '%-54s %-9s newer: %s\n' "$$mod" "$$cur" "$$new"; get="$$get $$mod@$$new"; \
+		elif [ "$$listed" = 0 ]; then printf '%-54s %-9s unknown: the proxy lists no versions of it; look up its latest release, then go get %s@vX.Y.Z\n' "$$mod" "$$cur" "$$mod"; \
+		else printf '%-54s %-9s current\n' "$$mod" "$$cur"; fi; \
+	done; echo; \
+	if [ -n "$$get" ]; then echo "To take them (exact versions; the core and the other service modules may have to move with them):"; \
+		echo "  $(GO) get$$get && $(GO) mod tidy"; else echo "Every module whose versions the proxy lists is current."; fi; }; \
+	echo "What it costs: run  $(GO) run ./cmd/vpcguard-bench -only coldstart  before and after, and compare each"; \
+	echo "function's cold-start median and linux/arm64 bootstrap size (the README's Benchmarks give the last figures)."
 
 reliability:
 	VPCGUARD_RELIABILITY=long $(GO) test -count=1 -timeout 60m -v ./reliability/...

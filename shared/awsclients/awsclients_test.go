@@ -89,7 +89,8 @@ func TestRetryerDoesNotRateLimitAttempts(t *testing.T) {
 }
 
 // TestWithMaxBackoff: the option caps the wait between attempts; without it
-// production's cap holds.
+// production's cap holds. The SDK jitters below the cap (Retry Behavior 2.1:
+// b * min(base * 2^i, cap)), so the longest of many waits comes near it.
 func TestWithMaxBackoff(t *testing.T) {
 	throttle := responseError(400, "ThrottlingException")
 	for _, tt := range []struct {
@@ -108,18 +109,20 @@ func TestWithMaxBackoff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRetryer(tt.o)
 			var longest time.Duration
-			for attempt := 1; attempt < MaxAttempts; attempt++ {
-				d, err := r.RetryDelay(attempt, throttle)
-				if err != nil {
-					t.Fatalf("RetryDelay(%d): %v", attempt, err)
+			for range 100 {
+				for attempt := 1; attempt < MaxAttempts; attempt++ {
+					d, err := r.RetryDelay(attempt, throttle)
+					if err != nil {
+						t.Fatalf("RetryDelay(%d): %v", attempt, err)
+					}
+					if d > tt.max {
+						t.Errorf("RetryDelay(%d) = %v; want at most %v", attempt, d, tt.max)
+					}
+					longest = max(longest, d)
 				}
-				if d > tt.max {
-					t.Errorf("RetryDelay(%d) = %v; want at most %v", attempt, d, tt.max)
-				}
-				longest = max(longest, d)
 			}
-			if longest != tt.max {
-				t.Errorf("longest delay = %v; want the cap %v (the last attempts wait the cap)", longest, tt.max)
+			if longest < tt.max*9/10 {
+				t.Errorf("longest delay = %v; want near the cap %v (the last attempts wait up to the cap)", longest, tt.max)
 			}
 		})
 	}

@@ -34,20 +34,6 @@ func Parse(data []byte) ([]Event, error) {
 	if len(trimmed) == 0 {
 		return nil, errors.New("empty input: want a CloudTrail event")
 	}
-	// One pass over the bytes reads every well-formed input. Anything it
-	// does not accept, it hands to parseSlow, which decides: parseSlow is the
-	// reference (encoding/json), and its errors name the field and the byte.
-	if events, ok := parseFast(trimmed); ok {
-		return events, nil
-	}
-	return parseSlow(trimmed)
-}
-
-// parseSlow reads trimmed, a non-empty input, with encoding/json. It is the
-// reference parseFast must agree with, and the path of every input
-// parseFast does not accept: the bad ones, and the odd ones (duplicate or
-// non-ASCII field names, very deep nesting).
-func parseSlow(trimmed []byte) ([]Event, error) {
 	switch trimmed[0] {
 	case '[':
 		var items []json.RawMessage
@@ -57,17 +43,7 @@ func parseSlow(trimmed []byte) ([]Event, error) {
 		if len(items) == 0 {
 			return nil, errors.New("empty array: want CloudTrail events")
 		}
-		var events []Event
-		var errs []error
-		for i, item := range items {
-			ev, err := parseObject(item)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("item %d: %w", i, err))
-				continue
-			}
-			events = append(events, ev...)
-		}
-		return events, errors.Join(errs...)
+		return each(items, "item %d: %w", parseObject)
 	case '{':
 		return parseObject(trimmed)
 	default:
@@ -91,62 +67,81 @@ func ParseOne(data []byte) (Event, error) {
 	return events[0], nil
 }
 
+// each parses every item on its own, so one broken item never hides the
+// others: it returns the good events and an error naming each bad item.
+func each(items []json.RawMessage, wrap string, parse func([]byte) ([]Event, error)) ([]Event, error) {
+	var events []Event
+	var errs []error
+	for i, item := range items {
+		evs, err := parse(item)
+		if err != nil {
+			errs = append(errs, fmt.Errorf(wrap, i, err))
+		}
+		events = append(events, evs...)
+	}
+	return events, errors.Join(errs...)
+}
+
+// parseObject reads a top-level object: a log file, an EventBridge event or
+// a bare record.
 func parseObject(data []byte) ([]Event, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	var r rawRecord
+	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, describeJSONError(err)
 	}
-	if records, ok := rawField(top, "Records"); ok {
+	switch {
+	case r.Records != nil:
 		var items []json.RawMessage
-		if err := json.Unmarshal(records, &items); err != nil {
+		if err := json.Unmarshal(r.Records, &items); err != nil {
 			return nil, fmt.Errorf("Records: %w", describeJSONError(err))
 		}
-		var events []Event
-		var errs []error
-		for i, item := range items {
-			ev, err := parseRecord(item, envelope{})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("Records[%d]: %w", i, err))
-				continue
-			}
-			events = append(events, ev)
-		}
 		if len(items) == 0 {
-			errs = append(errs, errors.New("Records is empty"))
+			return nil, errors.New("Records is empty")
 		}
-		return events, errors.Join(errs...)
+		return each(items, "Records[%d]: %w", func(item []byte) ([]Event, error) { return one(parseRecord(item, "", "")) })
+	case r.DetailType != nil:
+		return one(parseEventBridge(&r))
 	}
-	if dt, ok := rawField(top, "detail-type"); ok {
-		var env struct {
-			DetailType flexString `json:"detail-type"`
-			Source     flexString `json:"source"`
-			Account    flexString `json:"account"`
-			Region     flexString `json:"region"`
-		}
-		if err := json.Unmarshal(data, &env); err != nil {
-			return nil, describeJSONError(err)
-		}
-		if string(env.DetailType) != DetailType {
-			return nil, fmt.Errorf("unsupported EventBridge detail-type %s: want %q", dt, DetailType)
-		}
-		detail, ok := rawField(top, "detail")
-		if !ok || isNull(detail) {
-			return nil, errors.New("EventBridge event has no detail")
-		}
-		ev, err := parseRecord(detail, envelope{account: string(env.Account), region: string(env.Region)})
-		if err != nil {
-			return nil, fmt.Errorf("detail: %w", err)
-		}
-		if src := string(env.Source); src != "" && ev.Source != "" && !sourceMatches(src, ev.Source) {
-			return nil, fmt.Errorf("EventBridge source %q does not match detail.eventSource %q", src, ev.Source)
-		}
-		return []Event{ev}, nil
+	if err := checkRecord(data); err != nil {
+		return nil, err
 	}
-	ev, err := parseRecord(data, envelope{})
+	return one(r.event("", ""))
+}
+
+func one(ev Event, err error) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
 	return []Event{ev}, nil
+}
+
+func parseEventBridge(r *rawRecord) (Event, error) {
+	var dt, source, account, region string
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  *string
+	}{{"detail-type", r.DetailType, &dt}, {"source", r.Source, &source}, {"account", r.Account, &account}, {"region", r.Region, &region}} {
+		var s flexString
+		if err := s.UnmarshalJSON(f.raw); err != nil {
+			return Event{}, fmt.Errorf("field %s: %w", f.name, describeJSONError(err))
+		}
+		*f.dst = string(s)
+	}
+	if dt != DetailType {
+		return Event{}, fmt.Errorf("unsupported EventBridge detail-type %s: want %q", r.DetailType, DetailType)
+	}
+	if r.Detail == nil || isNull(r.Detail) {
+		return Event{}, errors.New("EventBridge event has no detail")
+	}
+	ev, err := parseRecord(r.Detail, account, region)
+	if err != nil {
+		return Event{}, fmt.Errorf("detail: %w", err)
+	}
+	if source != "" && !sourceMatches(source, ev.Source) {
+		return Event{}, fmt.Errorf("EventBridge source %q does not match detail.eventSource %q", source, ev.Source)
+	}
+	return ev, nil
 }
 
 // sourceMatches checks EventBridge's "aws.sagemaker" against CloudTrail's
@@ -159,8 +154,6 @@ func sourceMatches(ebSource, eventSource string) bool {
 	return strings.HasPrefix(eventSource, svc+".")
 }
 
-type envelope struct{ account, region string }
-
 type rawIssuer struct {
 	Type        flexString `json:"type"`
 	PrincipalID flexString `json:"principalId"`
@@ -169,6 +162,14 @@ type rawIssuer struct {
 	UserName    flexString `json:"userName"`
 }
 
+// rawRecord is the part of a CloudTrail record vpcguard reads, and of every
+// other shape a top-level object can have, so one decode reads any of them: a
+// log file (Records), an EventBridge event (detail-type and detail, beside
+// the envelope's source, account and region), or a bare record (the rest).
+// Field names match case-insensitively, as encoding/json does. The other
+// shapes' own fields stay raw: a log file's records and an EventBridge
+// detail are decoded one at a time, and the envelope's fields only when the
+// object is an envelope.
 type rawRecord struct {
 	EventID            flexString `json:"eventID"`
 	EventTime          flexString `json:"eventTime"`
@@ -189,37 +190,55 @@ type rawRecord struct {
 			SessionIssuer *rawIssuer `json:"sessionIssuer"`
 		} `json:"sessionContext"`
 	} `json:"userIdentity"`
-	RequestParameters json.RawMessage `json:"requestParameters"`
-	ResponseElements  json.RawMessage `json:"responseElements"`
+	RequestParameters params `json:"requestParameters"`
+	ResponseElements  params `json:"responseElements"`
+
+	Records    json.RawMessage `json:"Records"`
+	DetailType json.RawMessage `json:"detail-type"`
+	Detail     json.RawMessage `json:"detail"`
+	Source     json.RawMessage `json:"source"`
+	Account    json.RawMessage `json:"account"`
+	Region     json.RawMessage `json:"region"`
 }
 
-func parseRecord(data []byte, env envelope) (Event, error) {
+// checkRecord refuses what cannot be a record before it is evaluated.
+func checkRecord(data []byte) error {
 	if len(data) > maxRecord {
-		return Event{}, fmt.Errorf("record is %d bytes; a CloudTrail event is at most 256 KB (limit %d)", len(data), maxRecord)
+		return fmt.Errorf("record is %d bytes; a CloudTrail event is at most 256 KB (limit %d)", len(data), maxRecord)
 	}
 	if b := bytes.TrimSpace(data); len(b) == 0 || b[0] != '{' {
-		return Event{}, errors.New("not a CloudTrail event: want a JSON object")
+		return errors.New("not a CloudTrail event: want a JSON object")
+	}
+	return nil
+}
+
+// parseRecord reads one record of a log file or an EventBridge detail;
+// account and region are the envelope's, used when the record has none.
+func parseRecord(data []byte, account, region string) (Event, error) {
+	if err := checkRecord(data); err != nil {
+		return Event{}, err
 	}
 	var r rawRecord
 	if err := json.Unmarshal(data, &r); err != nil {
 		return Event{}, describeJSONError(err)
 	}
+	return r.event(account, region)
+}
+
+func (r *rawRecord) event(account, region string) (Event, error) {
 	ev := Event{
 		ID:           string(r.EventID),
 		Source:       string(r.EventSource),
 		Name:         string(r.EventName),
-		Region:       firstNonEmpty(string(r.AWSRegion), env.region),
-		Account:      string(r.RecipientAccountID),
+		Region:       firstNonEmpty(string(r.AWSRegion), region),
 		ErrorCode:    string(r.ErrorCode),
 		ErrorMessage: string(r.ErrorMessage),
 	}
 	if ev.Name == "" || ev.Source == "" {
 		return Event{}, errors.New("not a CloudTrail event: eventName and eventSource are required")
 	}
-	if s := string(r.EventTime); s != "" {
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			ev.Time = t
-		}
+	if t, err := time.Parse(time.RFC3339, string(r.EventTime)); err == nil {
+		ev.Time = t
 	}
 	if u := r.UserIdentity; u != nil {
 		ev.Identity = Identity{
@@ -241,46 +260,39 @@ func parseRecord(data []byte, env envelope) (Event, error) {
 			}
 		}
 	}
-	ev.Account = firstNonEmpty(ev.Account, env.account, ev.Identity.AccountID)
-	var err error
-	if ev.Request, err = decodeParams(r.RequestParameters); err != nil {
-		return Event{}, fmt.Errorf("requestParameters: %w", err)
+	ev.Account = firstNonEmpty(string(r.RecipientAccountID), account, ev.Identity.AccountID)
+	if got := r.RequestParameters.got; got != "" {
+		return Event{}, fmt.Errorf("requestParameters: want a JSON object, got %s", got)
 	}
-	if ev.Response, err = decodeParams(r.ResponseElements); err != nil {
-		return Event{}, fmt.Errorf("responseElements: %w", err)
+	if got := r.ResponseElements.got; got != "" {
+		return Event{}, fmt.Errorf("responseElements: want a JSON object, got %s", got)
 	}
+	ev.Request, ev.Response = r.RequestParameters.Value, r.ResponseElements.Value
 	return ev, nil
 }
 
-// decodeParams decodes requestParameters or responseElements: an object, or
-// null when the call had none.
-func decodeParams(raw json.RawMessage) (Value, error) {
-	if len(raw) == 0 || isNull(raw) {
-		return Value{}, nil
-	}
-	if b := bytes.TrimSpace(raw); b[0] != '{' {
-		return Value{}, fmt.Errorf("want a JSON object, got %s", jsonKind(b[0]))
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v map[string]any
-	if err := dec.Decode(&v); err != nil {
-		return Value{}, describeJSONError(err)
-	}
-	return Value{v}, nil
+// params is requestParameters or responseElements: an object, or null when
+// the call had none. Numbers stay json.Number, so account ids and versions
+// read back exactly as sent.
+type params struct {
+	Value
+	got string // the JSON kind, when it is neither an object nor null
 }
 
-// rawField finds a top-level field case-insensitively.
-func rawField(m map[string]json.RawMessage, name string) (json.RawMessage, bool) {
-	if v, ok := m[name]; ok {
-		return v, true
+func (p *params) UnmarshalJSON(b []byte) error {
+	switch b[0] {
+	case 'n':
+		return nil
+	case '{':
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var m map[string]any
+		err := dec.Decode(&m)
+		p.Value = Value{m}
+		return err
 	}
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v, true
-		}
-	}
-	return nil, false
+	p.got = jsonKind(b[0])
+	return nil
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }

@@ -354,6 +354,7 @@ func TestParsePartialResults(t *testing.T) {
 		{"array with a bad element", "[" + good1 + `,{"eventName":"A"},` + good2 + "]", []string{"CreateModel", "DeleteModel"}, []string{"item 1", "eventSource"}},
 		{"array with two bad elements", `[7,` + good1 + `,{"detail-type":"x"}]`, []string{"CreateModel"}, []string{"item 0", "item 2", "detail-type"}},
 		{"log file with a bad record", `{"Records":[` + good1 + `,{"eventName":1,"eventSource":{}}]}`, []string{"CreateModel"}, []string{"Records[1]", "field eventSource"}},
+		{"array holding a log file with a bad record", `[{"Records":[` + good1 + `,7]},` + good2 + `]`, []string{"CreateModel", "DeleteModel"}, []string{"item 0: Records[1]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,6 +375,49 @@ func TestParsePartialResults(t *testing.T) {
 				t.Errorf("good events: got %q; want %q", names, tt.wantNames)
 			}
 		})
+	}
+}
+
+// TestParseRecordLimit: the 1 MB record limit falls on the same byte in
+// every shape.
+func TestParseRecordLimit(t *testing.T) {
+	// padded returns a record of exactly n bytes.
+	padded := func(n int) string {
+		r := record("A", "sagemaker.amazonaws.com", `"pad":""`)
+		return record("A", "sagemaker.amazonaws.com", `"pad":"`+strings.Repeat("x", n-len(r))+`"`)
+	}
+	shapes := []struct {
+		name string
+		wrap func(string) string
+	}{
+		{"bare", func(r string) string { return r }},
+		{"array item", func(r string) string { return "[ " + r + " ]" }},
+		{"EventBridge detail", func(r string) string { return eventBridge(" " + r + " ") }},
+		{"log file record", func(r string) string { return `{"Records":[ ` + r + ` ]}` }},
+	}
+	for _, s := range shapes {
+		for _, n := range []int{maxRecord, maxRecord + 1} {
+			_, err := Parse([]byte(s.wrap(padded(n))))
+			if gotErr := err != nil; gotErr != (n > maxRecord) {
+				t.Errorf("%s record of %d bytes: got error %v; want one only over %d bytes", s.name, n, err, maxRecord)
+			}
+		}
+	}
+}
+
+// TestParseIgnoresOtherShapesFields: a field that makes an object a log file
+// or an EventBridge event is only read when it does; in a bare record it is
+// ignored, whatever its type.
+func TestParseIgnoresOtherShapesFields(t *testing.T) {
+	for _, in := range []string{
+		`{"eventName":"A","eventSource":"s","region":{},"source":[],"account":{}}`,
+		`{"eventName":"A","eventSource":"s","detail":7}`,
+		`{"eventName":"A","eventSource":"s","detail":{"x":1}}`,
+		`{"Records":[{"eventName":"A","eventSource":"s","detail-type":{},"Records":7}]}`,
+	} {
+		if ev, err := ParseOne([]byte(in)); err != nil || ev.Name != "A" {
+			t.Errorf("ParseOne(%s): got %q, %v; want event A", in, ev.Name, err)
+		}
 	}
 }
 

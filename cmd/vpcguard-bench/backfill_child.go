@@ -21,6 +21,9 @@ import (
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
 
 // childRun is what one backfill run reports to the parent. Each run is its
@@ -58,19 +61,22 @@ func runChild(endpoint string, concurrency int) error {
 	accounts.SetHomeAccount(motoserver.Account)
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	g := setup.Guard(cfg, accounts, rules.All(), false, nil)
+	kinds := []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
+	opts.Calls, opts.Regions, opts.Concurrency = calls, []string{"us-east-1"}, concurrency
 
 	var last atomic.Int64
 	peak := &heapPeak{}
 	stop := peak.watch()
-	res, err := backfill.Run(ctx, backfill.Options{Clients: accounts, Calls: calls, Guard: g, Regions: []string{"us-east-1"}, Concurrency: concurrency,
-		Progress: func(p backfill.Progress) {
-			// A line every 10 s, so a long run is not silent.
-			if s := int64(p.Elapsed / (10 * time.Second)); s > last.Load() {
-				last.Store(s)
-				fmt.Fprintf(os.Stderr, "           ... %d of %d resources after %s\n", p.Done, p.Total, p.Elapsed.Round(time.Second))
-			}
-		}})
+	opts.Progress = func(p backfill.Progress) {
+		// A line every 10 s, so a long run is not silent.
+		if s := int64(p.Elapsed / (10 * time.Second)); s > last.Load() {
+			last.Store(s)
+			fmt.Fprintf(os.Stderr, "           ... %d of %d resources after %s\n", p.Done, p.Total, p.Elapsed.Round(time.Second))
+		}
+	}
+	res, err := backfill.Run(ctx, opts)
 	stop()
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
 var accountID = regexp.MustCompile(`^\d{12}$`)
@@ -89,9 +90,10 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 	calls := backfill.NewCalls()
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
-	opts.Clients = accounts
+	shared := setup.BackfillOptions(accounts, log, regions.Enabled, kinds...)
+	opts.Sources, opts.Home, opts.EnabledRegions = shared.Sources, shared.Home, shared.EnabledRegions
 	opts.Calls = calls
-	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, false, log)
+	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, log, kinds...)
 
 	bar := newProgressBar(stderr)
 	opts.Progress = bar.Update
@@ -161,7 +163,7 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 	}
 	fmt.Fprintf(w, "\nbackfill: %d resources in %s, %s (mode %s%s) in %.1fs, %.0f resources/s\n",
 		s.Resources, plural(len(s.Accounts), "account"), regionList(s.Regions), cfg.Mode, dry, s.DurationSeconds, s.ResourcesPerSecond)
-	_ = s.ByRule.Write(w)
+	_ = report.WriteTally(w, s.ByRule)
 	if s.CallsTotal > 0 {
 		keys := make([]string, 0, len(s.Calls))
 		for k := range s.Calls {

@@ -171,10 +171,10 @@ func (d *demo) backfill(ctx context.Context) error {
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	res, err := backfill.Run(ctx, backfill.Options{
-		Clients: accounts, Calls: calls, Regions: []string{demoRegion},
-		Guard: setup.Guard(cfg, accounts, rules.All(), false, nil),
-	})
+	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts.Calls, opts.Regions = calls, []string{demoRegion}
+	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
+	res, err := backfill.Run(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("backfill: %w", err)
 	}
@@ -195,7 +195,7 @@ func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
 	cfg.SNSTopicARN = d.topic
 	cfg.GuardrailARN = d.guardrail
 	accounts := awsclients.NewAccounts(d.base, "")
-	g := setup.Guard(cfg, accounts, rules.All(), false, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	g := setup.Guard(cfg, accounts, rules.All(), slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})), kinds...)
 	h := &guard.Handler{Guard: g}
 
 	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).

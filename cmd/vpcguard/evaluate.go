@@ -57,7 +57,7 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		accounts = awsclients.NewAccounts(base, cfg.AssumeRoleName)
 	}
-	g := setup.Guard(cfg, accounts, rules.All(), *offline, log)
+	g := setup.Guard(cfg, accounts, rules.All(), log, kinds...)
 
 	code := exitOK
 	findings := []finding.Finding{}
@@ -75,18 +75,14 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		for i := range events {
 			ev := &events[i]
-			if !g.Evaluator.Handles(ev) {
-				why := "no rule evaluates it"
-				if ev.Failed() {
-					why = "the call failed (" + ev.ErrorCode + ")"
-				}
+			if why := g.SkipReason(ev); why != "" {
 				// A person asked for this file: say what was not evaluated
 				// and why, on stderr, so an empty result is never a mystery.
 				log.Warn("skipped", "file", name, "eventId", ev.ID, "eventName", ev.Name, "reason", why)
 				continue
 			}
-			fs, err := g.Event(ctx, ev)
-			findings = append(findings, fs...)
+			found, err := g.Event(ctx, ev)
+			findings = append(findings, found...)
 			if err != nil {
 				fmt.Fprintf(stderr, "vpcguard: %s: event %s (%s): %v\n", name, ev.ID, ev.Name, err)
 				if code == exitOK {

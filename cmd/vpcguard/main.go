@@ -7,7 +7,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
+
+// kinds is what the CLI reads and remediates: every kind of resource.
+var kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

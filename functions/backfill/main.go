@@ -1,7 +1,7 @@
-// Command backfill is the Lambda function that evaluates every SageMaker
-// model, notebook instance and SageMaker VPC endpoint that already exists.
-// Input (all optional): {"regions": [...], "accounts": [...], "rules": [...],
-// "mode": "report", "dryRun": true}; it returns the summary.
+// Command backfill is the Lambda function that evaluates, under every rule
+// of the catalogue, the SageMaker resources and VPC endpoints that already
+// exist. Input (all optional): {"regions": [...], "accounts": [...],
+// "rules": [...], "mode": "report", "dryRun": true}; it returns the summary.
 package main
 
 import (
@@ -10,13 +10,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := backfill.LambdaHandler(context.Background(), log)
+	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, models.Wiring, notebooks.Wiring, endpoints.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

@@ -1,4 +1,5 @@
-// Command endpoint-guard is the Lambda function that evaluates CreateVpcEndpoint, ModifyVpcEndpoint and DeleteVpcEndpoints calls: SageMaker interface endpoints must have private DNS on.
+// Command endpoint-guard is the Lambda function of the endpoint-guard row of the rule catalogue
+// (rules.Guards): the rules about VPC endpoints to SageMaker.
 package main
 
 import (
@@ -7,16 +8,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := wire.GuardHandler(context.Background(), []rules.Rule{rules.EndpointPrivateDNS{}}, log, endpoints.Wiring)
+	h, err := setup.GuardHandler(context.Background(), log, "endpoint-guard", endpoints.Wiring)
 	if err != nil {
-		wire.InitFailed(log, err)
+		setup.InitFailed(log, err)
 	}
 	lambda.Start(h.Handle)
 }

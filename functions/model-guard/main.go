@@ -1,4 +1,5 @@
-// Command model-guard is the Lambda function that evaluates CreateModel and DeleteModel calls: models must stay in the VPC.
+// Command model-guard is the Lambda function of the model-guard row of the rule catalogue
+// (rules.Guards): the rules about SageMaker models.
 package main
 
 import (
@@ -7,16 +8,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := wire.GuardHandler(context.Background(), []rules.Rule{rules.ModelInVPC{}}, log, models.Wiring)
+	h, err := setup.GuardHandler(context.Background(), log, "model-guard", models.Wiring)
 	if err != nil {
-		wire.InitFailed(log, err)
+		setup.InitFailed(log, err)
 	}
 	lambda.Start(h.Handle)
 }

@@ -1,4 +1,5 @@
-// Command notebook-guard is the Lambda function that evaluates notebook instance calls, and the delayed re-checks of notebooks it could not stop yet: notebooks must have no direct internet access.
+// Command notebook-guard is the Lambda function of the notebook-guard row of the rule catalogue
+// (rules.Guards): the rules about notebook instances, and the delayed re-checks of notebooks it could not stop yet.
 package main
 
 import (
@@ -7,16 +8,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := wire.GuardHandler(context.Background(), []rules.Rule{rules.NotebookNoDirectInternet{}}, log, notebooks.Wiring)
+	h, err := setup.GuardHandler(context.Background(), log, "notebook-guard", notebooks.Wiring)
 	if err != nil {
-		wire.InitFailed(log, err)
+		setup.InitFailed(log, err)
 	}
 	lambda.Start(h.Handle)
 }

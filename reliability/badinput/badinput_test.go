@@ -282,7 +282,7 @@ func (r logRecord) str(k string) string { s, _ := r[k].(string); return s }
 // configured. Every rule is on, as if one function ran all three guards.
 func newHandler(logs *bytes.Buffer) *guard.Handler {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return &guard.Handler{Guard: setup.Guard(config.Default(), nil, rules.All(), true, log)}
+	return &guard.Handler{Guard: setup.Guard(config.Default(), nil, rules.All(), log)}
 }
 
 // handle calls the handler and turns a panic into a test failure.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/faultproxy"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -46,7 +47,7 @@ type backfillRun struct {
 // runBackfill seeds perKind of each kind in each region on a fresh moto
 // (directly), then backfills in enforce mode with Security Hub tickets, its
 // calls going through a fault proxy with opts. The backfill is built as
-// the backfill Lambda builds it (backfill.LambdaHandler, Handler.Handle):
+// the backfill Lambda builds it (setup.BackfillHandler, Handler.Handle):
 // configuration from the environment, clients from awsclients.Load with
 // AWS_ENDPOINT_URL at the proxy; only the retry backoff cap differs.
 func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
@@ -84,13 +85,12 @@ func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
 	start := time.Now()
-	res, err := backfill.Run(ctx, backfill.Options{
-		Clients:     accounts,
-		Guard:       setup.Guard(cfg, accounts, rules.All(), false, nil),
+	res, err := backfill.Run(ctx, guards.Backfill(accounts, backfill.Options{
+		Guard:       setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...),
 		Regions:     regions,
 		Concurrency: cfg.Concurrency,
 		Calls:       calls,
-	})
+	}))
 	return backfillRun{res: res, err: err, stats: p.Stats(), elapsed: time.Since(start)}
 }
 

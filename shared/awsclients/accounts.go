@@ -97,3 +97,6 @@ func (a *Accounts) For(ctx context.Context, account, region string) (*Clients, e
 	}
 	return r.For(region), nil
 }
+
+// HomeRegion is the region of the base configuration (AWS_REGION).
+func (a *Accounts) HomeRegion() string { return a.home.Base().Region }

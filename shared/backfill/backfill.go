@@ -15,12 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/inventory"
-	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
@@ -31,16 +28,45 @@ const DefaultConcurrency = 16
 // AllRegions asks for every region enabled in the account.
 const AllRegions = "all"
 
+// Lister enumerates one kind of resource in one account and region, handing
+// each to emit: known says the listing carried the configuration the rules
+// decide on (no describe needed). emit returns false once the run is over
+// (cancelled); the lister then stops.
+type Lister interface {
+	List(ctx context.Context, account, region string, pageSize int32, emit func(s resource.State, known bool) bool) error
+}
+
+// Source is one account and region as the engine reads it: the current
+// state of a resource, and the listing of each kind.
+type Source struct {
+	Reader evaluate.StateReader
+	Lister func(kind resource.Kind) (Lister, error)
+}
+
+// Sources returns the Source of an account and region.
+type Sources func(ctx context.Context, account, region string) (Source, error)
+
+// Home is where a run goes when it is given no account or region: the
+// account and region of the credentials.
+type Home interface {
+	HomeAccount(ctx context.Context) (string, error)
+	HomeRegion() string
+}
+
+// RegionLister lists the regions enabled in an account.
+type RegionLister func(ctx context.Context, account string) ([]string, error)
+
 // Options say what to backfill and how.
 type Options struct {
-	// Clients hands out the AWS clients of every account and region.
-	// Required unless API is set.
-	Clients *awsclients.Accounts
-	// API overrides how the engine's clients are found (tests). Default:
-	// ClientsAPI(Clients).
-	API APIFor
 	// Guard evaluates and acts on each resource as its rule's mode says.
 	Guard *guard.Guard
+	// Sources reads every account and region. Required.
+	Sources Sources
+	// Home is the account and region used when none are given.
+	Home Home
+	// EnabledRegions lists the regions enabled in an account, for Regions
+	// "all"; nil refuses "all".
+	EnabledRegions RegionLister
 
 	Regions     []string     // region names, or "all"; empty: the configured region
 	Accounts    []string     // account ids; empty: the account of the credentials
@@ -76,7 +102,7 @@ type Summary struct {
 	Regions            []string         `json:"regions"`
 	Rules              []string         `json:"rules"`
 	Resources          int              `json:"resources"`
-	ByRule             report.Summary   `json:"byRule"` // rule -> status -> count
+	ByRule             finding.Tally    `json:"byRule"` // rule -> status -> count
 	Errors             []RunError       `json:"errors"`
 	Calls              map[string]int64 `json:"awsCalls,omitempty"`
 	CallsTotal         int64            `json:"awsCallsTotal"`
@@ -102,10 +128,10 @@ var ErrNothingListed = errors.New("every listing failed")
 
 // task is one listed resource waiting for evaluation.
 type task struct {
-	rules []rules.Rule
-	state resource.State
-	known bool // the listing returned the configuration; no describe needed
-	api   API
+	rules  []rules.Rule
+	state  resource.State
+	known  bool // the listing returned the configuration; no describe needed
+	reader evaluate.StateReader
 }
 
 // run is one Run's shared state.
@@ -137,11 +163,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if opts.Guard == nil || opts.Guard.Evaluator == nil {
 		return Result{}, errors.New("backfill: no guard")
 	}
-	if opts.API == nil {
-		if opts.Clients == nil {
-			return Result{}, errors.New("backfill: no AWS clients")
-		}
-		r.opts.API = ClientsAPI(opts.Clients)
+	if opts.Sources == nil {
+		return Result{}, errors.New("backfill: no AWS sources")
 	}
 	if r.opts.Concurrency <= 0 {
 		r.opts.Concurrency = DefaultConcurrency
@@ -227,7 +250,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		Regions:         regions,
 		Rules:           rules.Names(r.opts.Rules),
 		Resources:       int(r.total.Load()),
-		ByRule:          report.Summarize(res.Findings),
+		ByRule:          finding.Count(res.Findings),
 		Errors:          append([]RunError{}, r.errs...),
 		DurationSeconds: elapsed.Seconds(),
 	}
@@ -263,10 +286,10 @@ func (r *run) accounts(ctx context.Context) ([]string, error) {
 	if len(r.opts.Accounts) > 0 {
 		return dedupe(r.opts.Accounts), nil
 	}
-	if r.opts.Clients == nil {
-		return nil, errors.New("no account given and no AWS clients to find the current one")
+	if r.opts.Home == nil {
+		return nil, errors.New("no account given and no credentials to find the current one")
 	}
-	home, err := r.opts.Clients.HomeAccount(ctx)
+	home, err := r.opts.Home.HomeAccount(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("could not find the current AWS account (are credentials configured?): %w", err)
 	}
@@ -277,34 +300,18 @@ func (r *run) accounts(ctx context.Context) ([]string, error) {
 // enabled in the first account.
 func (r *run) regions(ctx context.Context, account string) ([]string, error) {
 	if len(r.opts.Regions) == 0 {
-		if r.opts.Clients != nil {
-			if c, err := r.opts.Clients.For(ctx, "", ""); err == nil && c.Region != "" {
-				return []string{c.Region}, nil
-			}
+		if r.opts.Home != nil && r.opts.Home.HomeRegion() != "" {
+			return []string{r.opts.Home.HomeRegion()}, nil
 		}
 		return nil, errors.New("no region: set AWS_REGION, or pass --regions (a list, or all)")
 	}
 	if !slices.Contains(r.opts.Regions, AllRegions) {
 		return dedupe(r.opts.Regions), nil
 	}
-	home := ""
-	if r.opts.Clients != nil {
-		if c, err := r.opts.Clients.For(ctx, "", ""); err == nil {
-			home = c.Region
-		}
+	if r.opts.EnabledRegions == nil {
+		return nil, errors.New("list regions: this run cannot list the enabled regions; name them")
 	}
-	if home == "" {
-		home = "us-east-1"
-	}
-	api, err := r.opts.API(ctx, account, home)
-	if err != nil {
-		return nil, fmt.Errorf("list regions: %w", err)
-	}
-	all, err := enabledRegions(ctx, api.EC2)
-	if err != nil {
-		return nil, err
-	}
-	return all, nil
+	return r.opts.EnabledRegions(ctx, account)
 }
 
 func dedupe(xs []string) []string {
@@ -339,7 +346,7 @@ func (r *run) listFailed(account, region string, kind resource.Kind, err error) 
 // evaluate reads what the listing did not return, decides under each rule,
 // and lets the guard act. Every listed resource ends as a finding.
 func (r *run) evaluate(ctx context.Context, t task) {
-	reader := &inventory.Reader{SageMaker: t.api.SageMaker, EC2: t.api.EC2}
+	reader := t.reader
 	state := t.state
 	var readErr error
 	if !t.known {
@@ -392,7 +399,7 @@ func insufficient(rule rules.Rule, s resource.State, reason string) finding.Find
 		id = s.ID
 	}
 	return finding.Finding{
-		Rule: rule.Name(), ResourceType: string(rule.Kind()), ResourceID: id, ResourceName: s.ID,
+		Rule: rule.Name(), ResourceType: string(s.Kind), ResourceID: id, ResourceName: s.ID,
 		Status: finding.InsufficientData, Reason: reason, Account: s.Account, Region: s.Region, Evaluation: "online",
 	}
 }

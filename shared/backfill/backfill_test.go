@@ -17,11 +17,14 @@ import (
 
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/mode"
+	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 )
@@ -67,9 +70,9 @@ func (e *env) run(t *testing.T, mode mode.Mode, opts backfill.Options) backfill.
 	if len(opts.Rules) == 0 {
 		opts.Rules = rules.All()
 	}
-	opts.Clients = e.accounts
+	opts = guards.Backfill(e.accounts, opts)
 	opts.Calls = e.calls
-	opts.Guard = setup.Guard(cfg, e.accounts, opts.Rules, false, nil)
+	opts.Guard = setup.Guard(cfg, e.accounts, opts.Rules, nil, guards.Kinds...)
 	res, err := backfill.Run(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -384,10 +387,10 @@ func TestEveryListingFailedIsAnError(t *testing.T) {
 	e := newEnv(t, failOn(func(context.Context, any) bool { return true }))
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	_, err := backfill.Run(context.Background(), backfill.Options{
-		Clients: e.accounts, Accounts: []string{testenv.Account}, Regions: []string{"us-east-1"},
-		Guard: setup.Guard(cfg, e.accounts, rules.All(), false, nil),
-	})
+	_, err := backfill.Run(context.Background(), guards.Backfill(e.accounts, backfill.Options{
+		Accounts: []string{testenv.Account}, Regions: []string{"us-east-1"},
+		Guard: setup.Guard(cfg, e.accounts, rules.All(), nil, guards.Kinds...),
+	}))
 	if !errors.Is(err, backfill.ErrNothingListed) {
 		t.Errorf("err %v; want ErrNothingListed", err)
 	}
@@ -397,7 +400,7 @@ func TestNoRegionIsAnError(t *testing.T) {
 	base := testenv.New(t, testenv.Seed(0)).Server.Config("")
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
-	_, err := backfill.Run(context.Background(), backfill.Options{Clients: accounts, Guard: setup.Guard(cfg, accounts, rules.All(), false, nil)})
+	_, err := backfill.Run(context.Background(), guards.Backfill(accounts, backfill.Options{Guard: setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...)}))
 	if err == nil || !strings.Contains(err.Error(), "no region") {
 		t.Errorf("err %v; want no region", err)
 	}
@@ -419,7 +422,8 @@ func TestAllRegions(t *testing.T) {
 // searchOnly answers Search with models as real SageMaker does; moto does
 // not implement Search for models, so this path is tested with a fake.
 type searchOnly struct {
-	backfill.SageMakerAPI
+	sagemakerstate.ListAPI
+	sagemakerstate.API
 	pages [][]smtypes.Model
 	calls []string
 }
@@ -459,9 +463,14 @@ func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
 	}}
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	g := setup.Guard(cfg, nil, []rules.Rule{rules.ModelInVPC{}}, true, nil)
+	g := setup.Guard(cfg, nil, []rules.Rule{rules.ModelInVPC{}}, nil)
 	res, err := backfill.Run(context.Background(), backfill.Options{
-		API:      func(context.Context, string, string) (backfill.API, error) { return backfill.API{SageMaker: fake}, nil },
+		Sources: func(context.Context, string, string) (backfill.Source, error) {
+			return backfill.Source{
+				Reader: &sagemakerstate.Reader{SageMaker: fake},
+				Lister: func(resource.Kind) (backfill.Lister, error) { return sagemakerstate.Models{SageMaker: fake}, nil },
+			}, nil
+		},
 		Guard:    g,
 		Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"},
 	})

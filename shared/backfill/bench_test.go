@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -50,7 +51,8 @@ func BenchmarkBackfill(b *testing.B) {
 				accounts.SetHomeAccount(testenv.Account)
 				cfg := config.Default()
 				cfg.Mode = mode.Report
-				g := setup.Guard(cfg, accounts, rules.All(), false, nil)
+				opts := guards.Backfill(accounts, backfill.Options{Calls: calls, Regions: []string{"us-east-1"}, Concurrency: conc})
+				opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...)
 				var resources, callsTotal int64
 				var elapsed time.Duration
 				peak := &heapPeak{}
@@ -58,7 +60,7 @@ func BenchmarkBackfill(b *testing.B) {
 				for b.Loop() {
 					stop := peak.watch()
 					start := time.Now()
-					res, err := backfill.Run(ctx, backfill.Options{Clients: accounts, Calls: calls, Guard: g, Regions: []string{"us-east-1"}, Concurrency: conc})
+					res, err := backfill.Run(ctx, opts)
 					elapsed += time.Since(start)
 					stop()
 					if err != nil {

@@ -7,15 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"regexp"
 	"strings"
 
-	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
 // Input is what the backfill Lambda takes; every field is optional.
@@ -72,28 +70,17 @@ func ParseInput(raw []byte) (Input, error) {
 }
 
 // Handler is the backfill Lambda: configuration and clients are built once
-// per cold start; each invocation runs one backfill.
+// per cold start (package setup assembles it); each invocation runs one
+// backfill.
 type Handler struct {
-	Config   config.Config
-	Accounts *awsclients.Accounts
-	Calls    *Calls
+	Config config.Config
+	// Options holds what every run shares: Sources, Home, EnabledRegions,
+	// Calls. Each invocation sets the rest.
+	Options Options
+	// NewGuard builds the guard a run acts through, for the invocation's
+	// configuration and rules.
+	NewGuard func(cfg config.Config, rs []rules.Rule) *guard.Guard
 	Log      *slog.Logger
-}
-
-// LambdaHandler builds the handler from the environment, as the guards do
-// (setup.GuardHandler). An error is an init error.
-func LambdaHandler(ctx context.Context, log *slog.Logger) (*Handler, error) {
-	cfg, err := config.FromEnv()
-	if err != nil {
-		return nil, fmt.Errorf("configuration: %w", err)
-	}
-	base, err := awsclients.Load(ctx, os.Getenv("AWS_REGION"))
-	if err != nil {
-		return nil, err
-	}
-	calls := NewCalls()
-	calls.Instrument(&base)
-	return &Handler{Config: cfg, Accounts: awsclients.NewAccounts(base, cfg.AssumeRoleName), Calls: calls, Log: log}, nil
 }
 
 // Handle runs one backfill and returns its summary. Every finding is logged
@@ -122,15 +109,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 			rs = append(rs, rules.ByName(n))
 		}
 	}
-	res, err := Run(ctx, Options{
-		Clients:     h.Accounts,
-		Guard:       setup.Guard(cfg, h.Accounts, rs, false, h.Log),
-		Regions:     in.Regions,
-		Accounts:    in.Accounts,
-		Rules:       rs,
-		Concurrency: cfg.Concurrency,
-		Calls:       h.Calls,
-	})
+	opts := h.Options
+	opts.Guard = h.NewGuard(cfg, rs)
+	opts.Regions, opts.Accounts, opts.Rules, opts.Concurrency = in.Regions, in.Accounts, rs, cfg.Concurrency
+	res, err := Run(ctx, opts)
 	if h.Log != nil {
 		h.Log.InfoContext(ctx, "backfill done", "summary", res.Summary)
 	}

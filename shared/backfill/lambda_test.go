@@ -7,9 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
 func TestParseInput(t *testing.T) {
@@ -43,7 +47,10 @@ func TestLambdaReturnsSummary(t *testing.T) {
 	e := newEnv(t)
 	mixed(t, e.seed("us-east-1"), "us-east-1")
 	cfg := config.Default() // the stack's default mode is ticket; the input overrides it
-	h := &backfill.Handler{Config: cfg, Accounts: e.accounts, Calls: e.calls}
+	opts := guards.Backfill(e.accounts, backfill.Options{Calls: e.calls})
+	h := &backfill.Handler{Config: cfg, Options: opts, NewGuard: func(cfg config.Config, rs []rules.Rule) *guard.Guard {
+		return setup.Guard(cfg, e.accounts, rs, nil, guards.Kinds...)
+	}}
 	s, err := h.Handle(context.Background(), json.RawMessage(`{"regions": ["us-east-1"], "mode": "report"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,9 @@ type Result struct {
 	Finding finding.Finding
 	State   resource.State
 	Rule    rules.Rule
+	// Recheck counts the delayed re-checks that brought the resource back
+	// (a notebook that could not be stopped yet); 0 for an event.
+	Recheck int
 }
 
 // Evaluator evaluates events with a set of rules.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/inventory"
+	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
@@ -34,20 +34,17 @@ func newEnv(t *testing.T) *testenv.Env {
 	return testenv.New(t, testenv.Seed(testenv.Network))
 }
 
-// readers is the production reader over moto, with an optional wrapper
-// around the SageMaker client.
-func readers(w *testenv.Env, sm inventory.SageMakerAPI) Readers {
-	if sm == nil {
-		sm = w.SageMaker
-	}
+// readers is the production readers over moto (testenv.Env.Readers), with
+// an optional wrapper around the SageMaker client.
+func readers(w *testenv.Env, sm sagemakerstate.API) Readers {
 	return func(ctx context.Context, account, region string) (StateReader, error) {
-		return &inventory.Reader{SageMaker: sm, EC2: w.EC2}, nil
+		return w.Readers(sm), nil
 	}
 }
 
 // countingSageMaker counts ListTags calls and can fail describes.
 type countingSageMaker struct {
-	inventory.SageMakerAPI
+	sagemakerstate.API
 	listTags    atomic.Int32
 	describeErr error
 	listTagsErr error
@@ -58,21 +55,21 @@ func (c *countingSageMaker) ListTags(ctx context.Context, in *sagemaker.ListTags
 	if c.listTagsErr != nil {
 		return nil, c.listTagsErr
 	}
-	return c.SageMakerAPI.ListTags(ctx, in, opts...)
+	return c.API.ListTags(ctx, in, opts...)
 }
 
 func (c *countingSageMaker) DescribeModel(ctx context.Context, in *sagemaker.DescribeModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeModelOutput, error) {
 	if c.describeErr != nil {
 		return nil, c.describeErr
 	}
-	return c.SageMakerAPI.DescribeModel(ctx, in, opts...)
+	return c.API.DescribeModel(ctx, in, opts...)
 }
 
 func (c *countingSageMaker) DescribeNotebookInstance(ctx context.Context, in *sagemaker.DescribeNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeNotebookInstanceOutput, error) {
 	if c.describeErr != nil {
 		return nil, c.describeErr
 	}
-	return c.SageMakerAPI.DescribeNotebookInstance(ctx, in, opts...)
+	return c.API.DescribeNotebookInstance(ctx, in, opts...)
 }
 
 // TestOnlineEvaluationDecidesOnCurrentState evaluates every sample event
@@ -312,10 +309,10 @@ func TestDescribeFailureIsInsufficientData(t *testing.T) {
 		readers func() Readers
 	}{
 		{name: "DescribeModel throttled", event: "model-create-no-vpc.json", readers: func() Readers {
-			return readers(w, &countingSageMaker{SageMakerAPI: w.SageMaker, describeErr: throttled})
+			return readers(w, &countingSageMaker{API: w.SageMaker, describeErr: throttled})
 		}},
 		{name: "DescribeNotebookInstance throttled", event: "notebook-start.json", readers: func() Readers {
-			return readers(w, &countingSageMaker{SageMakerAPI: w.SageMaker, describeErr: throttled})
+			return readers(w, &countingSageMaker{API: w.SageMaker, describeErr: throttled})
 		}},
 		{name: "no clients for the account", event: "model-create-no-vpc.json", readers: func() Readers {
 			return func(context.Context, string, string) (StateReader, error) {
@@ -323,7 +320,7 @@ func TestDescribeFailureIsInsufficientData(t *testing.T) {
 			}
 		}},
 		{name: "exemption tag unreadable for a non-compliant model", event: "model-create-no-vpc.json", readers: func() Readers {
-			return readers(w, &countingSageMaker{SageMakerAPI: w.SageMaker, listTagsErr: throttled})
+			return readers(w, &countingSageMaker{API: w.SageMaker, listTagsErr: throttled})
 		}},
 	}
 	for _, tt := range tests {
@@ -385,7 +382,7 @@ func TestExemptionAndTagReads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newEnv(t)
 			tt.seed(w)
-			counter := &countingSageMaker{SageMakerAPI: w.SageMaker}
+			counter := &countingSageMaker{API: w.SageMaker}
 			e := &Evaluator{Rules: rules.All(), Readers: readers(w, counter), ExemptTagKey: exemptKey}
 			ev := testenv.SampleEvents(t, tt.event)[0]
 			rs, err := e.Event(context.Background(), &ev)
@@ -412,7 +409,7 @@ func TestExemptionAndTagReads(t *testing.T) {
 			Tags: []ec2types.Tag{{Key: aws.String(exemptKey), Value: aws.String("shared services VPC")}}}); err != nil {
 			t.Fatalf("tag endpoint: %v", err)
 		}
-		counter := &countingSageMaker{SageMakerAPI: w.SageMaker}
+		counter := &countingSageMaker{API: w.SageMaker}
 		e := &Evaluator{Rules: rules.All(), Readers: readers(w, counter), ExemptTagKey: exemptKey}
 		ev := testenv.SampleEvents(t, "endpoint-create-api-private-dns-off.json", "vpce-0a1b2c3d4e5f60001", id)[0]
 		rs, err := e.Event(context.Background(), &ev)

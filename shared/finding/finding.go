@@ -65,3 +65,23 @@ func (f Finding) Key() string { return f.Rule + "|" + f.Account + "|" + f.Region
 
 // AddAction records an action on the finding.
 func (f *Finding) AddAction(a Action) { f.Actions = append(f.Actions, a) }
+
+// Tally counts findings by rule and status.
+type Tally map[string]map[Status]int
+
+// Add counts f.
+func (t Tally) Add(f Finding) {
+	if t[f.Rule] == nil {
+		t[f.Rule] = map[Status]int{}
+	}
+	t[f.Rule][f.Status]++
+}
+
+// Count tallies findings.
+func Count(findings []Finding) Tally {
+	t := Tally{}
+	for _, f := range findings {
+		t.Add(f)
+	}
+	return t
+}

@@ -6,6 +6,7 @@ package guard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
@@ -66,6 +67,19 @@ func (g *Guard) Respond(ctx context.Context, res *evaluate.Result) error {
 	}
 	g.logFinding(ctx, res.Finding, m)
 	return errors.Join(errs...)
+}
+
+// SkipReason says why the guard does not evaluate ev, or "" when it does: a
+// failed call changed nothing, and an event none of its rules triggers on is
+// not its business.
+func (g *Guard) SkipReason(ev *cloudtrail.Event) string {
+	if ev.Failed() {
+		return "the call failed (" + ev.ErrorCode + "), so it changed nothing"
+	}
+	if !g.Evaluator.Handles(ev) {
+		return fmt.Sprintf("%s from %s is not an event this guard evaluates", ev.Name, ev.Source)
+	}
+	return ""
 }
 
 func (g *Guard) logFinding(ctx context.Context, f finding.Finding, m mode.Mode) {

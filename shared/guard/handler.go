@@ -10,22 +10,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
-	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
-// Rechecker stops a notebook that a delayed re-check brought back.
-type Rechecker interface {
-	Recheck(ctx context.Context, res *evaluate.Result, attempt int) error
-}
-
 // Handler is a guard's Lambda entry point.
 type Handler struct {
-	Guard     *Guard
-	Rechecker Rechecker // nil for guards without a re-check queue
+	Guard *Guard
 }
 
 // Response is what a guard invocation returns: the findings, and the events
@@ -67,7 +60,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	}
 	for i := range evs {
 		ev := &evs[i]
-		if reason := h.skipReason(ev); reason != "" {
+		if reason := h.Guard.SkipReason(ev); reason != "" {
 			resp.Skipped = append(resp.Skipped, Skip{EventID: ev.ID, EventName: ev.Name, Reason: reason})
 			h.Guard.logSkip(ctx, ev, reason)
 			continue
@@ -83,16 +76,6 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		return resp, err
 	}
 	return resp, nil
-}
-
-func (h *Handler) skipReason(ev *cloudtrail.Event) string {
-	if ev.Failed() {
-		return "the call failed (" + ev.ErrorCode + "), so it changed nothing"
-	}
-	if !h.Guard.Evaluator.Handles(ev) {
-		return fmt.Sprintf("%s from %s is not an event this guard evaluates", ev.Name, ev.Source)
-	}
-	return ""
 }
 
 // isSQSBatch tells an SQS batch from a CloudTrail event: every record must
@@ -147,19 +130,8 @@ func (h *Handler) recheck(ctx context.Context, body string) error {
 		return fmt.Errorf("%w: re-check message names rule %q and notebook %q", ErrBadEvent, msg.Rule, msg.Name)
 	}
 	ref := resource.State{Ref: resource.Ref{Kind: resource.Notebook, ID: msg.Name, Account: msg.Account, Region: msg.Region}}
-	res, err := h.Guard.Evaluator.State(ctx, rule, ref)
+	res, evalErr := h.Guard.Evaluator.State(ctx, rule, ref)
 	res.Finding.Principal, res.Finding.EventID, res.Finding.EventName = msg.Principal, msg.EventID, msg.EventName
-	if err != nil {
-		return err
-	}
-	var errs []error
-	m := h.Guard.Config.ModeFor(rule)
-	if h.Rechecker != nil && m.Remediates() {
-		errs = append(errs, h.Rechecker.Recheck(ctx, &res, msg.Attempt))
-	}
-	if m.Tickets() && h.Guard.Tickets != nil {
-		errs = append(errs, h.Guard.Tickets.Sync(ctx, &res.Finding))
-	}
-	h.Guard.logFinding(ctx, res.Finding, m)
-	return errors.Join(errs...)
+	res.Recheck = msg.Attempt
+	return errors.Join(evalErr, h.Guard.Respond(ctx, &res))
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
 // TestHandleEventBridgeEvent: a sample event in, its findings out, and the
@@ -132,7 +131,7 @@ func TestHandleAWSUnreachable(t *testing.T) {
 	cfg.RetryMaxAttempts = 1
 	accounts := awsclients.NewAccounts(cfg, "")
 	accounts.SetHomeAccount(acct)
-	h := &guard.Handler{Guard: setup.Guard(e.GuardConfig(mode.Enforce), accounts, rules.All(), false, nil)}
+	h := guards.ForAccounts(e.GuardConfig(mode.Enforce), accounts)
 	resp, err := handle(t, h, testenv.Sample(t, "notebook-create-internet-enabled.json"))
 	if err == nil {
 		t.Fatalf("Handle: got nil error; want the AWS failure")
@@ -159,7 +158,7 @@ func TestHandleRecheckQueue(t *testing.T) {
 	h := guards.Handler(c, e.Config)
 	pending := &testenv.PendingNotebooks{Client: e.SageMaker}
 	pending.Set(true)
-	withReader(e, h, pending)
+	withReader(h, pending)
 	ctx := context.Background()
 
 	resp, err := handle(t, h, testenv.Sample(t, "notebook-create-internet-enabled.json"))

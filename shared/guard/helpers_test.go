@@ -9,7 +9,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/inventory"
+	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -20,10 +20,10 @@ const (
 	apiService = "com.amazonaws.us-east-1.sagemaker.api"
 )
 
-// withReader replaces the guard's state reader's SageMaker client.
-func withReader(e *testenv.Env, h *guard.Handler, sm inventory.SageMakerAPI) {
+// withReader reads the guard's SageMaker resources through sm.
+func withReader(h *guard.Handler, sm sagemakerstate.API) {
 	h.Guard.Evaluator.Readers = func(context.Context, string, string) (evaluate.StateReader, error) {
-		return &inventory.Reader{SageMaker: sm, EC2: e.EC2}, nil
+		return &sagemakerstate.Reader{SageMaker: sm}, nil
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/inventory"
+	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/remediate/ec2api"
 	"github.com/vpcguard/vpcguard/shared/remediate/iamapi"
@@ -72,13 +72,10 @@ func remediator(e *testenv.Env, cfg config.Config, sm sagemakerapi.Client, q sqs
 }
 
 // evaluator reads state online from moto; sm replaces the SageMaker client.
-func evaluator(e *testenv.Env, cfg config.Config, sm inventory.SageMakerAPI) *evaluate.Evaluator {
-	if sm == nil {
-		sm = e.SageMaker
-	}
+func evaluator(e *testenv.Env, cfg config.Config, sm sagemakerstate.API) *evaluate.Evaluator {
 	return &evaluate.Evaluator{Rules: rules.All(), ExemptTagKey: cfg.ExemptTagKey,
 		Readers: func(context.Context, string, string) (evaluate.StateReader, error) {
-			return &inventory.Reader{SageMaker: sm, EC2: e.EC2}, nil
+			return e.Readers(sm), nil
 		}}
 }
 

@@ -129,26 +129,3 @@ func (r *Remediator) scheduleRecheck(ctx context.Context, api API, res *evaluate
 	f.AddAction(finding.Action{Type: "schedule-recheck", Target: name, Outcome: finding.Done, Detail: detail})
 	return nil
 }
-
-// Recheck re-runs the stop of a notebook brought back by a re-check message,
-// on its freshly evaluated state.
-func (r *Remediator) Recheck(ctx context.Context, res *evaluate.Result, attempt int) error {
-	if res.Finding.Status != finding.NonCompliant {
-		return nil
-	}
-	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
-	if err != nil {
-		return err
-	}
-	if m := api.missing(res.State.Kind); m != "" {
-		return fmt.Errorf("no %s client to re-check notebook %s with: this function is not wired for it", m, res.State.ID)
-	}
-	err = r.stopNotebook(ctx, api, res, attempt)
-	if err == nil {
-		err = r.tagSageMaker(ctx, api, res)
-	}
-	for _, a := range res.Finding.Actions {
-		r.logAction(res.Finding, a)
-	}
-	return err
-}

@@ -85,9 +85,18 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 			errs = append(errs, err)
 		}
 	}
-	do(r.attachGuardrail(ctx, api, res))
+	// On a re-check (a notebook brought back once it could be stopped) the
+	// guardrail went on when the event came, and a remedy that fails ends the
+	// pass: the re-check comes back for the rest.
+	if res.Recheck == 0 {
+		do(r.attachGuardrail(ctx, api, res))
+	}
 	for _, remedy := range res.Rule.Remedies() {
-		do(r.apply(ctx, api, res, remedy))
+		err := r.apply(ctx, api, res, remedy)
+		do(err)
+		if err != nil && res.Recheck > 0 {
+			break
+		}
 	}
 	for _, a := range res.Finding.Actions {
 		r.logAction(res.Finding, a)
@@ -104,7 +113,7 @@ func (r *Remediator) apply(ctx context.Context, api API, res *evaluate.Result, r
 		}
 		return r.tagSageMaker(ctx, api, res)
 	case rules.StopNotebook:
-		return r.stopNotebook(ctx, api, res, 0)
+		return r.stopNotebook(ctx, api, res, res.Recheck)
 	case rules.DeleteModel:
 		return r.deleteModel(ctx, api, res)
 	case rules.EnablePrivateDNS:

@@ -338,8 +338,9 @@ func TestNotebookPendingRecheck(t *testing.T) {
 
 	t.Run("re-check while still Pending schedules the next one", func(t *testing.T) {
 		res := recheckState(e, ev, "research-open")
-		if err := rem.Recheck(ctx, &res, 1); err != nil {
-			t.Fatalf("Recheck: %v", err)
+		res.Recheck = 1
+		if err := rem.Remediate(ctx, &res); err != nil {
+			t.Fatalf("Remediate (re-check): %v", err)
 		}
 		if a := action(t, res.Finding, "schedule-recheck"); a.Outcome != finding.Done || !strings.Contains(a.Detail, "re-check 2 of 3") {
 			t.Errorf("schedule-recheck = %s %q; want done, re-check 2 of 3", a.Outcome, a.Detail)
@@ -348,8 +349,9 @@ func TestNotebookPendingRecheck(t *testing.T) {
 	t.Run("max attempts gives up", func(t *testing.T) {
 		before := len(queue.sent)
 		res := recheckState(e, ev, "research-open")
-		if err := rem.Recheck(ctx, &res, cfg.RecheckMaxAttempts); err != nil {
-			t.Fatalf("Recheck: %v", err)
+		res.Recheck = cfg.RecheckMaxAttempts
+		if err := rem.Remediate(ctx, &res); err != nil {
+			t.Fatalf("Remediate (re-check): %v", err)
 		}
 		a := action(t, res.Finding, "stop-notebook")
 		if a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "gave up: still Pending after 3 re-checks") {
@@ -366,8 +368,9 @@ func TestNotebookPendingRecheck(t *testing.T) {
 		pending.Set(false)
 		before := len(queue.sent)
 		res := recheckState(e, ev, "research-open")
-		if err := rem.Recheck(ctx, &res, 2); err != nil {
-			t.Fatalf("Recheck: %v", err)
+		res.Recheck = 2
+		if err := rem.Remediate(ctx, &res); err != nil {
+			t.Fatalf("Remediate (re-check): %v", err)
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Done {
 			t.Errorf("stop-notebook = %s %q; want done", a.Outcome, a.Detail)
@@ -385,8 +388,9 @@ func TestNotebookPendingRecheck(t *testing.T) {
 		c.RecheckQueueURL = ""
 		res := recheckState(e, ev, "research-open")
 		res.State.Notebook.Status = "Pending"
-		if err := remediator(e, c, nil, queue).Recheck(ctx, &res, 0); err != nil {
-			t.Fatalf("Recheck: %v", err)
+		res.Recheck = 1
+		if err := remediator(e, c, nil, queue).Remediate(ctx, &res); err != nil {
+			t.Fatalf("Remediate (re-check): %v", err)
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "VPCGUARD_RECHECK_QUEUE_URL") {
 			t.Errorf("stop-notebook = %s %q; want skipped naming VPCGUARD_RECHECK_QUEUE_URL", a.Outcome, a.Detail)

@@ -182,25 +182,10 @@ func ActionsSummary(actions []finding.Action) string {
 	return strings.Join(parts, "; ")
 }
 
-// Summary counts findings by rule and status.
-type Summary map[string]map[finding.Status]int
-
-// Summarize counts findings.
-func Summarize(findings []finding.Finding) Summary {
-	s := Summary{}
-	for _, f := range findings {
-		if s[f.Rule] == nil {
-			s[f.Rule] = map[finding.Status]int{}
-		}
-		s[f.Rule][f.Status]++
-	}
-	return s
-}
-
 var statusOrder = []finding.Status{finding.NonCompliant, finding.Compliant, finding.NotApplicable, finding.InsufficientData}
 
-// WriteSummary writes the counts as a small table.
-func (s Summary) Write(w io.Writer) error {
+// WriteTally writes the counts by rule and status as a small table.
+func WriteTally(w io.Writer, s finding.Tally) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RULE\tNON_COMPLIANT\tCOMPLIANT\tNOT_APPLICABLE\tINSUFFICIENT_DATA")
 	rulesSorted := make([]string, 0, len(s))

@@ -248,8 +248,8 @@ func TestParseFormat(t *testing.T) {
 	}
 }
 
-func TestSummary(t *testing.T) {
-	s := Summarize(sampleFindings())
+func TestTally(t *testing.T) {
+	s := finding.Count(sampleFindings())
 	if got := s["sagemaker-model-in-vpc"][finding.NonCompliant]; got != 1 {
 		t.Errorf("model NON_COMPLIANT: got %d; want 1", got)
 	}
@@ -257,7 +257,7 @@ func TestSummary(t *testing.T) {
 		t.Errorf("model NOT_APPLICABLE: got %d; want 1", got)
 	}
 	var buf bytes.Buffer
-	if err := s.Write(&buf); err != nil {
+	if err := WriteTally(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")

@@ -30,7 +30,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	ctx := context.Background()
 	for _, rule := range rules.All() {
 		// The offline evaluator the CLI uses (vpcguard evaluate --offline).
-		ev := setup.Guard(config.Default(), nil, []rules.Rule{rule}, true, nil).Evaluator
+		ev := setup.Guard(config.Default(), nil, []rules.Rule{rule}, nil).Evaluator
 		b.Run(rule.Name(), func(b *testing.B) {
 			for _, name := range names {
 				data, err := events.FS.ReadFile(name)

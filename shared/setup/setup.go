@@ -1,63 +1,148 @@
-// Package setup wires vpcguard's parts together from a configuration, for
-// every kind of resource: the CLI, the backfill and the tests use it. It
-// links every AWS service vpcguard calls; a guard Lambda, which guards one
-// kind, is built with package wire and that kind's wiring instead (see
-// functions/*/main.go), and links only the services it calls.
+// Package setup assembles vpcguard from a configuration and the resource
+// kinds a binary guards: the one place that knows which AWS clients feed
+// which interfaces. Each kind's readers, listers and remediations come with
+// its Kind (packages models, notebooks, endpoints), so a function's main
+// reads as the list of what it is made of, and links only the AWS services
+// those kinds call: a Lambda that guards endpoints links EC2 and not
+// SageMaker. The SDK's service packages are large, and importing one runs
+// its init at every cold start. setup itself links no service but the
+// ticket sinks' (Security Hub, OpsCenter, SNS: which of them a function uses
+// is configuration, read at run time).
 package setup
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/remediate"
+	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
-	"github.com/vpcguard/vpcguard/shared/setup/models"
-	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
 )
 
-// All wires every kind of resource vpcguard guards.
-var All = []wire.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
-
-// Readers reads resources of every kind through accounts' clients.
-func Readers(accounts *awsclients.Accounts) evaluate.Readers {
-	return wire.Readers(accounts, All)
+// Kind wires one kind of resource to the AWS clients that read, list and
+// remediate it.
+type Kind struct {
+	Kind resource.Kind
+	// Reader reads resources of the kind with c's clients.
+	Reader func(c *awsclients.Clients) evaluate.StateReader
+	// Lister lists the kind's resources for the backfill.
+	Lister func(c *awsclients.Clients, log *slog.Logger) backfill.Lister
+	// Remediation sets on api the clients the kind's remediations call.
+	Remediation func(c *awsclients.Clients, api *remediate.API)
 }
 
-// RemediationAPIs hands the remediations their clients.
-func RemediationAPIs(accounts *awsclients.Accounts) remediate.APIs {
-	return wire.RemediationAPIs(accounts, All)
+// Guard builds the pipeline for rules, reading and remediating the kinds'
+// resources through accounts' clients. With accounts nil it decides from
+// events alone and touches no AWS API (vpcguard evaluate --offline).
+func Guard(cfg config.Config, accounts *awsclients.Accounts, rs []rules.Rule, log *slog.Logger, kinds ...Kind) *guard.Guard {
+	ev := &evaluate.Evaluator{Rules: rs, ExemptTagKey: cfg.ExemptTagKey}
+	g := &guard.Guard{Config: cfg, Evaluator: ev, Log: log}
+	if accounts == nil {
+		return g
+	}
+	ev.Readers = func(ctx context.Context, account, region string) (evaluate.StateReader, error) {
+		c, err := accounts.For(ctx, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return readers(c, kinds), nil
+	}
+	g.Remediator = &remediate.Remediator{Config: cfg, APIs: remediationAPIs(accounts, kinds), Log: log}
+	g.Tickets = Tickets(cfg, accounts)
+	return g
 }
 
-// Guard builds the pipeline for rules. With offline set it decides from
-// events alone and touches no AWS API.
-func Guard(cfg config.Config, accounts *awsclients.Accounts, rs []rules.Rule, offline bool, log *slog.Logger) *guard.Guard {
-	return wire.Guard(cfg, accounts, rs, offline, log, All...)
+// Sources hands the backfill engine each account and region's reader and
+// listers, through accounts' clients.
+func Sources(accounts *awsclients.Accounts, log *slog.Logger, kinds ...Kind) backfill.Sources {
+	return func(ctx context.Context, account, region string) (backfill.Source, error) {
+		c, err := accounts.For(ctx, account, region)
+		if err != nil {
+			return backfill.Source{}, err
+		}
+		return backfill.Source{
+			Reader: readers(c, kinds),
+			Lister: func(kind resource.Kind) (backfill.Lister, error) {
+				for _, k := range kinds {
+					if k.Kind == kind && k.Lister != nil {
+						return k.Lister(c, log), nil
+					}
+				}
+				return nil, fmt.Errorf("this binary does not list %s resources (no lister wired)", kind)
+			},
+		}, nil
+	}
 }
 
-// GuardHandler builds a guard Lambda's handler for rules of any kind from
-// the environment (wire.GuardHandler). An error is an init error.
-func GuardHandler(ctx context.Context, rs []rules.Rule, log *slog.Logger) (*guard.Handler, error) {
-	return wire.GuardHandler(ctx, rs, log, All...)
+// readers is the one dispatcher by kind: each kind is read by its own reader.
+func readers(c *awsclients.Clients, kinds []Kind) evaluate.StateReader {
+	r := byKind{}
+	for _, k := range kinds {
+		r[k.Kind] = k.Reader(c)
+	}
+	return r
 }
 
-// Tickets builds the configured ticket sinks (wire.Tickets).
-func Tickets(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) guard.Tickets {
-	return wire.Tickets(cfg, accounts, log)
+type byKind map[resource.Kind]evaluate.StateReader
+
+func (r byKind) reader(kind resource.Kind) (evaluate.StateReader, error) {
+	if sr, ok := r[kind]; ok {
+		return sr, nil
+	}
+	return nil, fmt.Errorf("this function does not read %s resources (no reader wired for %q)", kind, kind)
 }
 
-// InitErrorType is the errorType a vpcguard function reports when its init
-// fails.
-const InitErrorType = wire.InitErrorType
+func (r byKind) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
+	sr, err := r.reader(ref.Kind)
+	if err != nil {
+		return resource.State{Ref: ref}, err
+	}
+	return sr.Read(ctx, ref)
+}
 
-// InitFailed ends a Lambda function whose init failed (wire.InitFailed).
-func InitFailed(log *slog.Logger, err error) { wire.InitFailed(log, err) }
+func (r byKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
+	if s.Tags != nil {
+		return s.Tags, nil
+	}
+	sr, err := r.reader(s.Kind)
+	if err != nil {
+		return nil, err
+	}
+	return sr.Tags(ctx, s)
+}
 
-// ReportInitError posts err to the Runtime API's init/error endpoint
-// (wire.ReportInitError).
-func ReportInitError(api string, err error) error { return wire.ReportInitError(api, err) }
+// remediationAPIs hands the remediations the kinds' clients.
+func remediationAPIs(accounts *awsclients.Accounts, kinds []Kind) remediate.APIs {
+	return func(ctx context.Context, account, region string) (remediate.API, error) {
+		c, err := accounts.For(ctx, account, region)
+		if err != nil {
+			return remediate.API{}, err
+		}
+		var api remediate.API
+		for _, k := range kinds {
+			k.Remediation(c, &api)
+		}
+		return api, nil
+	}
+}
+
+// unwired returns an error naming the first rule whose resource kind none of
+// kinds reads, or nil.
+func unwired(rs []rules.Rule, kinds []Kind) error {
+	for _, r := range rs {
+		found := false
+		for _, k := range kinds {
+			found = found || k.Kind == r.Kind()
+		}
+		if !found {
+			return fmt.Errorf("rule %s guards %s resources, which this function is not wired to read", r.Name(), r.Kind())
+		}
+	}
+	return nil
+}

@@ -1,4 +1,4 @@
-package setup
+package setup_test
 
 import (
 	"context"
@@ -17,13 +17,13 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
 
-func TestMain(m *testing.M) { motoserver.Main(m.Run) }
-
-const region = "us-east-1"
-
-// TestGuardWiring: offline touches no AWS API; online wires the reader,
+// TestGuardWiring: offline (no accounts) touches no AWS API; online wires the reader,
 // the remediator and, only when sinks are configured, the tickets.
 func TestGuardWiring(t *testing.T) {
 	srv := motoserver.Require(t)
@@ -36,17 +36,15 @@ func TestGuardWiring(t *testing.T) {
 		name                         string
 		cfg                          config.Config
 		accounts                     *awsclients.Accounts
-		offline                      bool
 		readers, remediates, tickets bool
 	}{
-		{name: "offline", cfg: withSinks, accounts: accounts, offline: true},
-		{name: "no accounts", cfg: withSinks, accounts: nil},
+		{name: "offline: no accounts", cfg: withSinks, accounts: nil},
 		{name: "online with sinks", cfg: withSinks, accounts: accounts, readers: true, remediates: true, tickets: true},
 		{name: "online without sinks", cfg: noSinks, accounts: accounts, readers: true, remediates: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := Guard(tt.cfg, tt.accounts, rules.All(), tt.offline, nil)
+			g := setup.Guard(tt.cfg, tt.accounts, rules.All(), nil, models.Wiring, notebooks.Wiring, endpoints.Wiring)
 			if got := g.Evaluator.Readers != nil; got != tt.readers {
 				t.Errorf("Readers set = %v; want %v", got, tt.readers)
 			}
@@ -76,12 +74,9 @@ func TestGuardHandlerFromEnvironment(t *testing.T) {
 	t.Setenv("VPCGUARD_SINKS", "securityhub")
 	ctx := context.Background()
 
-	h, err := GuardHandler(ctx, rules.All(), nil)
+	h, err := setup.GuardHandler(ctx, nil, "model-guard", models.Wiring)
 	if err != nil {
 		t.Fatalf("GuardHandler: %v", err)
-	}
-	if h.Rechecker == nil {
-		t.Errorf("Rechecker = nil; want the remediator, so re-check messages are handled")
 	}
 
 	cfg := srv.Config(region)
@@ -115,7 +110,7 @@ func TestGuardHandlerFromEnvironment(t *testing.T) {
 // its init, naming the variable, instead of running half-configured.
 func TestGuardHandlerRefusesBadConfiguration(t *testing.T) {
 	t.Setenv("VPCGUARD_MODE", "fix-everything")
-	_, err := GuardHandler(context.Background(), rules.All(), nil)
+	_, err := setup.GuardHandler(context.Background(), nil, "model-guard", models.Wiring)
 	if err == nil || !strings.Contains(err.Error(), "VPCGUARD_MODE") {
 		t.Errorf("GuardHandler error = %v; want one naming VPCGUARD_MODE", err)
 	}
@@ -127,7 +122,7 @@ func TestTicketsForAnotherAccount(t *testing.T) {
 	srv := motoserver.Require(t)
 	accounts := awsclients.NewAccounts(srv.Config(region), "")
 	accounts.SetHomeAccount(motoserver.Account)
-	tk := Tickets(config.Default(), accounts, nil)
+	tk := setup.Tickets(config.Default(), accounts)
 	f := &finding.Finding{Rule: "sagemaker-model-in-vpc", ResourceID: "arn:aws:sagemaker:us-east-1:210987654321:model/m",
 		Status: finding.NonCompliant, Account: "210987654321", Region: region}
 	err := tk.Sync(context.Background(), f)

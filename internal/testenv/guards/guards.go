@@ -10,11 +10,15 @@ import (
 
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
-	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
 // Handler is a guard Lambda's handler evaluating rs (every rule when none)
@@ -30,10 +34,17 @@ func ForAccounts(c config.Config, accounts *awsclients.Accounts, rs ...rules.Rul
 	if len(rs) == 0 {
 		rs = rules.All()
 	}
-	g := setup.Guard(c, accounts, rs, false, nil)
-	h := &guard.Handler{Guard: g}
-	if rem, ok := g.Remediator.(*remediate.Remediator); ok {
-		h.Rechecker = rem
-	}
-	return h
+	return &guard.Handler{Guard: setup.Guard(c, accounts, rs, nil, Kinds...)}
+}
+
+// Kinds is every kind of resource, wired as the CLI and the backfill wire them.
+var Kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+
+// Backfill fills opts with what a backfill through accounts reads, as the
+// CLI and the backfill Lambda wire it: every kind's sources, the home
+// account and region, and the enabled regions.
+func Backfill(accounts *awsclients.Accounts, opts backfill.Options) backfill.Options {
+	wired := setup.BackfillOptions(accounts, nil, regions.Enabled, Kinds...)
+	opts.Sources, opts.Home, opts.EnabledRegions = wired.Sources, wired.Home, wired.EnabledRegions
+	return opts
 }

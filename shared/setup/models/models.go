@@ -3,24 +3,30 @@
 package models
 
 import (
+	"log/slog"
+
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/remediate/iamapi"
 	"github.com/vpcguard/vpcguard/shared/remediate/sagemakerapi"
 	"github.com/vpcguard/vpcguard/shared/resource"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
+	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
 // Wiring reads and remediates models.
-var Wiring = wire.Kind{
+var Wiring = setup.Kind{
 	Kind: resource.Model,
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
+	},
+	Lister: func(c *awsclients.Clients, log *slog.Logger) backfill.Lister {
+		return sagemakerstate.Models{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), Log: log}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {
 		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))

@@ -5,11 +5,14 @@
 package notebooks
 
 import (
+	"log/slog"
+
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/remediate"
@@ -17,14 +20,17 @@ import (
 	"github.com/vpcguard/vpcguard/shared/remediate/sagemakerapi"
 	"github.com/vpcguard/vpcguard/shared/remediate/sqsapi"
 	"github.com/vpcguard/vpcguard/shared/resource"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
+	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
 // Wiring reads and remediates notebook instances.
-var Wiring = wire.Kind{
+var Wiring = setup.Kind{
 	Kind: resource.Notebook,
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
+	},
+	Lister: func(c *awsclients.Clients, _ *slog.Logger) backfill.Lister {
+		return sagemakerstate.Notebooks{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {
 		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))

@@ -1,8 +1,7 @@
-package wire
+package setup
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
@@ -21,7 +20,7 @@ import (
 // bound to that account's clients per finding; building them only stores
 // the clients. The sinks' clients are built on first use, so a function
 // that files no ticket never builds one.
-func Tickets(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) guard.Tickets {
+func Tickets(cfg config.Config, accounts *awsclients.Accounts) guard.Tickets {
 	if len(cfg.Sinks) == 0 {
 		return nil
 	}

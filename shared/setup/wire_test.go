@@ -1,4 +1,4 @@
-package wire_test
+package setup_test
 
 import (
 	"context"
@@ -21,10 +21,10 @@ import (
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
-	"github.com/vpcguard/vpcguard/shared/setup/wire"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m.Run) }
@@ -54,8 +54,8 @@ func TestEndpointWiringReadsAndFixesEndpointsOnly(t *testing.T) {
 
 	accounts := awsclients.NewAccounts(cfg, "")
 	accounts.SetHomeAccount(motoserver.Account)
-	kinds := []wire.Kind{endpoints.Wiring}
-	sr, err := wire.Readers(accounts, kinds)(ctx, motoserver.Account, region)
+	g := setup.Guard(config.Default(), accounts, []rules.Rule{rules.EndpointPrivateDNS{}}, nil, endpoints.Wiring)
+	sr, err := g.Evaluator.Readers(ctx, motoserver.Account, region)
 	if err != nil {
 		t.Fatalf("readers: %v", err)
 	}
@@ -73,7 +73,7 @@ func TestEndpointWiringReadsAndFixesEndpointsOnly(t *testing.T) {
 		t.Errorf("notebook tags error = nil; want one")
 	}
 
-	rem := &remediate.Remediator{Config: config.Default(), APIs: wire.RemediationAPIs(accounts, kinds)}
+	rem := g.Remediator
 	res := evaluate.Result{
 		Finding: finding.Finding{Rule: "sagemaker-model-in-vpc", ResourceID: "arn:aws:sagemaker:us-east-1:123456789012:model/m", Status: finding.NonCompliant,
 			Principal: "arn:aws:iam::123456789012:user/carol", Account: motoserver.Account, Region: region},
@@ -96,7 +96,7 @@ func TestKindsSetTheirClients(t *testing.T) {
 	accounts.SetHomeAccount(motoserver.Account)
 	tests := []struct {
 		name                     string
-		kind                     wire.Kind
+		kind                     setup.Kind
 		iam, sagemaker, ec2, sqs bool
 	}{
 		{"models", models.Wiring, true, true, false, false},
@@ -105,7 +105,8 @@ func TestKindsSetTheirClients(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api, err := wire.RemediationAPIs(accounts, []wire.Kind{tt.kind})(context.Background(), "", region)
+			g := setup.Guard(config.Default(), accounts, nil, nil, tt.kind)
+			api, err := g.Remediator.(*remediate.Remediator).APIs(context.Background(), "", region)
 			if err != nil {
 				t.Fatalf("APIs: %v", err)
 			}
@@ -120,7 +121,7 @@ func TestKindsSetTheirClients(t *testing.T) {
 // TestGuardHandlerRefusesUnwiredRules: a function whose rules guard a kind
 // it is not wired to read fails its init instead of failing every event.
 func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
-	_, err := wire.GuardHandler(context.Background(), []rules.Rule{rules.ModelInVPC{}}, nil, endpoints.Wiring)
+	_, err := setup.GuardHandler(context.Background(), nil, "model-guard", endpoints.Wiring)
 	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-in-vpc") {
 		t.Errorf("GuardHandler error = %v; want one naming the unwired rule", err)
 	}
@@ -135,7 +136,7 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		t.Skip("runs go list")
 	}
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..", "..")
 	// The ticket sinks (securityhub, ssm, sns) are chosen at run time, so
 	// every guard links them; sts, sso, ssooidc and signin come with
 	// config loading and role assumption.

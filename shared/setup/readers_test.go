@@ -1,4 +1,4 @@
-package inventory
+package setup_test
 
 import (
 	"context"
@@ -11,14 +11,30 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
-
-const region = "us-east-1"
-
 const role = "arn:aws:iam::" + testenv.Account + ":role/SageMakerExecution"
+
+// readersOn is the one dispatcher by kind a function builds (setup.Guard), on
+// cfg's clients, over every kind's reader.
+func readersOn(t *testing.T, cfg aws.Config) evaluate.StateReader {
+	t.Helper()
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(testenv.Account)
+	g := setup.Guard(config.Default(), accounts, rules.All(), nil, guards.Kinds...)
+	r, err := g.Evaluator.Readers(context.Background(), testenv.Account, region)
+	if err != nil {
+		t.Fatalf("readers: %v", err)
+	}
+	return r
+}
 
 // TestReaderOnMoto reads every kind of resource as moto stores it, including
 // what moto answers for the ones that do not exist.
@@ -48,7 +64,7 @@ func TestReaderOnMoto(t *testing.T) {
 	}
 	epID := aws.ToString(ep.VpcEndpoint.VpcEndpointId)
 
-	r := &Reader{SageMaker: sm, EC2: e2}
+	r := readersOn(t, e.Config)
 	ref := func(k resource.Kind, id string) resource.Ref {
 		return resource.Ref{Kind: k, ID: id, Account: testenv.Account, Region: region}
 	}
@@ -167,7 +183,7 @@ func TestReaderDescribeFailure(t *testing.T) {
 	cfg := testenv.New(t, testenv.Seed(0)).Server.Config(region)
 	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
 	cfg.RetryMaxAttempts = 1
-	r := &Reader{SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}
+	r := readersOn(t, cfg)
 	for _, k := range []resource.Kind{resource.Model, resource.Notebook, resource.VPCEndpoint} {
 		t.Run(string(k), func(t *testing.T) {
 			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: "x", Account: testenv.Account, Region: region})

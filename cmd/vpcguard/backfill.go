@@ -90,7 +90,7 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 	calls := backfill.NewCalls()
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
-	shared := setup.BackfillOptions(accounts, log, regions.Enabled, kinds...)
+	shared := setup.BackfillOptions(cfg, accounts, log, regions.Enabled, kinds...)
 	opts.Sources, opts.Home, opts.EnabledRegions = shared.Sources, shared.Home, shared.EnabledRegions
 	opts.Calls = calls
 	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, log, kinds...)
@@ -164,6 +164,10 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 	fmt.Fprintf(w, "\nbackfill: %d resources in %s, %s (mode %s%s) in %.1fs, %.0f resources/s\n",
 		s.Resources, plural(len(s.Accounts), "account"), regionList(s.Regions), cfg.Mode, dry, s.DurationSeconds, s.ResourcesPerSecond)
 	_ = report.WriteTally(w, s.ByRule)
+	for _, r := range s.NotListed {
+		fmt.Fprintf(w, "%s judges calls, not resources: a backfill has nothing to list for it; "+
+			"evaluate CloudTrail log files for past calls (vpcguard evaluate FILE...)\n", r)
+	}
 	if s.CallsTotal > 0 {
 		keys := make([]string, 0, len(s.Calls))
 		for k := range s.Calls {

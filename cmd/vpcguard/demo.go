@@ -171,7 +171,7 @@ func (d *demo) backfill(ctx context.Context) error {
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts := setup.BackfillOptions(cfg, accounts, nil, nil, kinds...)
 	opts.Calls, opts.Regions = calls, []string{demoRegion}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	res, err := backfill.Run(ctx, opts)

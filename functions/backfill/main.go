@@ -1,6 +1,7 @@
 // Command backfill is the Lambda function that evaluates, under every rule
-// of the catalogue, the SageMaker resources and VPC endpoints that already
-// exist. Input (all optional): {"regions": [...], "accounts": [...],
+// of the catalogue that judges resources, the SageMaker resources and VPC
+// endpoints that already exist (presigned URL calls are not resources: their
+// history is in CloudTrail's logs). Input (all optional): {"regions": [...], "accounts": [...],
 // "rules": [...], "mode": "report", "dryRun": true}; it returns the summary.
 package main
 
@@ -11,7 +12,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
@@ -19,7 +22,8 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, models.Wiring, notebooks.Wiring, endpoints.Wiring)
+	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled,
+		models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

@@ -98,9 +98,13 @@ type Result struct {
 
 // Summary sums a run up. It is what the Lambda returns.
 type Summary struct {
-	Accounts           []string         `json:"accounts"`
-	Regions            []string         `json:"regions"`
-	Rules              []string         `json:"rules"`
+	Accounts []string `json:"accounts"`
+	Regions  []string `json:"regions"`
+	Rules    []string `json:"rules"`
+	// NotListed are the rules asked for that judge calls, not resources
+	// (rules.EventOnly): there is nothing to list for them, and their past
+	// calls are in CloudTrail's logs (vpcguard evaluate reads them).
+	NotListed          []string         `json:"notListed,omitempty"`
 	Resources          int              `json:"resources"`
 	ByRule             finding.Tally    `json:"byRule"` // rule -> status -> count
 	Errors             []RunError       `json:"errors"`
@@ -178,6 +182,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if len(r.opts.Rules) == 0 {
 		r.opts.Rules = rules.All()
 	}
+	var notListed []rules.Rule
+	r.opts.Rules, notListed = Listable(r.opts.Rules)
 	callsBefore := opts.Calls.Snapshot()
 
 	// Regions first: a missing region is the likelier mistake, and the
@@ -249,6 +255,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		Accounts:        accounts,
 		Regions:         regions,
 		Rules:           rules.Names(r.opts.Rules),
+		NotListed:       rules.Names(notListed),
 		Resources:       int(r.total.Load()),
 		ByRule:          finding.Count(res.Findings),
 		Errors:          append([]RunError{}, r.errs...),
@@ -271,6 +278,19 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return res, fmt.Errorf("%w (%d of %d): %s", ErrNothingListed, r.listFail.Load(), r.listFail.Load(), firstError(s.Errors))
 	}
 	return res, nil
+}
+
+// Listable splits rs into the rules a backfill runs, which judge resources
+// it can list, and those that judge calls (rules.EventOnly).
+func Listable(rs []rules.Rule) (listed, eventOnly []rules.Rule) {
+	for _, r := range rs {
+		if rules.IsEventOnly(r) {
+			eventOnly = append(eventOnly, r)
+		} else {
+			listed = append(listed, r)
+		}
+	}
+	return listed, eventOnly
 }
 
 func firstError(errs []RunError) string {

@@ -109,6 +109,25 @@ func TestParseFields(t *testing.T) {
 	if ev.Identity.Issuer == nil || ev.Identity.Issuer.UserName != "MLEngineer" || ev.Identity.Issuer.Type != "Role" {
 		t.Errorf("Issuer: got %+v; want Role MLEngineer", ev.Identity.Issuer)
 	}
+	if ev.SourceIP != "" || ev.VPCEndpointID != "" {
+		t.Errorf("SourceIP, VPCEndpointID: got %q, %q; want empty for a record without them", ev.SourceIP, ev.VPCEndpointID)
+	}
+}
+
+// TestParseNetworkOrigin: where the call came from, as a presigned URL rule
+// reads it.
+func TestParseNetworkOrigin(t *testing.T) {
+	ev, err := ParseOne([]byte(record("CreatePresignedDomainUrl", "sagemaker.amazonaws.com",
+		`"sourceIPAddress":"10.20.1.17","vpcEndpointId":"vpce-0abc"`)))
+	if err != nil {
+		t.Fatalf("ParseOne: %v", err)
+	}
+	if ev.SourceIP != "10.20.1.17" || ev.VPCEndpointID != "vpce-0abc" {
+		t.Errorf("SourceIP, VPCEndpointID: got %q, %q; want 10.20.1.17, vpce-0abc", ev.SourceIP, ev.VPCEndpointID)
+	}
+	if _, err := ParseOne([]byte(record("CreatePresignedDomainUrl", "sagemaker.amazonaws.com", `"vpcEndpointId":{"id":"vpce-0abc"}`))); err == nil {
+		t.Errorf("vpcEndpointId as an object: got no error; want one naming the field")
+	}
 }
 
 func TestParseTolerance(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
@@ -35,7 +36,16 @@ const (
 	EnvRecheckMaxAttempts       = "VPCGUARD_RECHECK_MAX_ATTEMPTS"
 	EnvAssumeRoleName           = "VPCGUARD_ASSUME_ROLE_NAME"
 	EnvConcurrency              = "VPCGUARD_CONCURRENCY"
+
+	EnvSwitchDomainsToVPCOnly     = "VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY"
+	EnvJobLookbackDays            = "VPCGUARD_JOB_LOOKBACK_DAYS"
+	EnvPresignedURLAllowedSources = "VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES"
 )
+
+// MaxJobLookbackDays bounds the backfill's look back at finished jobs: a
+// finished job is reported, never changed, and CloudTrail's event history
+// keeps 90 days.
+const MaxJobLookbackDays = 90
 
 // Sink names.
 const (
@@ -74,6 +84,18 @@ type Config struct {
 
 	AssumeRoleName string // EnvAssumeRoleName: the role to assume in other accounts
 	Concurrency    int    // EnvConcurrency: backfill worker pool size
+
+	// SwitchDomainsToVPCOnly lets enforce mode switch a Studio domain to
+	// VpcOnly (EnvSwitchDomainsToVPCOnly); off, the guardrail and the
+	// ticket are all it does.
+	SwitchDomainsToVPCOnly bool
+	// JobLookbackDays is how far back a backfill reports finished jobs
+	// (EnvJobLookbackDays); jobs still running are always acted on.
+	JobLookbackDays int
+	// PresignedURLAllowedSources are the interface VPC endpoints (vpce-...),
+	// VPCs (vpc-...) and CIDRs presigned URL calls may come from
+	// (EnvPresignedURLAllowedSources); empty: any interface endpoint.
+	PresignedURLAllowedSources []string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -86,6 +108,7 @@ func Default() Config {
 		RecheckDelaySeconds: 120,
 		RecheckMaxAttempts:  10,
 		Concurrency:         16,
+		JobLookbackDays:     7,
 	}
 }
 
@@ -153,6 +176,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	integer(EnvRecheckMaxAttempts, &c.RecheckMaxAttempts)
 	str(EnvAssumeRoleName, &c.AssumeRoleName)
 	integer(EnvConcurrency, &c.Concurrency)
+	boolean(EnvSwitchDomainsToVPCOnly, &c.SwitchDomainsToVPCOnly)
+	integer(EnvJobLookbackDays, &c.JobLookbackDays)
+	list(EnvPresignedURLAllowedSources, &c.PresignedURLAllowedSources)
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
@@ -202,7 +228,24 @@ func (c Config) Validate() error {
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("%s: %d is outside 1..256", EnvConcurrency, c.Concurrency))
 	}
+	if c.JobLookbackDays < 0 || c.JobLookbackDays > MaxJobLookbackDays {
+		errs = append(errs, fmt.Errorf("%s: %d is outside 0..%d", EnvJobLookbackDays, c.JobLookbackDays, MaxJobLookbackDays))
+	}
+	if _, err := rules.ParseSourceAllowList(c.PresignedURLAllowedSources); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvPresignedURLAllowedSources, err))
+	} else if p, _ := rules.GuardrailPolicy(rules.Configured(rules.All(), c.RuleSettings())); len(p.Document()) > guardrail.MaxSize {
+		// The endpoints and VPCs go into the one guardrail policy.
+		errs = append(errs, fmt.Errorf("%s: %d entries make the guardrail policy %d characters; IAM allows %d",
+			EnvPresignedURLAllowedSources, len(c.PresignedURLAllowedSources), len(p.Document()), guardrail.MaxSize))
+	}
 	return errors.Join(errs...)
+}
+
+// RuleSettings are the settings the rules decide with (rules.Configured).
+// Validate has checked them.
+func (c Config) RuleSettings() rules.Settings {
+	allowed, _ := rules.ParseSourceAllowList(c.PresignedURLAllowedSources)
+	return rules.Settings{PresignedURLSources: allowed}
 }
 
 // modeNames is "report, ticket or enforce".

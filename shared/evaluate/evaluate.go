@@ -32,6 +32,10 @@ type Result struct {
 	// Recheck counts the delayed re-checks that brought the resource back
 	// (a notebook that could not be stopped yet); 0 for an event.
 	Recheck int
+	// Caller is who made the call the event records (zero without an
+	// event): a rule may refuse its guardrail to some callers
+	// (rules.GuardrailRefuser).
+	Caller cloudtrail.Identity
 }
 
 // Evaluator evaluates events with a set of rules.
@@ -72,6 +76,7 @@ func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, 
 				res.Finding.EventTime = ev.Time.UTC().Format(time.RFC3339)
 			}
 			res.Finding.Principal = ev.Identity.Principal()
+			res.Caller = ev.Identity
 			out = append(out, res)
 			if err != nil {
 				errs = append(errs, err)
@@ -82,10 +87,15 @@ func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, 
 }
 
 // State evaluates one resource under rule r. Online, known is only used for
-// its Ref: the current state is read. Offline, known is decided as it is.
+// its Ref: the current state is read. Offline, known is decided as it is,
+// and so online for a rule that judges the call itself (rules.EventOnly):
+// there is nothing to read.
 func (e *Evaluator) State(ctx context.Context, r rules.Rule, known resource.State) (Result, error) {
 	mode := "offline"
 	state := known
+	if e.Readers != nil && rules.IsEventOnly(r) {
+		return e.decide(ctx, r, state, nil, "online")
+	}
 	if e.Readers != nil {
 		mode = "online"
 		reader, err := e.Readers(ctx, known.Account, known.Region)

@@ -8,6 +8,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // IAMAPI is what guardrails need of IAM (iamapi over an IAM client). kind
@@ -91,6 +92,14 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 	if policyARN == "" {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "no guardrail policy configured (" + config.EnvGuardrailARN + ")"})
 		return nil
+	}
+	// The rule's own reason first: it says more than "not an IAM entity"
+	// about a job SageMaker started itself.
+	if refuser, ok := res.Rule.(rules.GuardrailRefuser); ok {
+		if why := refuser.RefuseGuardrail(res.Caller, f.Principal, res.State); why != "" {
+			f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})
+			return nil
+		}
 	}
 	if why := r.refusal(p, f.Account); why != "" {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})

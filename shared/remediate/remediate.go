@@ -1,6 +1,6 @@
 // Package remediate fixes what vpcguard finds, within what each resource
 // allows: guardrail policies on the caller, private DNS on endpoints,
-// stopping notebooks, tagging models. Every action is recorded on the
+// stopping notebooks and jobs, switching Studio domains (opt-in), tagging. Every action is recorded on the
 // finding, done or not, and dry-run walks the same path up to each write.
 package remediate
 
@@ -28,8 +28,8 @@ type APIs func(ctx context.Context, account, region string) (API, error)
 // adapters iamapi, sagemakerapi, ec2api and sqsapi. A function that guards
 // one kind of resource sets only that kind's clients (shared/setup/wire).
 type API struct {
-	IAM       IAMAPI       // models and notebooks: guardrails
-	SageMaker SageMakerAPI // models and notebooks
+	IAM       IAMAPI       // SageMaker resources and presigned URL calls: guardrails
+	SageMaker SageMakerAPI // models, notebooks, Studio domains, jobs
 	EC2       EC2API       // VPC endpoints
 	SQS       QueueAPI     // notebooks: re-checks; nil schedules none
 }
@@ -37,12 +37,16 @@ type API struct {
 // missing names a client kind's remediations need that api lacks, or "".
 func (api API) missing(kind resource.Kind) string {
 	switch kind {
-	case resource.Model, resource.Notebook:
+	case resource.Model, resource.Notebook, resource.StudioDomain, resource.Job:
 		if api.IAM == nil {
 			return "IAM"
 		}
 		if api.SageMaker == nil {
 			return "SageMaker"
+		}
+	case resource.PresignedURL:
+		if api.IAM == nil {
+			return "IAM"
 		}
 	case resource.VPCEndpoint:
 		if api.EC2 == nil {
@@ -120,6 +124,10 @@ func (r *Remediator) apply(ctx context.Context, api API, res *evaluate.Result, r
 		return r.enablePrivateDNS(ctx, api, res)
 	case rules.ReplaceEndpointPolicy:
 		return r.replaceEndpointPolicy(ctx, api, res)
+	case rules.SwitchDomainToVPCOnly:
+		return r.switchDomainToVPCOnly(ctx, api, res)
+	case rules.StopJob:
+		return r.stopJob(ctx, api, res)
 	}
 	err := fmt.Errorf("remedy %q of %s is not implemented", remedy, res.Rule.Name())
 	res.Finding.AddAction(finding.Action{Type: string(remedy), Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})

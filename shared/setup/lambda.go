@@ -41,10 +41,12 @@ func GuardHandler(ctx context.Context, log *slog.Logger, name string, kinds ...K
 }
 
 // BackfillHandler builds the backfill function's handler from the
-// environment, for every rule of the catalogue; kinds must read them all.
+// environment, for every rule of the catalogue; kinds must read them all
+// (but the rules that judge calls, which a backfill cannot list).
 // enabledRegions lists an account's regions for {"regions": ["all"]}.
 func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) (*backfill.Handler, error) {
-	if err := unwired(rules.All(), kinds); err != nil {
+	listed, _ := backfill.Listable(rules.All())
+	if err := unwired(listed, kinds); err != nil {
 		return nil, err
 	}
 	calls := backfill.NewCalls()
@@ -52,7 +54,7 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 	if err != nil {
 		return nil, err
 	}
-	opts := BackfillOptions(accounts, log, enabledRegions, kinds...)
+	opts := BackfillOptions(cfg, accounts, log, enabledRegions, kinds...)
 	opts.Calls = calls
 	return &backfill.Handler{
 		Config:   cfg,
@@ -63,9 +65,10 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 }
 
 // BackfillOptions is what every backfill run through accounts shares: the
-// kinds' sources, the home account and region, and the enabled regions.
-func BackfillOptions(accounts *awsclients.Accounts, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) backfill.Options {
-	opts := backfill.Options{Sources: Sources(accounts, log, kinds...), Home: accounts}
+// kinds' sources (listing as cfg says), the home account and region, and the
+// enabled regions.
+func BackfillOptions(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) backfill.Options {
+	opts := backfill.Options{Sources: Sources(cfg, accounts, log, kinds...), Home: accounts}
 	if enabledRegions != nil {
 		opts.EnabledRegions = enabledRegions(accounts)
 	}

@@ -17,6 +17,11 @@ type ListAPI interface {
 	Search(ctx context.Context, in *sagemaker.SearchInput, opts ...func(*sagemaker.Options)) (*sagemaker.SearchOutput, error)
 	ListModels(ctx context.Context, in *sagemaker.ListModelsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListModelsOutput, error)
 	ListNotebookInstances(ctx context.Context, in *sagemaker.ListNotebookInstancesInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListNotebookInstancesOutput, error)
+	ListDomains(ctx context.Context, in *sagemaker.ListDomainsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListDomainsOutput, error)
+	ListTrainingJobs(ctx context.Context, in *sagemaker.ListTrainingJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTrainingJobsOutput, error)
+	ListProcessingJobs(ctx context.Context, in *sagemaker.ListProcessingJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListProcessingJobsOutput, error)
+	ListHyperParameterTuningJobs(ctx context.Context, in *sagemaker.ListHyperParameterTuningJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListHyperParameterTuningJobsOutput, error)
+	ListAutoMLJobs(ctx context.Context, in *sagemaker.ListAutoMLJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListAutoMLJobsOutput, error)
 }
 
 var _ ListAPI = (*sagemaker.Client)(nil)
@@ -113,6 +118,31 @@ func (l Notebooks) List(ctx context.Context, account, region string, pageSize in
 		for _, nb := range page.NotebookInstances {
 			s := resource.State{Ref: resource.Ref{Kind: resource.Notebook, ID: aws.ToString(nb.NotebookInstanceName), Account: account, Region: region},
 				ARN: aws.ToString(nb.NotebookInstanceArn)}
+			if !emit(s, false) {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// Domains lists Studio domains for the backfill. The listing lacks
+// AppNetworkAccessType, so each is described by the reader.
+type Domains struct {
+	SageMaker ListAPI
+}
+
+// List emits every Studio domain, its configuration unknown.
+func (l Domains) List(ctx context.Context, account, region string, pageSize int32, emit func(resource.State, bool) bool) error {
+	p := sagemaker.NewListDomainsPaginator(l.SageMaker, &sagemaker.ListDomainsInput{MaxResults: aws.Int32(pageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list domains: %w", err)
+		}
+		for _, d := range page.Domains {
+			s := resource.State{Ref: resource.Ref{Kind: resource.StudioDomain, ID: aws.ToString(d.DomainId), Account: account, Region: region},
+				ARN: aws.ToString(d.DomainArn)}
 			if !emit(s, false) {
 				return nil
 			}

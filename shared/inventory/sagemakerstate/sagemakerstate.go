@@ -1,5 +1,5 @@
-// Package sagemakerstate reads the current state of SageMaker models and
-// notebook instances. It is the only part of the inventory that imports the
+// Package sagemakerstate reads the current state of SageMaker models,
+// notebook instances, Studio domains and jobs. It is the only part of the inventory that imports the
 // SageMaker SDK, so a function that guards no SageMaker resource does not
 // link it.
 package sagemakerstate
@@ -7,7 +7,6 @@ package sagemakerstate
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -21,17 +20,23 @@ type API interface {
 	DescribeModel(ctx context.Context, in *sagemaker.DescribeModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeModelOutput, error)
 	DescribeNotebookInstance(ctx context.Context, in *sagemaker.DescribeNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeNotebookInstanceOutput, error)
 	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
+	DescribeDomain(ctx context.Context, in *sagemaker.DescribeDomainInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeDomainOutput, error)
+	DescribeTrainingJob(ctx context.Context, in *sagemaker.DescribeTrainingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeTrainingJobOutput, error)
+	DescribeProcessingJob(ctx context.Context, in *sagemaker.DescribeProcessingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeProcessingJobOutput, error)
+	DescribeHyperParameterTuningJob(ctx context.Context, in *sagemaker.DescribeHyperParameterTuningJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeHyperParameterTuningJobOutput, error)
+	DescribeAutoMLJobV2(ctx context.Context, in *sagemaker.DescribeAutoMLJobV2Input, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeAutoMLJobV2Output, error)
 }
 
 var _ API = (*sagemaker.Client)(nil)
 
-// Reader reads models and notebook instances in one account and region.
+// Reader reads models, notebook instances, Studio domains and jobs in one
+// account and region.
 type Reader struct {
 	SageMaker API
 }
 
-// Read returns the current state of a model or notebook instance. One that
-// does not exist is returned with Missing set and no error; an error means
+// Read returns the current state of a model, notebook instance, Studio
+// domain or job. One that does not exist is returned with Missing set and no error; an error means
 // the state could not be read and nothing should be decided.
 func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
 	s := resource.State{Ref: ref}
@@ -69,6 +74,25 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 			SubnetID:             aws.ToString(out.SubnetId),
 			Status:               string(out.NotebookInstanceStatus),
 		}
+	case resource.StudioDomain:
+		out, err := r.SageMaker.DescribeDomain(ctx, &sagemaker.DescribeDomainInput{DomainId: aws.String(ref.ID)})
+		if awserr.IsNotFound(err) {
+			s.Missing = true
+			s.ARN = sageMakerARN(ref, "domain")
+			return s, nil
+		}
+		if err != nil {
+			return s, fmt.Errorf("describe domain %s: %w", ref.ID, err)
+		}
+		s.ARN = aws.ToString(out.DomainArn)
+		s.Domain = &resource.DomainConfig{
+			AppNetworkAccessType: string(out.AppNetworkAccessType),
+			VPCID:                aws.ToString(out.VpcId),
+			SubnetIDs:            out.SubnetIds,
+			Status:               string(out.Status),
+		}
+	case resource.Job:
+		return r.readJob(ctx, ref)
 	default:
 		return s, fmt.Errorf("unknown resource kind %q", ref.Kind)
 	}
@@ -81,13 +105,10 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 // without one the ticket opened under the ARN would never be resolved.
 // SageMaker lowercases names in ARNs. "" when the account or region is unknown.
 func sageMakerARN(ref resource.Ref, typ string) string {
-	if ref.Account == "" || ref.Region == "" {
-		return ""
-	}
-	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:%s/%s", resource.Partition(ref.Region), ref.Region, ref.Account, typ, strings.ToLower(ref.ID))
+	return resource.SageMakerARN(ref.Region, ref.Account, typ+"/"+ref.ID)
 }
 
-// Tags reads a model's or notebook's tags with ListTags: SageMaker's
+// Tags reads a SageMaker resource's tags with ListTags: SageMaker's
 // describe answers carry none, so this call is made only when a decision
 // depends on them.
 func (r *Reader) Tags(ctx context.Context, s resource.State) (map[string]string, error) {

@@ -13,6 +13,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
+	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
 // Client is the part of the SageMaker client remediations call.
@@ -22,6 +23,11 @@ type Client interface {
 	DeleteModel(ctx context.Context, in *sagemaker.DeleteModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DeleteModelOutput, error)
 	ListEndpointConfigs(ctx context.Context, in *sagemaker.ListEndpointConfigsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListEndpointConfigsOutput, error)
 	DescribeEndpointConfig(ctx context.Context, in *sagemaker.DescribeEndpointConfigInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeEndpointConfigOutput, error)
+	StopTrainingJob(ctx context.Context, in *sagemaker.StopTrainingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopTrainingJobOutput, error)
+	StopProcessingJob(ctx context.Context, in *sagemaker.StopProcessingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopProcessingJobOutput, error)
+	StopHyperParameterTuningJob(ctx context.Context, in *sagemaker.StopHyperParameterTuningJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopHyperParameterTuningJobOutput, error)
+	StopAutoMLJob(ctx context.Context, in *sagemaker.StopAutoMLJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopAutoMLJobOutput, error)
+	UpdateDomain(ctx context.Context, in *sagemaker.UpdateDomainInput, opts ...func(*sagemaker.Options)) (*sagemaker.UpdateDomainOutput, error)
 }
 
 var _ Client = (*sagemaker.Client)(nil)
@@ -50,6 +56,39 @@ func (a API) DeleteModel(ctx context.Context, name string) error {
 // StopNotebookInstance stops the notebook instance name.
 func (a API) StopNotebookInstance(ctx context.Context, name string) error {
 	_, err := a.Client.StopNotebookInstance(ctx, &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
+	return err
+}
+
+// StopJob stops the job name of jobType (resource.TrainingJob, ...) with
+// the Stop call of its type; StopAutoMLJob stops AutoML jobs of both API
+// versions.
+func (a API) StopJob(ctx context.Context, jobType, name string) error {
+	var err error
+	switch jobType {
+	case resource.TrainingJob:
+		_, err = a.Client.StopTrainingJob(ctx, &sagemaker.StopTrainingJobInput{TrainingJobName: aws.String(name)})
+	case resource.ProcessingJob:
+		_, err = a.Client.StopProcessingJob(ctx, &sagemaker.StopProcessingJobInput{ProcessingJobName: aws.String(name)})
+	case resource.TuningJob:
+		_, err = a.Client.StopHyperParameterTuningJob(ctx, &sagemaker.StopHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)})
+	case resource.AutoMLJob:
+		_, err = a.Client.StopAutoMLJob(ctx, &sagemaker.StopAutoMLJobInput{AutoMLJobName: aws.String(name)})
+	default:
+		return fmt.Errorf("stop job %s: unknown job type %q", name, jobType)
+	}
+	return err
+}
+
+// SwitchDomainToVPCOnly updates the domain to VpcOnly. VpcId and SubnetIds
+// go with it: AWS refuses the switch without them ("VpcId and Subnet IDs
+// are required for updating domains to VpcOnly mode").
+func (a API) SwitchDomainToVPCOnly(ctx context.Context, domainID, vpcID string, subnets []string) error {
+	_, err := a.Client.UpdateDomain(ctx, &sagemaker.UpdateDomainInput{
+		DomainId:             aws.String(domainID),
+		AppNetworkAccessType: smtypes.AppNetworkAccessTypeVpcOnly,
+		VpcId:                aws.String(vpcID),
+		SubnetIds:            subnets,
+	})
 	return err
 }
 

@@ -192,18 +192,32 @@ func (JobInVPC) RefuseGuardrail(caller cloudtrail.Identity, principal string, s 
 	switch {
 	case caller.Type == "AWSService" || strings.EqualFold(caller.InvokedBy, sageMaker):
 		if parent != "" {
-			return "SageMaker created this job for " + parent + ", running as its execution role; the guardrail goes on whoever created " +
-				jobParentWords(parent) + " (its own event), never on the role every such job runs as"
+			return "SageMaker created this job for " + parent + ", as the execution role every such job runs as; " + parentAdvice(parent)
 		}
-		return "SageMaker created this job itself (a tuning job, AutoML job or pipeline step), running as an execution role; " +
+		return "SageMaker created this job itself (for a tuning job, AutoML job or pipeline), as an execution role; " +
 			"SageMaker does not say who started the parent, and a guardrail on the execution role would break every job it runs"
 	case s.Job != nil && s.Job.ExecutionRole != "" && principal != "" && sameRole(principal, s.Job.ExecutionRole):
 		return "the caller is the job's own execution role " + s.Job.ExecutionRole + ": a guardrail on it would break every job that runs as it"
 	case parent != "":
-		return "SageMaker created this job for " + parent + "; the guardrail goes on whoever created " + jobParentWords(parent) +
-			" (its own event), never on the role its jobs run as"
+		return "SageMaker created this job for " + parent + "; " + parentAdvice(parent)
 	}
 	return ""
+}
+
+// parentAdvice says where the guardrail goes instead, by the parent's type.
+func parentAdvice(parentARN string) string {
+	switch {
+	case strings.Contains(parentARN, ":hyper-parameter-tuning-job/"):
+		return "the guardrail goes on whoever created the tuning job, from its own CreateHyperParameterTuningJob event"
+	case strings.Contains(parentARN, ":automl-job/"):
+		return "the guardrail goes on whoever created the AutoML job, from its own CreateAutoMLJob event"
+	case strings.Contains(parentARN, ":pipeline/"):
+		return "the job's network comes from the pipeline's step definition: fix the pipeline (a guardrail on whoever " +
+			"started the execution would not stop the pipeline's role, and one on that role would break the pipeline)"
+	case strings.Contains(parentARN, ":monitoring-schedule/"):
+		return "the job's network comes from the monitoring schedule: fix its NetworkConfig"
+	}
+	return "a guardrail on the role its jobs run as would break them"
 }
 
 // sameRole compares two role ARNs, ignoring the role's path: an execution
@@ -217,20 +231,6 @@ func sameRole(a, b string) bool {
 		return arn
 	}
 	return name(a) == name(b)
-}
-
-func jobParentWords(parentARN string) string {
-	switch {
-	case strings.Contains(parentARN, ":hyper-parameter-tuning-job/"):
-		return "the tuning job"
-	case strings.Contains(parentARN, ":automl-job/"):
-		return "the AutoML job"
-	case strings.Contains(parentARN, ":pipeline/"):
-		return "the pipeline execution"
-	case strings.Contains(parentARN, ":monitoring-schedule/"):
-		return "the monitoring schedule"
-	}
-	return "the parent"
 }
 
 func jobWords(typ string) string {

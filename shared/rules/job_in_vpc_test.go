@@ -160,12 +160,14 @@ func TestJobRefuseGuardrail(t *testing.T) {
 		{"SageMaker as an AWS service", cloudtrail.Identity{Type: "AWSService", InvokedBy: "sagemaker.amazonaws.com"}, "sagemaker.amazonaws.com", job(""),
 			"SageMaker created this job itself"},
 		{"SageMaker, the parent known", cloudtrail.Identity{Type: "AWSService", InvokedBy: "sagemaker.amazonaws.com"}, "sagemaker.amazonaws.com", job(tuning),
-			"whoever created the tuning job"},
+			"whoever created the tuning job, from its own CreateHyperParameterTuningJob event"},
 		{"a session of the execution role, invoked by SageMaker", execSession, execSession.Principal(), job(""), "execution role"},
 		{"the execution role itself, path or not", person, "arn:aws:iam::111122223333:role/AmazonSageMaker-ExecutionRole", job(""),
 			"the job's own execution role"},
-		{"a job with a parent read online", person, person.Principal(), job(tuning), "never on the role its jobs run as"},
-		{"a pipeline step, from its tag", person, person.Principal(), tagged, "the pipeline execution"},
+		{"a job with a parent read online", person, person.Principal(), job(tuning), "whoever created the tuning job"},
+		{"a pipeline step, from its tag", person, person.Principal(), tagged, "fix the pipeline"},
+		{"a monitoring schedule's job", cloudtrail.Identity{Type: "AWSService", InvokedBy: "sagemaker.amazonaws.com"}, "sagemaker.amazonaws.com",
+			job("arn:aws:sagemaker:us-east-1:111122223333:monitoring-schedule/m1"), "fix its NetworkConfig"},
 	}
 	for _, tt := range tests {
 		got := JobInVPC{}.RefuseGuardrail(tt.caller, tt.principal, tt.state)

@@ -2,6 +2,7 @@ package setup_test
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -22,9 +24,12 @@ import (
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m.Run) }
@@ -102,6 +107,9 @@ func TestKindsSetTheirClients(t *testing.T) {
 		{"models", models.Wiring, true, true, false, false},
 		{"notebooks", notebooks.Wiring, true, true, false, true},
 		{"endpoints", endpoints.Wiring, false, false, true, false},
+		{"Studio domains", domains.Wiring, true, true, false, false},
+		{"jobs", jobs.Wiring, true, true, false, false},
+		{"presigned URL calls: the guardrail only", presignedurls.Wiring, true, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +153,10 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"endpoint-guard": {"ec2"},
 		"model-guard":    {"iam", "sagemaker"},
 		"notebook-guard": {"iam", "sagemaker", "sqs"},
+		"domain-guard":   {"iam", "sagemaker"},
+		"job-guard":      {"iam", "sagemaker"},
+		// It reads nothing: no SageMaker client, IAM for the guardrail.
+		"presigned-url-guard": {"iam"},
 	}
 	for fn, own := range tests {
 		t.Run(fn, func(t *testing.T) {
@@ -167,5 +179,35 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 				t.Errorf("%s links the services %v; want %v", fn, got, want)
 			}
 		})
+	}
+}
+
+// TestEveryGuardHasItsFunction: each row of rules.Guards has its main
+// under functions/, wired for the kinds of its rules (GuardHandler refuses
+// an unwired one at init).
+func TestEveryGuardHasItsFunction(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	for _, fn := range rules.Guards() {
+		if _, err := os.Stat(filepath.Join(root, "functions", fn.Name, "main.go")); err != nil {
+			t.Errorf("guard %s: no functions/%s/main.go", fn.Name, fn.Name)
+		}
+	}
+}
+
+// TestPresignedURLGuardReadsNothing: the presigned URL guard is wired with
+// no reader, and evaluating one of its events online asks no AWS API.
+func TestPresignedURLGuardReadsNothing(t *testing.T) {
+	accounts := awsclients.NewAccounts(aws.Config{Region: region, BaseEndpoint: aws.String("http://127.0.0.1:1")}, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	fn, _ := rules.Guard("presigned-url-guard")
+	g := setup.Guard(config.Default(), accounts, fn.Rules, nil, presignedurls.Wiring)
+	ev := testenv.SampleEvent(t, "presigned-notebook-url-public-ip.json")
+	res, err := g.Evaluator.Event(context.Background(), &ev)
+	if err != nil || len(res) != 1 {
+		t.Fatalf("Event: %d results, %v; want one and no error (nothing to read, nothing listens on port 1)", len(res), err)
+	}
+	if f := res[0].Finding; f.Status != finding.NonCompliant || f.Evaluation != "online" {
+		t.Errorf("finding %s %s; want NON_COMPLIANT, online", f.Status, f.Evaluation)
 	}
 }

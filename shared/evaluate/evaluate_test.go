@@ -206,7 +206,9 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NotApplicable}}},
 		{name: "CreateDomain PublicInternetOnly, domain as the event says", event: "domain-create-public.json",
-			seed: func(w *testenv.Env) []string { return []string{"d-4hzp1c9r6tye", w.Domain("studio-research", "PublicInternetOnly")} },
+			seed: func(w *testenv.Env) []string {
+				return []string{"d-4hzp1c9r6tye", w.Domain("studio-research", "PublicInternetOnly")}
+			},
 			want: []want{{"sagemaker-studio-domain-vpc-only", "", finding.NonCompliant}}},
 		{name: "CreateDomain omitting the setting: moto, as AWS, made it public", event: "domain-create-network-omitted.json",
 			seed: func(w *testenv.Env) []string { return []string{"d-7wq2m5ks0bxa", w.Domain("studio-sandbox", "")} },
@@ -236,7 +238,10 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 			seed: func(w *testenv.Env) []string { w.TuningJob("churn-hpo", true, false); return nil },
 			want: []want{{"sagemaker-job-in-vpc", "hyper-parameter-tuning-job/churn-hpo", finding.NonCompliant}}},
 		{name: "pipeline step's processing job", event: "job-processing-pipeline-step.json",
-			seed: func(w *testenv.Env) []string { w.ProcessingJob("pipelines-x7k2m9-preprocess-4d1e8b", false, nil); return nil },
+			seed: func(w *testenv.Env) []string {
+				w.ProcessingJob("pipelines-x7k2m9-preprocess-4d1e8b", false, nil)
+				return nil
+			},
 			want: []want{{"sagemaker-job-in-vpc", "processing-job/pipelines-x7k2m9-preprocess-4d1e8b", finding.NonCompliant}}},
 		{name: "AutoML V2 job without VPC", event: "job-automl-v2-no-vpc.json",
 			seed: func(w *testenv.Env) []string { w.AutoMLJob("churn-autopilot", false); return nil },

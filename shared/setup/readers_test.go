@@ -250,9 +250,9 @@ func TestReaderStudioDomainsAndJobs(t *testing.T) {
 		}
 	})
 	jobs := []struct {
-		id       string
-		want     resource.JobConfig
-		subnets  []int // how many subnets each network has
+		id      string
+		want    resource.JobConfig
+		subnets []int // how many subnets each network has
 	}{
 		{id: "training-job/train-public", want: resource.JobConfig{Type: resource.TrainingJob, Status: "Completed", ExecutionRole: role}, subnets: []int{0}},
 		{id: "training-job/train-private", want: resource.JobConfig{Type: resource.TrainingJob, Status: "Completed", ExecutionRole: role}, subnets: []int{2}},

@@ -40,6 +40,18 @@ func CloudTrailPattern(t rules.Trigger) *awsevents.EventPattern {
 	}
 }
 
+// AllManagementEventsState is the EventBridge rule state that also delivers
+// read-only management events from CloudTrail; ENABLED leaves them out.
+const AllManagementEventsState = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
+// deliverReadOnlyEvents puts rule in AllManagementEventsState. The L2 Rule
+// knows only enabled and disabled, so the CloudFormation resource is set
+// directly. The pattern stays as narrow as the trigger (exact source and
+// names): read-only events come in far greater numbers than writes.
+func deliverReadOnlyEvents(rule awsevents.Rule) {
+	rule.Node().DefaultChild().(awsevents.CfnRule).SetState(jsii.String(AllManagementEventsState))
+}
+
 // targetWithDLQ sends the rule's events to fn, retrying for two hours before the event
 // lands in dlq; a guard that misses an event leaves a resource unchecked.
 func targetWithDLQ(g *guardFunction, dlq awssqs.Queue) awsevents.IRuleTarget {
@@ -69,16 +81,24 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 		config:              s.config,
 	})
 	g.RuleDLQ = deadLetterQueue(c, "RuleDLQ")
-	for _, t := range rules.Triggers(fn.Rules) {
+	triggers := rules.Triggers(fn.Rules)
+	for _, t := range triggers {
 		id := "Rule"
-		if svc, _, _ := strings.Cut(t.Source, "."); len(rules.Triggers(fn.Rules)) > 1 {
+		if svc, _, _ := strings.Cut(t.Source, "."); len(triggers) > 1 {
 			id += constructID(svc)
 		}
-		g.Rules = append(g.Rules, awsevents.NewRule(c, jsii.String(id), &awsevents.RuleProps{
+		if t.AllManagementEvents && len(triggers) > 1 {
+			id += "AllManagementEvents"
+		}
+		rule := awsevents.NewRule(c, jsii.String(id), &awsevents.RuleProps{
 			Description:  jsii.String("vpcguard " + fn.Name + ": the CloudTrail management events its rules evaluate"),
 			EventPattern: CloudTrailPattern(t),
 			Targets:      &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
-		}))
+		})
+		if t.AllManagementEvents {
+			deliverReadOnlyEvents(rule)
+		}
+		g.Rules = append(g.Rules, rule)
 	}
 	grantRules(g.Fn, fn.Rules, false, s)
 	grantTicketing(g.Fn, s)

@@ -79,6 +79,7 @@ func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
 		"":                       true,
 		rules.WhenDeleteModels:   c.DeleteNoncompliantModels,
 		rules.WhenEndpointPolicy: false, // the stack sets no VPCGUARD_ENDPOINT_POLICY
+		rules.WhenSwitchDomains:  c.SwitchDomainsToVPCOnly,
 	}
 	var resources []string
 	actions := map[string][]string{}

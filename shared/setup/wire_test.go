@@ -2,7 +2,6 @@ package setup_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -179,19 +178,6 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 				t.Errorf("%s links the services %v; want %v", fn, got, want)
 			}
 		})
-	}
-}
-
-// TestEveryGuardHasItsFunction: each row of rules.Guards has its main
-// under functions/, wired for the kinds of its rules (GuardHandler refuses
-// an unwired one at init).
-func TestEveryGuardHasItsFunction(t *testing.T) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	for _, fn := range rules.Guards() {
-		if _, err := os.Stat(filepath.Join(root, "functions", fn.Name, "main.go")); err != nil {
-			t.Errorf("guard %s: no functions/%s/main.go", fn.Name, fn.Name)
-		}
 	}
 }
 

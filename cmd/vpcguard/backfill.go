@@ -26,7 +26,7 @@ var accountID = regexp.MustCompile(`^\d{12}$`)
 // backfillFlags are backfill's own flags, beside the common ones.
 type backfillFlags struct {
 	regions, accounts, assumeRole, rules string
-	concurrency                          int
+	concurrency, jobLookbackDays         int
 }
 
 func (b *backfillFlags) register(fs *flag.FlagSet) {
@@ -35,6 +35,8 @@ func (b *backfillFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account ("+config.EnvAssumeRoleName+")")
 	fs.StringVar(&b.rules, "rules", "", "rules to run, comma-separated (default: all; see 'vpcguard rules')")
 	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (%s; default %d)", config.EnvConcurrency, backfill.DefaultConcurrency))
+	fs.IntVar(&b.jobLookbackDays, "job-lookback-days", 0, fmt.Sprintf("report jobs that finished within this many days, 0..%d; running jobs are always listed (%s; default %d)",
+		config.MaxJobLookbackDays, config.EnvJobLookbackDays, config.Default().JobLookbackDays))
 }
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,8 +49,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: vpcguard backfill [flags]
 
-Evaluates every SageMaker model, notebook instance and SageMaker interface VPC
-endpoint that exists in the chosen regions and accounts, and acts per mode
+Evaluates every SageMaker model, notebook instance, Studio domain and SageMaker
+interface VPC endpoint that exists in the chosen regions and accounts, the jobs
+still running and those that finished within --job-lookback-days, and acts per mode
 (report by default: nothing is changed unless --mode ticket|enforce is given).
 Findings go to stdout, the summary (and a progress bar on a terminal) to stderr.
 Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
@@ -143,6 +146,12 @@ func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Op
 	}
 	if len(opts.Rules) == 0 {
 		opts.Rules = rules.All()
+	}
+	if set["job-lookback-days"] {
+		if b.jobLookbackDays < 0 || b.jobLookbackDays > config.MaxJobLookbackDays {
+			return opts, fmt.Errorf("--job-lookback-days: %d is outside 0..%d", b.jobLookbackDays, config.MaxJobLookbackDays)
+		}
+		cfg.JobLookbackDays = b.jobLookbackDays
 	}
 	opts.Concurrency = cfg.Concurrency
 	if set["concurrency"] {

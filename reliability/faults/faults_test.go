@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -59,6 +60,9 @@ var functions = []function{
 	{"model-guard", []rules.Rule{rules.ModelInVPC{}}},
 	{"notebook-guard", []rules.Rule{rules.NotebookNoDirectInternet{}}},
 	{"endpoint-guard", []rules.Rule{rules.EndpointPrivateDNS{}}},
+	{"domain-guard", []rules.Rule{rules.StudioDomainVPCOnly{}}},
+	{"job-guard", []rules.Rule{rules.JobInVPC{}}},
+	{"presigned-url-guard", []rules.Rule{rules.PresignedURLViaEndpoint{}}},
 }
 
 // handlers builds each guard's handler the way setup.GuardHandler does for
@@ -649,4 +653,25 @@ func decisions(resp guard.Response) []string {
 		out = append(out, f.Rule+" "+string(f.Status))
 	}
 	return out
+}
+
+// TestStepsCoverEverySample: every sample in events/ is replayed, so a new
+// sample cannot be left out of these tests unnoticed.
+func TestStepsCoverEverySample(t *testing.T) {
+	names, err := fs.Glob(events.FS, "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, s := range Steps {
+		files = append(files, s.File)
+	}
+	for _, n := range names {
+		if !slices.Contains(files, n) {
+			t.Errorf("events/%s is not in Steps: add it, with what makes the world look as it says", n)
+		}
+	}
+	if len(files) != len(names) {
+		t.Errorf("Steps has %d events; events/ has %d", len(files), len(names))
+	}
 }

@@ -160,15 +160,11 @@ func (JobInVPC) Decide(s resource.State) Decision {
 	if named := nonEmpty(outside); len(named) > 0 {
 		where = "has training job definitions without VPC subnets: " + strings.Join(named, ", ")
 	}
-	reason := fmt.Sprintf("%s %s, so its containers reach the internet through SageMaker's network", what, where)
-	switch st := j.Status; st {
-	case "InProgress":
-		reason += "; it is still running: stop it and start it again with VpcConfig subnets and security groups"
-	case "":
-		reason += "; start it again with VpcConfig subnets and security groups"
-	default:
-		reason += fmt.Sprintf("; it is %s: run it again with VpcConfig subnets and security groups", st)
-	}
+	// The reason leaves the job's status out: it changes while the job
+	// runs (and when enforce mode stops it), and a ticket must not be
+	// updated for that. The stop action says what became of the job.
+	reason := fmt.Sprintf("%s %s, so its containers reach the internet through SageMaker's network; "+
+		"a job's VPC settings cannot be changed: run it again with VpcConfig subnets and security groups", what, where)
 	if j.Parent != "" {
 		reason += fmt.Sprintf(" (SageMaker started it for %s: fix that, and the jobs it starts follow)", j.Parent)
 	}

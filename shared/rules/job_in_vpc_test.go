@@ -30,7 +30,7 @@ func TestJobFromEvent(t *testing.T) {
 			`{"trainingJobArn":"arn:aws:sagemaker:us-east-1:111122223333:training-job/t1"}`, "training-job/t1", resource.TrainingJob,
 			[]resource.JobNetwork{{Subnets: []string{"subnet-1", "subnet-2"}}}, finding.Compliant, []string{"training job t1 runs in VPC subnets subnet-1, subnet-2"}},
 		{"training without vpcConfig", "CreateTrainingJob", `{"trainingJobName":"t1"}`, "", "training-job/t1", resource.TrainingJob,
-			[]resource.JobNetwork{{}}, finding.NonCompliant, []string{"training job t1 has no VPC subnets", "start it again with VpcConfig"}},
+			[]resource.JobNetwork{{}}, finding.NonCompliant, []string{"training job t1 has no VPC subnets", "run it again with VpcConfig"}},
 		{"training with empty subnets", "CreateTrainingJob", `{"trainingJobName":"t1","vpcConfig":{"securityGroupIds":["sg-1"],"subnets":[]}}`, "", "training-job/t1", resource.TrainingJob,
 			[]resource.JobNetwork{{Subnets: []string{}}}, finding.NonCompliant, nil},
 		{"processing in a VPC", "CreateProcessingJob", `{"processingJobName":"p1","networkConfig":{"enableNetworkIsolation":false,"vpcConfig":` + vpc + `}}`, "",
@@ -116,17 +116,22 @@ func TestJobFromEventReadsThePipelineTagAndRole(t *testing.T) {
 	}
 }
 
-func TestJobDecideByStatus(t *testing.T) {
+// TestJobReasonIgnoresStatus: the reason is the same whatever the job's
+// status, so a ticket is not updated when the job finishes or is stopped.
+func TestJobReasonIgnoresStatus(t *testing.T) {
 	r := JobInVPC{}
-	for status, want := range map[string]string{
-		"InProgress": "still running: stop it",
-		"Completed":  "it is Completed: run it again",
-		"Failed":     "it is Failed",
-		"":           "start it again",
-	} {
+	var reasons []string
+	for _, status := range []string{"InProgress", "Stopping", "Stopped", "Completed", ""} {
 		s := resource.State{Ref: resource.Ref{Kind: resource.Job, ID: "training-job/t1"}, Job: &resource.JobConfig{Type: resource.TrainingJob, Networks: []resource.JobNetwork{{}}, Status: status}}
-		if d := r.Decide(s); d.Status != finding.NonCompliant || !strings.Contains(d.Reason, want) {
-			t.Errorf("status %q: got %v; want NON_COMPLIANT saying %q", status, d, want)
+		d := r.Decide(s)
+		if d.Status != finding.NonCompliant {
+			t.Errorf("status %q: got %v; want NON_COMPLIANT", status, d)
+		}
+		reasons = append(reasons, d.Reason)
+	}
+	for _, reason := range reasons[1:] {
+		if reason != reasons[0] {
+			t.Errorf("reasons differ by status: %q and %q", reasons[0], reason)
 		}
 	}
 	none := resource.State{Ref: resource.Ref{Kind: resource.Job, ID: "training-job/t1"}, Job: &resource.JobConfig{Type: resource.TrainingJob}}

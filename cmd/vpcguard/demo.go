@@ -52,6 +52,14 @@ var replay = []string{
 	"endpoint-create-notebook-private-dns-off.json",
 	"endpoint-create-ssm-private-dns-off.json",
 	"endpoint-modify-private-dns-off.json",
+	"domain-create-vpc-only.json",
+	"domain-create-public.json",
+	"job-training-no-vpc.json",
+	"job-automl-v2-no-vpc.json",
+	"job-training-tuning-child.json",
+	"presigned-domain-url-public-ip.json",
+	"presigned-domain-url-via-endpoint.json",
+	"presigned-domain-url-sso-role.json",
 }
 
 type demo struct {
@@ -74,14 +82,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	fmt.Fprintln(stdout, `vpcguard demo: keeping Amazon SageMaker private, on a local AWS emulator.
 
-vpcguard enforces three rules: models run in a VPC, notebook instances have no
-direct internet access, and interface VPC endpoints to SageMaker have private
-DNS on. This demo starts moto_server (an AWS API emulator) on 127.0.0.1, seeds
-an account that looks real, and then:
+vpcguard enforces the rules of its catalogue (vpcguard rules): models, jobs
+and Studio domains run in a VPC, notebook instances have no direct internet
+access, interface VPC endpoints to SageMaker have private DNS on, and presigned
+Studio and notebook URLs are created through a VPC endpoint. This demo starts
+moto_server (an AWS API emulator) on 127.0.0.1, seeds an account that looks
+real, and then:
   1. backfills in report mode: finds what already exists, changes nothing;
   2. replays the sample CloudTrail events (events/*.json) through the guards
-     in enforce mode: stop notebooks, attach the guardrail policy to the callers,
-     turn on private DNS, tag, and file Security Hub findings and SNS messages;
+     in enforce mode: stop notebooks and jobs, attach the guardrail policy to
+     the callers, turn on private DNS, tag, and file Security Hub findings and
+     SNS messages;
   3. backfills again to show what changed.
 Nothing here talks to a real AWS account.`)
 
@@ -150,7 +161,8 @@ func (d *demo) seed(ctx context.Context) error {
 	fmt.Fprintf(d.out, `
 Seeded account %s in %s:
   network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
-  IAM        roles MLEngineer, DataScientist, NetworkAdmin; users bob, carol; the guardrail policy
+  IAM        roles MLEngineer, DataScientist, NetworkAdmin, PlatformAdmin, SageMakerExecution (the
+             jobs' execution role); users bob, carol; the guardrail policy
              vpcguard-guardrail (every rule's deny statements, as the CDK stack creates it)
   models     churn-xgb-public (no VPC), churn-xgb-private (VPC), fraud-empty-subnets (no subnets),
              legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC)
@@ -159,8 +171,16 @@ Seeded account %s in %s:
   endpoints  %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
              %s notebook (off), %s ssm (off: not SageMaker, must be left alone),
              %s s3 gateway (not an interface endpoint, ignored)
+  Studio     domains %s studio-prod (VpcOnly), %s studio-research (PublicInternetOnly),
+             %s studio-sandbox (network setting omitted = public), %s studio-finance (public)
+  jobs       training churn-train-public (no VPC), churn-train-private (VPC), churn-hpo-001-6f3c2a1b
+             (no VPC, started by SageMaker for the tuning job churn-hpo), nightly-retrain (no VPC,
+             predates vpcguard); tuning churn-hpo (one definition outside the VPC); AutoML
+             churn-autopilot (no VPC, running), fraud-autopilot (VPC, running). moto finishes
+             training, processing and tuning jobs at once: they read Completed.
 `, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SecurityGroup,
-		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3])
+		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3],
+		w.Domains[world.DomainProd], w.Domains[world.DomainResearch], w.Domains[world.DomainSandbox], w.Domains[world.DomainFinance])
 	return nil
 }
 
@@ -199,8 +219,9 @@ func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
 	h := &guard.Handler{Guard: g}
 
 	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).
-The sample events carry made-up vpce ids; moto assigns its own, so each
-endpoint event is rewritten to the seeded endpoint's id before replay.
+The sample events carry made-up vpce and Studio domain ids; moto assigns its
+own, so each event is rewritten to the seeded ids before replay. Presigned URL
+calls are judged from the event alone: moto has no such call, and nothing is read.
 `, d.topic)
 	for _, name := range replay {
 		raw, err := events.FS.ReadFile(name)
@@ -208,12 +229,14 @@ endpoint event is rewritten to the seeded endpoint's id before replay.
 			return err
 		}
 		note := ""
-		for sample, seeded := range d.world.Endpoints {
-			if strings.Contains(string(raw), sample) {
-				raw = []byte(strings.ReplaceAll(string(raw), sample, seeded))
-				note = fmt.Sprintf(" (%s rewritten to %s)", sample, seeded)
+		for _, ids := range []map[string]string{d.world.Endpoints, d.world.Domains} {
+			for sample, seeded := range ids {
+				if strings.Contains(string(raw), sample) {
+					note += fmt.Sprintf(" (%s rewritten to %s)", sample, seeded)
+				}
 			}
 		}
+		raw = d.world.Rewrite(raw)
 		evs, err := cloudtrail.Parse(raw)
 		if err != nil || len(evs) == 0 {
 			return fmt.Errorf("events/%s: %v", name, err)
@@ -265,10 +288,10 @@ func principalName(arn string) string {
 // changes reads back what the enforce replay did.
 func (d *demo) changes(ctx context.Context) error {
 	fmt.Fprintln(d.out, `
-The statuses match step 1, and that is expected: a model's VPC settings and a
-notebook's internet access cannot be changed after creation, so the guards
-contain them (stop, guardrail on the caller, tag, ticket) until their owners
-recreate them.`)
+The statuses match step 1, and that is expected: a model's or a job's VPC
+settings and a notebook's internet access cannot be changed after creation, so
+the guards contain them (stop, guardrail on the caller, tag, ticket) until their
+owners recreate them.`)
 	fmt.Fprintln(d.out, "\nWhat changed:")
 	out, err := d.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
 	if err != nil {
@@ -284,7 +307,7 @@ recreate them.`)
 	fmt.Fprintln(d.out, "              team-sandbox predates vpcguard and had no event: a backfill with --mode enforce would stop it)")
 
 	var attached []string
-	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin"} {
+	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin", "PlatformAdmin", "SageMakerExecution"} {
 		p, err := d.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
 		if err != nil {
 			return fmt.Errorf("list policies of %s: %w", role, err)
@@ -299,6 +322,33 @@ recreate them.`)
 		attached = append(attached, "user "+user+": "+policyNames(p.AttachedPolicies))
 	}
 	fmt.Fprintf(d.out, "  guardrails  %s\n", strings.Join(attached, "; "))
+	fmt.Fprintln(d.out, "              (never on SageMakerExecution, the role the tuning job's trial ran as; never on grace's")
+	fmt.Fprintln(d.out, "              IAM Identity Center role, which IAM does not let anyone change)")
+
+	jobs, err := d.clients.SageMaker.ListAutoMLJobs(ctx, &sagemaker.ListAutoMLJobsInput{})
+	if err != nil {
+		return fmt.Errorf("list AutoML jobs: %w", err)
+	}
+	var automl []string
+	for _, j := range jobs.AutoMLJobSummaries {
+		automl = append(automl, fmt.Sprintf("%s %s", aws.ToString(j.AutoMLJobName), j.AutoMLJobStatus))
+	}
+	slices.Sort(automl)
+	fmt.Fprintf(d.out, "  jobs        %s\n", strings.Join(automl, ", "))
+	fmt.Fprintln(d.out, "              (churn-autopilot ran outside the VPC: the guard stopped it; churn-train-public had already")
+	fmt.Fprintln(d.out, "              finished, so it is tagged and ticketed, not stopped)")
+
+	var domainTags []string
+	for _, name := range []string{"studio-research", "studio-prod"} {
+		tags, err := d.clients.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:domain/" + d.world.Domains[domainID(name)])})
+		if err != nil {
+			return fmt.Errorf("list tags of %s: %w", name, err)
+		}
+		domainTags = append(domainTags, name+" "+tagList(tags.Tags))
+	}
+	fmt.Fprintf(d.out, "  domains     %s\n", strings.Join(domainTags, "; "))
+	fmt.Fprintln(d.out, "              (switching a domain to VpcOnly is opt-in: VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY, and AWS refuses it")
+	fmt.Fprintln(d.out, "              while apps run)")
 
 	var tagged []string
 	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring"} {
@@ -332,6 +382,16 @@ recreate them.`)
 	}
 	fmt.Fprintf(d.out, "  tickets     %d Security Hub findings (%d active); one SNS message per ticketed finding to %s\n", len(findings.Findings), active, d.topic)
 	return nil
+}
+
+// domainID is the sample id of the Studio domain named name.
+func domainID(name string) string {
+	for _, d := range world.Domains {
+		if d.Name == name {
+			return d.ID
+		}
+	}
+	return ""
 }
 
 func policyNames(ps []iamtypes.AttachedPolicy) string {

@@ -28,6 +28,14 @@ func TestDemo(t *testing.T) {
 		"quickstart-default Stopped, research-open Stopped",
 		"user carol: vpcguard-guardrail",
 		"moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled",
+		"▶ events/domain-create-public.json: CreateDomain by role PlatformAdmin (d-4hzp1c9r6tye rewritten to d-studio-research)",
+		"✗ NON_COMPLIANT       sagemaker-studio-domain-vpc-only              d-studio-sandbox",
+		"churn-autopilot Stopped, fraud-autopilot InProgress",
+		"already Completed",
+		"SageMaker created this job itself",
+		"the caller is an IAM Identity Center role",
+		"sagemaker-presigned-url-via-vpc-endpoint judges calls, not resources",
+		"role PlatformAdmin: vpcguard-guardrail; role SageMakerExecution: none",
 		"moto_server stopped.",
 	} {
 		if !strings.Contains(out, want) {

@@ -43,7 +43,7 @@ func (r *Remediator) switchDomainToVPCOnly(ctx context.Context, api API, res *ev
 		f.AddAction(finding.Action{Type: actionSwitchDomain, Target: id, Outcome: finding.DryRun, Detail: "would switch to VpcOnly in " + where})
 		return nil
 	}
-	err := api.SageMaker.SwitchDomainToVPCOnly(ctx, id, d.VPCID, d.SubnetIDs)
+	err := api.Domains.SwitchDomainToVPCOnly(ctx, id, d.VPCID, d.SubnetIDs)
 	switch {
 	case awserr.IsNotFound(err):
 		f.AddAction(finding.Action{Type: actionSwitchDomain, Target: id, Outcome: finding.Skipped, Detail: "the domain no longer exists"})

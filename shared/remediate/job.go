@@ -39,7 +39,7 @@ func (r *Remediator) stopJob(ctx context.Context, api API, res *evaluate.Result)
 		f.AddAction(finding.Action{Type: actionStopJob, Target: target, Outcome: finding.DryRun, Detail: "would stop the running job"})
 		return nil
 	}
-	err := api.SageMaker.StopJob(ctx, j.Type, name)
+	err := api.Jobs.StopJob(ctx, j.Type, name)
 	switch {
 	case awserr.IsNotFound(err):
 		f.AddAction(finding.Action{Type: actionStopJob, Target: target, Outcome: finding.Skipped, Detail: "the job no longer exists"})

@@ -10,16 +10,11 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
-// SageMakerAPI is what the remediations of SageMaker resources need of
+// SageMakerAPI is what the model and notebook remediations need of
 // SageMaker (sagemakerapi over a SageMaker client). Errors are the SDK's,
 // for awserr to classify.
 type SageMakerAPI interface {
 	StopNotebookInstance(ctx context.Context, name string) error
-	// StopJob stops a job of jobType (resource.TrainingJob, ...).
-	StopJob(ctx context.Context, jobType, name string) error
-	// SwitchDomainToVPCOnly sets a Studio domain's AppNetworkAccessType to
-	// VpcOnly, in vpcID and subnets.
-	SwitchDomainToVPCOnly(ctx context.Context, domainID, vpcID string, subnets []string) error
 	AddTag(ctx context.Context, arn, key, value string) error
 	DeleteModel(ctx context.Context, name string) error
 	// EndpointConfigUsing names an endpoint configuration that serves

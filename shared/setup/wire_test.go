@@ -99,16 +99,16 @@ func TestKindsSetTheirClients(t *testing.T) {
 	accounts := awsclients.NewAccounts(aws.Config{Region: region}, "")
 	accounts.SetHomeAccount(motoserver.Account)
 	tests := []struct {
-		name                     string
-		kind                     setup.Kind
-		iam, sagemaker, ec2, sqs bool
+		name                                    string
+		kind                                    setup.Kind
+		iam, sagemaker, ec2, sqs, jobs, domains bool
 	}{
-		{"models", models.Wiring, true, true, false, false},
-		{"notebooks", notebooks.Wiring, true, true, false, true},
-		{"endpoints", endpoints.Wiring, false, false, true, false},
-		{"Studio domains", domains.Wiring, true, true, false, false},
-		{"jobs", jobs.Wiring, true, true, false, false},
-		{"presigned URL calls: the guardrail only", presignedurls.Wiring, true, false, false, false},
+		{"models", models.Wiring, true, true, false, false, false, false},
+		{"notebooks", notebooks.Wiring, true, true, false, true, false, false},
+		{"endpoints", endpoints.Wiring, false, false, true, false, false, false},
+		{"Studio domains", domains.Wiring, true, false, false, false, false, true},
+		{"jobs", jobs.Wiring, true, false, false, false, true, false},
+		{"presigned URL calls: the guardrail only", presignedurls.Wiring, true, false, false, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,9 +117,9 @@ func TestKindsSetTheirClients(t *testing.T) {
 			if err != nil {
 				t.Fatalf("APIs: %v", err)
 			}
-			got := [4]bool{api.IAM != nil, api.SageMaker != nil, api.EC2 != nil, api.SQS != nil}
-			if want := [4]bool{tt.iam, tt.sagemaker, tt.ec2, tt.sqs}; got != want {
-				t.Errorf("clients set (IAM, SageMaker, EC2, SQS) = %v; want %v", got, want)
+			got := [6]bool{api.IAM != nil, api.SageMaker != nil, api.EC2 != nil, api.SQS != nil, api.Jobs != nil, api.Domains != nil}
+			if want := [6]bool{tt.iam, tt.sagemaker, tt.ec2, tt.sqs, tt.jobs, tt.domains}; got != want {
+				t.Errorf("clients set (IAM, SageMaker, EC2, SQS, Jobs, Domains) = %v; want %v", got, want)
 			}
 		})
 	}

@@ -13,10 +13,36 @@ import (
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
-// readJob describes a job with the call of its type (the id says which).
-// DescribeAutoMLJobV2 describes AutoML jobs of both API versions.
-func (r *Reader) readJob(ctx context.Context, ref resource.Ref) (resource.State, error) {
+// JobAPI is the part of the SageMaker client the job reader calls.
+type JobAPI interface {
+	DescribeTrainingJob(ctx context.Context, in *sagemaker.DescribeTrainingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeTrainingJobOutput, error)
+	DescribeProcessingJob(ctx context.Context, in *sagemaker.DescribeProcessingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeProcessingJobOutput, error)
+	DescribeHyperParameterTuningJob(ctx context.Context, in *sagemaker.DescribeHyperParameterTuningJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeHyperParameterTuningJobOutput, error)
+	DescribeAutoMLJobV2(ctx context.Context, in *sagemaker.DescribeAutoMLJobV2Input, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeAutoMLJobV2Output, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
+}
+
+var _ JobAPI = (*sagemaker.Client)(nil)
+
+// JobReader reads training, processing, tuning and AutoML jobs in one
+// account and region.
+type JobReader struct {
+	SageMaker JobAPI
+}
+
+// Tags reads a job's tags with ListTags.
+func (r *JobReader) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
+	return listTags(ctx, r.SageMaker, s)
+}
+
+// Read describes a job with the call of its type (the id says which).
+// DescribeAutoMLJobV2 describes AutoML jobs of both API versions. A job that
+// does not exist is returned with Missing set and no error.
+func (r *JobReader) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
 	s := resource.State{Ref: ref}
+	if ref.Kind != resource.Job {
+		return s, fmt.Errorf("the job reader cannot read %s resources", ref.Kind)
+	}
 	typ, name, ok := resource.ParseJobID(ref.ID)
 	if !ok {
 		return s, fmt.Errorf("read job %q: not a job id (training-job/NAME, processing-job/NAME, ...)", ref.ID)

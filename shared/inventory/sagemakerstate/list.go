@@ -17,11 +17,6 @@ type ListAPI interface {
 	Search(ctx context.Context, in *sagemaker.SearchInput, opts ...func(*sagemaker.Options)) (*sagemaker.SearchOutput, error)
 	ListModels(ctx context.Context, in *sagemaker.ListModelsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListModelsOutput, error)
 	ListNotebookInstances(ctx context.Context, in *sagemaker.ListNotebookInstancesInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListNotebookInstancesOutput, error)
-	ListDomains(ctx context.Context, in *sagemaker.ListDomainsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListDomainsOutput, error)
-	ListTrainingJobs(ctx context.Context, in *sagemaker.ListTrainingJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTrainingJobsOutput, error)
-	ListProcessingJobs(ctx context.Context, in *sagemaker.ListProcessingJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListProcessingJobsOutput, error)
-	ListHyperParameterTuningJobs(ctx context.Context, in *sagemaker.ListHyperParameterTuningJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListHyperParameterTuningJobsOutput, error)
-	ListAutoMLJobs(ctx context.Context, in *sagemaker.ListAutoMLJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListAutoMLJobsOutput, error)
 }
 
 var _ ListAPI = (*sagemaker.Client)(nil)
@@ -126,10 +121,17 @@ func (l Notebooks) List(ctx context.Context, account, region string, pageSize in
 	return nil
 }
 
+// DomainListAPI is the part of the SageMaker client the domain listing calls.
+type DomainListAPI interface {
+	ListDomains(ctx context.Context, in *sagemaker.ListDomainsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListDomainsOutput, error)
+}
+
+var _ DomainListAPI = (*sagemaker.Client)(nil)
+
 // Domains lists Studio domains for the backfill. The listing lacks
 // AppNetworkAccessType, so each is described by the reader.
 type Domains struct {
-	SageMaker ListAPI
+	SageMaker DomainListAPI
 }
 
 // List emits every Studio domain, its configuration unknown.

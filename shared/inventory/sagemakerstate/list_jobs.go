@@ -12,13 +12,23 @@ import (
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
+// JobListAPI is the part of the SageMaker client the job listings call.
+type JobListAPI interface {
+	ListTrainingJobs(ctx context.Context, in *sagemaker.ListTrainingJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTrainingJobsOutput, error)
+	ListProcessingJobs(ctx context.Context, in *sagemaker.ListProcessingJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListProcessingJobsOutput, error)
+	ListHyperParameterTuningJobs(ctx context.Context, in *sagemaker.ListHyperParameterTuningJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListHyperParameterTuningJobsOutput, error)
+	ListAutoMLJobs(ctx context.Context, in *sagemaker.ListAutoMLJobsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListAutoMLJobsOutput, error)
+}
+
+var _ JobListAPI = (*sagemaker.Client)(nil)
+
 // Jobs lists training, processing, tuning and AutoML jobs for the backfill:
 // every job still running, which enforce mode can stop, and the jobs that
 // changed within Lookback, which are reported (a finished job cannot be
 // changed; older ones are history, and SageMaker keeps jobs forever, so
 // listing them all would grow without bound).
 type Jobs struct {
-	SageMaker ListAPI
+	SageMaker JobListAPI
 	Lookback  time.Duration    // 0: running jobs only
 	Now       func() time.Time // nil: time.Now
 }

@@ -20,23 +20,20 @@ type API interface {
 	DescribeModel(ctx context.Context, in *sagemaker.DescribeModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeModelOutput, error)
 	DescribeNotebookInstance(ctx context.Context, in *sagemaker.DescribeNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeNotebookInstanceOutput, error)
 	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
-	DescribeDomain(ctx context.Context, in *sagemaker.DescribeDomainInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeDomainOutput, error)
-	DescribeTrainingJob(ctx context.Context, in *sagemaker.DescribeTrainingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeTrainingJobOutput, error)
-	DescribeProcessingJob(ctx context.Context, in *sagemaker.DescribeProcessingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeProcessingJobOutput, error)
-	DescribeHyperParameterTuningJob(ctx context.Context, in *sagemaker.DescribeHyperParameterTuningJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeHyperParameterTuningJobOutput, error)
-	DescribeAutoMLJobV2(ctx context.Context, in *sagemaker.DescribeAutoMLJobV2Input, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeAutoMLJobV2Output, error)
 }
 
 var _ API = (*sagemaker.Client)(nil)
 
-// Reader reads models, notebook instances, Studio domains and jobs in one
-// account and region.
+// Reader reads models and notebook instances in one account and region.
+// Studio domains and jobs have readers of their own (DomainReader,
+// JobReader), so that a function which reads only models does not link the
+// SageMaker operations it never calls.
 type Reader struct {
 	SageMaker API
 }
 
-// Read returns the current state of a model, notebook instance, Studio
-// domain or job. One that does not exist is returned with Missing set and no error; an error means
+// Read returns the current state of a model or notebook instance. One that
+// does not exist is returned with Missing set and no error; an error means
 // the state could not be read and nothing should be decided.
 func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
 	s := resource.State{Ref: ref}
@@ -74,25 +71,6 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 			SubnetID:             aws.ToString(out.SubnetId),
 			Status:               string(out.NotebookInstanceStatus),
 		}
-	case resource.StudioDomain:
-		out, err := r.SageMaker.DescribeDomain(ctx, &sagemaker.DescribeDomainInput{DomainId: aws.String(ref.ID)})
-		if awserr.IsNotFound(err) {
-			s.Missing = true
-			s.ARN = sageMakerARN(ref, "domain")
-			return s, nil
-		}
-		if err != nil {
-			return s, fmt.Errorf("describe domain %s: %w", ref.ID, err)
-		}
-		s.ARN = aws.ToString(out.DomainArn)
-		s.Domain = &resource.DomainConfig{
-			AppNetworkAccessType: string(out.AppNetworkAccessType),
-			VPCID:                aws.ToString(out.VpcId),
-			SubnetIDs:            out.SubnetIds,
-			Status:               string(out.Status),
-		}
-	case resource.Job:
-		return r.readJob(ctx, ref)
 	default:
 		return s, fmt.Errorf("unknown resource kind %q", ref.Kind)
 	}
@@ -112,6 +90,15 @@ func sageMakerARN(ref resource.Ref, typ string) string {
 // describe answers carry none, so this call is made only when a decision
 // depends on them.
 func (r *Reader) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
+	return listTags(ctx, r.SageMaker, s)
+}
+
+// tagLister is ListTags, which every SageMaker reader calls.
+type tagLister interface {
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
+}
+
+func listTags(ctx context.Context, api tagLister, s resource.State) (map[string]string, error) {
 	if s.Tags != nil {
 		return s.Tags, nil
 	}
@@ -119,7 +106,7 @@ func (r *Reader) Tags(ctx context.Context, s resource.State) (map[string]string,
 		return nil, fmt.Errorf("list tags of %s: ARN unknown", s.ID)
 	}
 	tags := map[string]string{}
-	p := sagemaker.NewListTagsPaginator(r.SageMaker, &sagemaker.ListTagsInput{ResourceArn: aws.String(s.ARN)})
+	p := sagemaker.NewListTagsPaginator(api, &sagemaker.ListTagsInput{ResourceArn: aws.String(s.ARN)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
-	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
 // Client is the part of the SageMaker client remediations call.
@@ -23,11 +22,6 @@ type Client interface {
 	DeleteModel(ctx context.Context, in *sagemaker.DeleteModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DeleteModelOutput, error)
 	ListEndpointConfigs(ctx context.Context, in *sagemaker.ListEndpointConfigsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListEndpointConfigsOutput, error)
 	DescribeEndpointConfig(ctx context.Context, in *sagemaker.DescribeEndpointConfigInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeEndpointConfigOutput, error)
-	StopTrainingJob(ctx context.Context, in *sagemaker.StopTrainingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopTrainingJobOutput, error)
-	StopProcessingJob(ctx context.Context, in *sagemaker.StopProcessingJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopProcessingJobOutput, error)
-	StopHyperParameterTuningJob(ctx context.Context, in *sagemaker.StopHyperParameterTuningJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopHyperParameterTuningJobOutput, error)
-	StopAutoMLJob(ctx context.Context, in *sagemaker.StopAutoMLJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopAutoMLJobOutput, error)
-	UpdateDomain(ctx context.Context, in *sagemaker.UpdateDomainInput, opts ...func(*sagemaker.Options)) (*sagemaker.UpdateDomainOutput, error)
 }
 
 var _ Client = (*sagemaker.Client)(nil)
@@ -38,13 +32,22 @@ type API struct{ Client Client }
 // New wraps c.
 func New(c Client) API { return API{Client: c} }
 
-// AddTag tags the model or notebook instance arn with key=value.
-func (a API) AddTag(ctx context.Context, arn, key, value string) error {
-	_, err := a.Client.AddTags(ctx, &sagemaker.AddTagsInput{
+// tagClient is AddTags, which every kind's client calls.
+type tagClient interface {
+	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+}
+
+func addTag(ctx context.Context, c tagClient, arn, key, value string) error {
+	_, err := c.AddTags(ctx, &sagemaker.AddTagsInput{
 		ResourceArn: aws.String(arn),
 		Tags:        []smtypes.Tag{{Key: aws.String(key), Value: aws.String(value)}},
 	})
 	return err
+}
+
+// AddTag tags the model or notebook instance arn with key=value.
+func (a API) AddTag(ctx context.Context, arn, key, value string) error {
+	return addTag(ctx, a.Client, arn, key, value)
 }
 
 // DeleteModel deletes the model name.
@@ -56,39 +59,6 @@ func (a API) DeleteModel(ctx context.Context, name string) error {
 // StopNotebookInstance stops the notebook instance name.
 func (a API) StopNotebookInstance(ctx context.Context, name string) error {
 	_, err := a.Client.StopNotebookInstance(ctx, &sagemaker.StopNotebookInstanceInput{NotebookInstanceName: aws.String(name)})
-	return err
-}
-
-// StopJob stops the job name of jobType (resource.TrainingJob, ...) with
-// the Stop call of its type; StopAutoMLJob stops AutoML jobs of both API
-// versions.
-func (a API) StopJob(ctx context.Context, jobType, name string) error {
-	var err error
-	switch jobType {
-	case resource.TrainingJob:
-		_, err = a.Client.StopTrainingJob(ctx, &sagemaker.StopTrainingJobInput{TrainingJobName: aws.String(name)})
-	case resource.ProcessingJob:
-		_, err = a.Client.StopProcessingJob(ctx, &sagemaker.StopProcessingJobInput{ProcessingJobName: aws.String(name)})
-	case resource.TuningJob:
-		_, err = a.Client.StopHyperParameterTuningJob(ctx, &sagemaker.StopHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)})
-	case resource.AutoMLJob:
-		_, err = a.Client.StopAutoMLJob(ctx, &sagemaker.StopAutoMLJobInput{AutoMLJobName: aws.String(name)})
-	default:
-		return fmt.Errorf("stop job %s: unknown job type %q", name, jobType)
-	}
-	return err
-}
-
-// SwitchDomainToVPCOnly updates the domain to VpcOnly. VpcId and SubnetIds
-// go with it: AWS refuses the switch without them ("VpcId and Subnet IDs
-// are required for updating domains to VpcOnly mode").
-func (a API) SwitchDomainToVPCOnly(ctx context.Context, domainID, vpcID string, subnets []string) error {
-	_, err := a.Client.UpdateDomain(ctx, &sagemaker.UpdateDomainInput{
-		DomainId:             aws.String(domainID),
-		AppNetworkAccessType: smtypes.AppNetworkAccessTypeVpcOnly,
-		VpcId:                aws.String(vpcID),
-		SubnetIds:            subnets,
-	})
 	return err
 }
 

@@ -25,13 +25,13 @@ import (
 var Wiring = setup.Kind{
 	Kind: resource.StudioDomain,
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
-		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
+		return &sagemakerstate.DomainReader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
 	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger) backfill.Lister {
 		return sagemakerstate.Domains{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {
 		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))
-		api.SageMaker = sagemakerapi.New(awsclients.Service(c, sagemaker.NewFromConfig))
+		api.Domains = sagemakerapi.NewDomains(awsclients.Service(c, sagemaker.NewFromConfig))
 	},
 }

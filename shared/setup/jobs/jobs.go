@@ -27,7 +27,7 @@ import (
 var Wiring = setup.Kind{
 	Kind: resource.Job,
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
-		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
+		return &sagemakerstate.JobReader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
 	Lister: func(c *awsclients.Clients, cfg config.Config, _ *slog.Logger) backfill.Lister {
 		return sagemakerstate.Jobs{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig),
@@ -35,6 +35,6 @@ var Wiring = setup.Kind{
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {
 		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))
-		api.SageMaker = sagemakerapi.New(awsclients.Service(c, sagemaker.NewFromConfig))
+		api.Jobs = sagemakerapi.NewJobs(awsclients.Service(c, sagemaker.NewFromConfig))
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -44,6 +45,9 @@ type VpcGuardStack struct {
 	Guardrail         awsiam.ManagedPolicy // nil when no enforced rule has a guardrail
 	RecheckQueue      awssqs.Queue
 	RecheckDLQ        awssqs.Queue
+	// Bus is the organization's central bus, which the guards' rules are on;
+	// nil in the one-account stack, whose rules are on the default bus.
+	Bus awsevents.EventBus
 }
 
 // Guard returns the function named name, or nil.
@@ -63,6 +67,16 @@ type shared struct {
 	notificationTopic awssns.Topic
 	guardrail         awsiam.ManagedPolicy // nil: no enforced rule has one
 	recheckQueue      awssqs.Queue
+	bus               awsevents.IEventBus // nil: the default bus
+}
+
+// roleName is the name of a function's role: generated in one account, named
+// in an organization, where member roles trust it by ARN.
+func (s *shared) roleName(function string) string {
+	if !s.config.Organization.Enabled() {
+		return ""
+	}
+	return CentralRoleName(s.config.StackName, function)
 }
 
 // environment is the configuration every function reads; VPCGUARD_PROTECTED_PRINCIPALS is
@@ -80,6 +94,9 @@ func (s *shared) environment() map[string]*string {
 	}
 	if s.guardrail != nil {
 		env[config.EnvGuardrailARN] = s.guardrail.ManagedPolicyArn()
+	}
+	if c.Organization.Enabled() {
+		centralEnv(env, c.Organization)
 	}
 	return env
 }
@@ -151,7 +168,14 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	for _, fn := range guards {
 		all = append(all, fn.Rules...)
 	}
-	s.Guardrail = newGuardrail(st, "Guardrail", cfg, all)
+	if cfg.Organization.Enabled() {
+		// Guards act in each account through its member role, and IAM attaches
+		// only policies of the same account: the guardrail is the member
+		// accounts' (NewMemberGlobalStack), none is needed here.
+		s.Bus = newCentralBus(st, cfg.Organization)
+	} else {
+		s.Guardrail = newGuardrail(st, "Guardrail", "", cfg, all)
+	}
 
 	s.RecheckDLQ = awssqs.NewQueue(st, jsii.String("RecheckDLQ"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -173,6 +197,9 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		guardrail:         s.Guardrail,
 		recheckQueue:      s.RecheckQueue,
 	}
+	if s.Bus != nil {
+		sh.bus = s.Bus
+	}
 	for _, fn := range guards {
 		s.Guards = append(s.Guards, newGuard(st, fn, sh))
 	}
@@ -184,6 +211,9 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	principals = append(principals, *jsii.Strings(cfg.ProtectedPrincipals...)...)
 	for _, g := range s.Guards {
 		principals = append(principals, g.Fn.Role.RoleArn())
+	}
+	if cfg.Organization.Enabled() {
+		principals = append(principals, jsii.String(memberRolePattern(cfg.Organization)))
 	}
 	protected := awscdk.Fn_Join(jsii.String(","), &principals)
 	for _, g := range s.Guards {
@@ -230,4 +260,8 @@ func (s *VpcGuardStack) addOutputs() {
 	}
 	s.output("RecheckQueueUrl", "SQS queue of delayed notebook re-checks", s.RecheckQueue.QueueUrl())
 	s.output("RecheckDLQUrl", "notebook re-checks that failed 5 times", s.RecheckDLQ.QueueUrl())
+	if s.Bus != nil {
+		s.output("CentralBusArn", "the bus member accounts forward CloudTrail events to", s.Bus.EventBusArn())
+		s.output("MemberRoleName", "the role the functions assume in each account", jsii.String(s.Config.Organization.MemberRoleName))
+	}
 }

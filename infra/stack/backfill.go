@@ -18,7 +18,9 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	env := s.environment()
 	s.addRecheckEnvironment(env)
-	env[config.EnvAssumeRoleName] = jsii.String(s.config.AssumeRoleName)
+	if !s.config.Organization.Enabled() { // in an organization: the member role (environment)
+		env[config.EnvAssumeRoleName] = jsii.String(s.config.AssumeRoleName)
+	}
 	env[config.EnvConcurrency] = jsii.String(strconv.Itoa(s.config.BackfillConcurrency))
 	g := &Guard{Construct: c, Name: BackfillName}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{

@@ -142,7 +142,7 @@ func addMemberStackSets(central *VpcGuardStack, global, regional string) (awsclo
 	// IAM refuses a trust policy naming a role that does not exist yet: the
 	// member role trusts the central functions' roles by ARN.
 	for _, fn := range central.Guards {
-		g.AddDependency(fn.Fn.Role.Node().DefaultChild().(awscdk.CfnResource))
+		g.AddResourceDependency(fn.Fn.Role.Node().DefaultChild().(awscdk.CfnResource), jsii.String("the member role trusts this role by ARN"))
 	}
 	r := stackSet("MemberRegionalStackSet", central.Config.StackName+"-member-regional",
 		"vpcguard member (regional), every governed Region: forwards CloudTrail events to the central bus", regional, o.Regions())

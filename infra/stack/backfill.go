@@ -35,12 +35,8 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 	grantAccountAccess(g.Fn, all, true, s)
 	grantTicketing(g.Fn, s)
 	g.allowRecheckSend(s)
-	if !s.config.Organization.Enabled() {
-		// {"regions": ["all"]} asks EC2 for the enabled regions (in an
-		// organization, through the member role).
-		g.Fn.allow([]string{"ec2:DescribeRegions"}, []string{"*"}, nil)
-		g.Fn.suppressWildcards(reasonNoResourceLevel+" (ec2:DescribeRegions)", "Resource::*")
-	}
+	// {"regions": ["all"]} asks EC2 for the enabled regions.
+	allowGrants(g.Fn.Role, []Grant{{Actions: []string{"ec2:DescribeRegions"}, Resource: "*"}}, s.regions)
 
 	if s.config.AssumeRoleName != "" && !s.config.Organization.Enabled() {
 		// Cross-account backfill: the same role name in every account the

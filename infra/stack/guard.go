@@ -105,12 +105,12 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 }
 
 // grantAccountAccess grants a function what it calls in the accounts it
-// guards: in one account, the calls themselves (grantRules); in an
-// organization, assuming the member role, which holds them in every account.
+// guards: in its own account, the calls themselves (grantRules, in every
+// governed Region of an organization); in the other accounts of an
+// organization, assuming their member role, which holds the same calls.
 func grantAccountAccess(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
 	if s.config.Organization.Enabled() {
 		grantAssumeMemberRole(g, s.config.Organization)
-		return
 	}
 	grantRules(g, rs, list, s)
 }
@@ -121,13 +121,13 @@ func grantAccountAccess(g *guardFunction, rs []rules.Rule, list bool, s *shared)
 // (a finding of what already exists has no CloudTrail event), so it is not
 // granted the guardrail.
 func grantRules(g *guardFunction, rs []rules.Rule, backfill bool, s *shared) {
-	grantKindOps(g, rs, backfill, s.config)
+	grantKindOps(g, rs, backfill, s)
 	if backfill {
 		return
 	}
 	for _, r := range rs {
-		if len(r.Guardrail()) > 0 && s.guardrail != nil {
-			grantGuardrailAttach(g.Role, s.guardrail)
+		if len(r.Guardrail()) > 0 && s.guardrailARN != nil {
+			grantGuardrailAttach(g.Role, s.guardrailARN)
 			return
 		}
 	}

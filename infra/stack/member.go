@@ -77,7 +77,7 @@ func NewMemberGlobalStack(scope constructs.Construct, cfg Config, guards []rules
 
 	s.Guardrail = newGuardrail(st, "Guardrail", MemberGuardrailName(o), cfg, all)
 	if s.Guardrail != nil {
-		grantGuardrailAttach(s.Role, s.Guardrail)
+		grantGuardrailAttach(s.Role, s.Guardrail.ManagedPolicyArn())
 	}
 
 	awscdk.NewCfnOutput(st, jsii.String("MemberRoleArn"), &awscdk.CfnOutputProps{

@@ -118,31 +118,49 @@ func TestOrgCentralRulesOnTheBus(t *testing.T) {
 }
 
 // TestOrgCentralRoles: the central functions have named roles (the member
-// role trusts them by ARN) and act in accounts only through the member role:
-// no SageMaker, EC2, IAM or Security Hub call of their own.
+// role trusts them by ARN); in their own account they make their rules'
+// calls themselves, in every governed Region, as in one account; in other
+// accounts they assume the member role, by name, within the organization.
 func TestOrgCentralRoles(t *testing.T) {
 	s := orgCentral
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	failureDLQ := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-	publish := []string{"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"}
+	ticket := []string{"securityhub:BatchImportFindings", "securityhub:GetFindings",
+		"ssm:CreateOpsItem", "ssm:DescribeOpsItems", "ssm:UpdateOpsItem", "sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"}
 	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
-	common := slices.Concat(logs, failureDLQ, publish, []string{"sts:AssumeRole"})
+	attach := []string{"iam:ListAttachedRolePolicies", "iam:ListAttachedUserPolicies", "iam:AttachRolePolicy", "iam:AttachUserPolicy"}
+	model := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags"}
+	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
+	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
+	common := slices.Concat(logs, failureDLQ, ticket, []string{"sts:AssumeRole"})
 	want := map[string][]string{
-		modelGuard:    common,
-		endpointGuard: common,
-		notebookGuard: slices.Concat(common, consume),
-		BackfillName:  common,
+		modelGuard:    slices.Concat(common, model, attach),
+		endpointGuard: slices.Concat(common, endpoint),
+		notebookGuard: slices.Concat(common, notebook, attach, consume),
+		BackfillName: slices.Concat(common, model, notebook, endpoint,
+			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions"}),
 	}
+	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
+	guardrail := map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/VpcGuardMemberGuardrail")}}
 	for _, g := range s.stack.Guards {
 		assertEqual(t, g.Name+" role name", s.props(t, g.Fn.Role)["RoleName"], "Central-"+g.Name)
 		got := map[string]bool{}
 		for _, st := range roleStatements(s, g) {
+			res := strings.Join(st.Resource, ",")
 			for _, a := range st.Action {
 				got[a] = true
-				if a == "sts:AssumeRole" {
+				switch {
+				case a == "sts:AssumeRole":
 					assertEqual(t, g.Name+" sts:AssumeRole resource", st.Resource, []string{asJSON(sub("arn:${AWS::Partition}:iam::*:role/VpcGuardMember"))})
 					assertEqual(t, g.Name+" sts:AssumeRole condition", st.Condition,
 						map[string]any{"StringEquals": map[string]any{"aws:ResourceOrgID": testOrgID}})
+				case strings.HasPrefix(a, "iam:Attach"):
+					assertEqual(t, g.Name+" "+a+" condition", st.Condition, guardrail)
+				case strings.HasPrefix(a, "sagemaker:"), strings.HasPrefix(a, "ec2:"), strings.HasPrefix(a, "securityhub:"), strings.HasPrefix(a, "ssm:"):
+					assertEqual(t, g.Name+" "+a+" condition", st.Condition, regional)
+					if res != `"*"` && !strings.Contains(res, ":*:${AWS::AccountId}:") {
+						t.Errorf("%s %s: resource %s; want any Region of this account", g.Name, a, res)
+					}
 				}
 			}
 		}
@@ -153,7 +171,7 @@ func TestOrgCentralRoles(t *testing.T) {
 		assertEqual(t, g.Name+" role actions", sortedKeys(got), sortedKeys(wantSet))
 	}
 	if s.stack.Guardrail != nil || len(s.resourcesOfType("AWS::IAM::ManagedPolicy")) != 0 {
-		t.Error("central stack: a guardrail policy; want none (IAM attaches only the member account's own)")
+		t.Error("central stack: a guardrail policy; want none (the member-global stack's, in every account)")
 	}
 }
 
@@ -164,9 +182,9 @@ func TestOrgCentralEnvironment(t *testing.T) {
 	for _, g := range s.stack.Guards {
 		env := s.props(t, g.Fn.Function)["Environment"].(map[string]any)["Variables"].(map[string]any)
 		assertEqual(t, g.Name+" "+config.EnvAssumeRoleName, env[config.EnvAssumeRoleName], "VpcGuardMember")
-		if _, ok := env[config.EnvGuardrailARN]; ok {
-			t.Errorf("%s: %s set; the guardrail is each member account's", g.Name, config.EnvGuardrailARN)
-		}
+		// The functions find the guardrail by this ARN's name in the event's account.
+		assertEqual(t, g.Name+" "+config.EnvGuardrailARN, env[config.EnvGuardrailARN],
+			sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/VpcGuardMemberGuardrail"))
 		protected := asJSON(env[config.EnvProtectedPrincipals])
 		if !strings.Contains(protected, asJSON(sub("arn:${AWS::Partition}:iam::*:role/VpcGuardMember"))) {
 			t.Errorf("%s: protected principals %s lack the member role", g.Name, protected)

@@ -29,17 +29,15 @@ var (
 const (
 	reasonResourceTypeWildcard = "The function acts on resources created at any time by anyone in this account and region; the resource is narrowed to the one resource type (and for iam:Attach* to the guardrail policy by the iam:PolicyARN condition), which is as narrow as an event-driven guard can know in advance."
 	reasonNoResourceLevel      = "This action does not support resource-level permissions (Service Authorization Reference: no resource type), so IAM requires Resource \"*\"."
-	reasonAnyGovernedRegion    = " The member role is global and acts in every governed Region: the ARN names any Region, and aws:RequestedRegion limits the statement to the governed ones."
+	reasonAnyGovernedRegion    = " The role is global and acts in every governed Region of the organization: the ARN names any Region, and aws:RequestedRegion limits the statement to the governed ones."
 )
 
 // grantTicketing lets a function open and update tickets in the configured
-// sinks only. In an organization, Security Hub findings and OpsItems are filed
-// in the member account the resource is in, through the member role
-// (TicketGrants there); only SNS is published from the central account.
+// sinks only. In an organization, Security Hub findings and OpsItems of
+// another account are filed there through its member role (TicketGrants
+// there); SNS is always published from the function's account.
 func grantTicketing(g *guardFunction, s *shared) {
-	if !s.config.Organization.Enabled() {
-		allowGrants(g.Role, TicketGrants(s.config), nil)
-	}
+	allowGrants(g.Role, TicketGrants(s.config), s.regions)
 	if s.config.HasSink("sns") {
 		grantPublish(g, s)
 	}
@@ -73,10 +71,10 @@ func grantPublish(g *guardFunction, s *shared) {
 // grantGuardrailAttach lets a role see and attach exactly the guardrail policy:
 // the iam:PolicyARN condition is what keeps a compromised function from attaching
 // AdministratorAccess to itself.
-func grantGuardrailAttach(role awsiam.Role, guardrail awsiam.ManagedPolicy) {
+func grantGuardrailAttach(role awsiam.Role, guardrailARN *string) {
 	allow(role, []string{"iam:ListAttachedRolePolicies"}, []string{arn(iamRoleARN)}, nil)
 	allow(role, []string{"iam:ListAttachedUserPolicies"}, []string{arn(iamUserARN)}, nil)
-	condition := map[string]interface{}{"ArnEquals": map[string]interface{}{"iam:PolicyARN": guardrail.ManagedPolicyArn()}}
+	condition := map[string]interface{}{"ArnEquals": map[string]interface{}{"iam:PolicyARN": guardrailARN}}
 	allow(role, []string{"iam:AttachRolePolicy"}, []string{arn(iamRoleARN)}, condition)
 	allow(role, []string{"iam:AttachUserPolicy"}, []string{arn(iamUserARN)}, condition)
 	suppressWildcards(role, reasonResourceTypeWildcard,
@@ -136,8 +134,8 @@ func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 }
 
 // grantKindOps grants a function the ops of the kinds rs judge (KindGrants).
-func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
-	allowGrants(g.Role, KindGrants(rs, list, c), nil)
+func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
+	allowGrants(g.Role, KindGrants(rs, list, s.config), s.regions)
 }
 
 // allowGrants adds gs to role, each with the reason its wildcard resource is

@@ -65,9 +65,17 @@ type shared struct {
 	config            Config
 	topicKey          awskms.Key
 	notificationTopic awssns.Topic
-	guardrail         awsiam.ManagedPolicy // nil: no enforced rule has one
-	recheckQueue      awssqs.Queue
-	bus               awsevents.IEventBus // nil: the default bus
+	guardrail         awsiam.ManagedPolicy // the one-account stack's; nil in an organization or when no enforced rule has one
+	// guardrailARN is the policy the functions attach: the stack's, or in an
+	// organization the member-global stack's of the same name in each account
+	// (the functions find it in the account of the event by that name); nil
+	// when no enforced rule has a guardrail.
+	guardrailARN *string
+	// regions are the governed Regions of an organization: the functions'
+	// own grants hold in each (nil: the stack's own Region).
+	regions      []string
+	recheckQueue awssqs.Queue
+	bus          awsevents.IEventBus // nil: the default bus
 }
 
 // roleName is the name of a function's role: generated in one account, named
@@ -92,8 +100,8 @@ func (s *shared) environment() map[string]*string {
 		config.EnvExemptTagKey:             jsii.String(c.ExemptTagKey),
 		config.EnvDeleteNoncompliantModels: jsii.String(strconv.FormatBool(c.DeleteNoncompliantModels)),
 	}
-	if s.guardrail != nil {
-		env[config.EnvGuardrailARN] = s.guardrail.ManagedPolicyArn()
+	if s.guardrailARN != nil {
+		env[config.EnvGuardrailARN] = s.guardrailARN
 	}
 	if c.Organization.Enabled() {
 		centralEnv(env, c.Organization)
@@ -168,13 +176,21 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	for _, fn := range guards {
 		all = append(all, fn.Rules...)
 	}
+	var guardrailARN *string
 	if cfg.Organization.Enabled() {
-		// Guards act in each account through its member role, and IAM attaches
-		// only policies of the same account: the guardrail is the member
-		// accounts' (NewMemberGlobalStack), none is needed here.
 		s.Bus = newCentralBus(st, cfg.Organization)
+		// IAM attaches only policies of the principal's own account: the
+		// guardrail is the member-global stack's, in every account including
+		// this one (the functions swap the account of this ARN for the
+		// event's).
+		if _, ok := rules.GuardrailPolicy(rules.Enforced(all, cfg.Functions().ModeFor)); ok {
+			guardrailARN = jsii.String(arn("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + MemberGuardrailName(cfg.Organization)))
+		}
 	} else {
 		s.Guardrail = newGuardrail(st, "Guardrail", "", cfg, all)
+		if s.Guardrail != nil {
+			guardrailARN = s.Guardrail.ManagedPolicyArn()
+		}
 	}
 
 	s.RecheckDLQ = awssqs.NewQueue(st, jsii.String("RecheckDLQ"), &awssqs.QueueProps{
@@ -195,10 +211,12 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		topicKey:          key,
 		notificationTopic: s.NotificationTopic,
 		guardrail:         s.Guardrail,
+		guardrailARN:      guardrailARN,
 		recheckQueue:      s.RecheckQueue,
 	}
 	if s.Bus != nil {
 		sh.bus = s.Bus
+		sh.regions = cfg.Organization.Regions()
 	}
 	for _, fn := range guards {
 		s.Guards = append(s.Guards, newGuard(st, fn, sh))

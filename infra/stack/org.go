@@ -151,9 +151,11 @@ func memberRolePattern(o Organization) string {
 }
 
 // newCentralBus is the custom bus member accounts forward their CloudTrail
-// events to. Its policy lets any principal of the organization, and nothing
-// outside it, put events: member accounts' EventBridge forwarder roles in
-// practice, since no other member principal is granted events:PutEvents on it.
+// events to. Its policy lets principals of the organization put events, and
+// nothing outside it: the members' forwarder roles, and any principal a
+// member account itself allows events:PutEvents (the README says what a
+// member account can make of that: the guards act only in the account an
+// event is from).
 func newCentralBus(scope constructs.Construct, o Organization) awsevents.EventBus {
 	bus := awsevents.NewEventBus(scope, jsii.String("CentralBus"), &awsevents.EventBusProps{
 		EventBusName: jsii.String(o.BusName),

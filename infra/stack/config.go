@@ -58,6 +58,7 @@ type Config struct {
 	SeparateNotificationTopic   bool     // separateNotificationTopic
 	CreateTrail                 bool     // createTrail
 	LogLevel                    string   // logLevel: the functions' application log level
+	Organization                Organization
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -74,6 +75,7 @@ func DefaultConfig() Config {
 		ReservedConcurrency:         10,
 		BackfillReservedConcurrency: 1,
 		LogLevel:                    "info",
+		Organization:                DefaultOrganization(),
 	}
 }
 
@@ -105,6 +107,14 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.boolean("separateNotificationTopic", &c.SeparateNotificationTopic)
 	r.boolean("createTrail", &c.CreateTrail)
 	r.str("logLevel", &c.LogLevel)
+	r.str("organizationId", &c.Organization.ID)
+	r.str("managementAccount", &c.Organization.ManagementAccount)
+	r.str("centralAccount", &c.Organization.CentralAccount)
+	r.str("homeRegion", &c.Organization.HomeRegion)
+	r.list("governedRegions", &c.Organization.GovernedRegions)
+	r.list("targetOUs", &c.Organization.TargetOUs)
+	r.str("memberRoleName", &c.Organization.MemberRoleName)
+	r.str("centralBusName", &c.Organization.BusName)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -174,7 +184,7 @@ func (c Config) Validate() error {
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		return fmt.Errorf("context logLevel: %q is not one of trace, debug, info, warn, error, fatal", c.LogLevel)
 	}
-	return nil
+	return c.Organization.validate(c)
 }
 
 // Functions is the functions' configuration the stack deploys: how modes

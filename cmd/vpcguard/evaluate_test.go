@@ -132,7 +132,7 @@ var expected = map[string][]jsonFinding{
 		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:automl-job/fraud-autopilot", "COMPLIANT", "", "00000000-0000-0000-0000-e7f120e48ce7", "CreateAutoMLJob", dsRole, acct, region},
 	},
 	"job-automl-v2-no-vpc.json": {
-		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:automl-job/churn-autopilot", "NON_COMPLIANT", "", "00000000-0000-0000-0000-afc3de59e74c", "CreateAutoMLJobV2", dsRole, acct, region},
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:automl-job/churn-autopilot", "NON_COMPLIANT", "", "00000000-0000-0000-0000-afc3de59e74c", "CreateAutoMLJobV2", bob, acct, region},
 	},
 	"job-processing-pipeline-step.json": {
 		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:processing-job/pipelines-x7k2m9-preprocess-4d1e8b", "NON_COMPLIANT", "", "00000000-0000-0000-0000-03ac025edb4a", "CreateProcessingJob", execRole, acct, region},

@@ -62,6 +62,7 @@ type Config struct {
 	SwitchDomainsToVPCOnly      bool     // switchDomainsToVpcOnly: enforce may switch Studio domains to VpcOnly
 	JobLookbackDays             int      // jobLookbackDays: how far back a backfill reports finished jobs
 	PresignedURLAllowedSources  []string // presignedUrlAllowedSources: vpce-..., vpc-... and CIDRs
+	Organization                Organization
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -79,6 +80,7 @@ func DefaultConfig() Config {
 		BackfillReservedConcurrency: 1,
 		LogLevel:                    "info",
 		JobLookbackDays:             config.Default().JobLookbackDays,
+		Organization:                DefaultOrganization(),
 	}
 }
 
@@ -113,6 +115,14 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.boolean("switchDomainsToVpcOnly", &c.SwitchDomainsToVPCOnly)
 	r.integer("jobLookbackDays", &c.JobLookbackDays)
 	r.list("presignedUrlAllowedSources", &c.PresignedURLAllowedSources)
+	r.str("organizationId", &c.Organization.ID)
+	r.str("managementAccount", &c.Organization.ManagementAccount)
+	r.str("centralAccount", &c.Organization.CentralAccount)
+	r.str("homeRegion", &c.Organization.HomeRegion)
+	r.list("governedRegions", &c.Organization.GovernedRegions)
+	r.list("targetOUs", &c.Organization.TargetOUs)
+	r.str("memberRoleName", &c.Organization.MemberRoleName)
+	r.str("centralBusName", &c.Organization.BusName)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -191,7 +201,7 @@ func (c Config) Validate() error {
 	if p, _ := rules.GuardrailPolicy(rules.Configured(rules.All(), c.Functions().RuleSettings())); len(p.Document()) > guardrail.MaxSize {
 		return fmt.Errorf("context presignedUrlAllowedSources: the guardrail policy would be %d characters; IAM allows %d", len(p.Document()), guardrail.MaxSize)
 	}
-	return nil
+	return c.Organization.validate(c)
 }
 
 // Functions is the functions' configuration the stack deploys: how modes

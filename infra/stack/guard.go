@@ -44,6 +44,27 @@ func CloudTrailPattern(t rules.Trigger) *awsevents.EventPattern {
 // read-only management events from CloudTrail; ENABLED leaves them out.
 const AllManagementEventsState = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 
+// NewCloudTrailRule is the EventBridge rule that sends one trigger's
+// successful calls on bus (nil: the account's default bus) to target. Every
+// rule that matches CloudTrail events is built here: the guards' rules (on
+// the default bus of one account, or on the central bus of an organization)
+// and the member accounts' forwarding rules. A trigger whose calls may be
+// read-only management events (rules.Trigger.AllManagementEvents) gets a
+// rule in AllManagementEventsState, without which EventBridge never
+// delivers them.
+func NewCloudTrailRule(scope constructs.Construct, id, description string, t rules.Trigger, bus awsevents.IEventBus, target awsevents.IRuleTarget) awsevents.Rule {
+	rule := awsevents.NewRule(scope, jsii.String(id), &awsevents.RuleProps{
+		Description:  jsii.String(description),
+		EventBus:     bus,
+		EventPattern: CloudTrailPattern(t),
+		Targets:      &[]awsevents.IRuleTarget{target},
+	})
+	if t.AllManagementEvents {
+		deliverReadOnlyEvents(rule)
+	}
+	return rule
+}
+
 // deliverReadOnlyEvents puts rule in AllManagementEventsState. The L2 Rule
 // knows only enabled and disabled, so the CloudFormation resource is set
 // directly. The pattern stays as narrow as the trigger (exact source and
@@ -74,6 +95,7 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 	g := &Guard{Construct: c, Name: fn.Name}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                fn.Name,
+		roleName:            s.roleName(fn.Name),
 		description:         fn.Description,
 		timeout:             awscdk.Duration_Seconds(jsii.Number(60)),
 		reservedConcurrency: s.config.ReservedConcurrency,
@@ -90,17 +112,10 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 		if t.AllManagementEvents && len(triggers) > 1 {
 			id += "AllManagementEvents"
 		}
-		rule := awsevents.NewRule(c, jsii.String(id), &awsevents.RuleProps{
-			Description:  jsii.String("vpcguard " + fn.Name + ": the CloudTrail management events its rules evaluate"),
-			EventPattern: CloudTrailPattern(t),
-			Targets:      &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
-		})
-		if t.AllManagementEvents {
-			deliverReadOnlyEvents(rule)
-		}
-		g.Rules = append(g.Rules, rule)
+		g.Rules = append(g.Rules, NewCloudTrailRule(c, id, "vpcguard "+fn.Name+": the CloudTrail management events its rules evaluate",
+			t, s.bus, targetWithDLQ(g.Fn, g.RuleDLQ)))
 	}
-	grantRules(g.Fn, fn.Rules, false, s)
+	grantAccountAccess(g.Fn, fn.Rules, false, s)
 	grantTicketing(g.Fn, s)
 	if fn.Rechecks {
 		g.allowRecheckSend(s)
@@ -112,14 +127,30 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 	return g
 }
 
+// grantAccountAccess grants a function what it calls in the accounts it
+// guards: in its own account, the calls themselves (grantRules, in every
+// governed Region of an organization); in the other accounts of an
+// organization, assuming their member role, which holds the same calls.
+func grantAccountAccess(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
+	if s.config.Organization.Enabled() {
+		grantAssumeMemberRole(g, s.config.Organization)
+	}
+	grantRules(g, rs, list, s)
+}
+
 // grantRules grants what evaluating and remediating rs's resource kinds
-// calls (and listing them, for the backfill), and attaching the guardrail
-// when one of rs has statements in it.
-func grantRules(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
-	grantKindOps(g, rs, list, s.config)
+// calls, and attaching the guardrail to the caller when one of rs has
+// statements in it. The backfill also lists the kinds; it knows no caller
+// (a finding of what already exists has no CloudTrail event), so it is not
+// granted the guardrail.
+func grantRules(g *guardFunction, rs []rules.Rule, backfill bool, s *shared) {
+	grantKindOps(g, rs, backfill, s)
+	if backfill {
+		return
+	}
 	for _, r := range rs {
-		if len(r.Guardrail()) > 0 && s.guardrail != nil {
-			grantGuardrailAttach(g, s.guardrail)
+		if len(r.Guardrail()) > 0 && s.guardrailARN != nil {
+			grantGuardrailAttach(g.Role, s.guardrailARN)
 			return
 		}
 	}

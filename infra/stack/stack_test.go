@@ -27,7 +27,8 @@ import (
 // defaults and every option switched on, and every test reads from that one synthesis.
 type synthesized struct {
 	name     string
-	stack    *VpcGuardStack
+	stack    *VpcGuardStack // nil for the member stacks
+	st       awscdk.Stack
 	template assertions.Template
 	raw      map[string]any // the template as plain JSON
 	file     string         // the template on disk, for cfn-lint
@@ -119,16 +120,23 @@ func synthesize(dir string) error {
 	}
 	defaults = &synthesized{name: "defaults", stack: NewVpcGuardStack(app, base.StackName, nil, base, rules.Guards())}
 	allOptions = &synthesized{name: "allOptions", stack: NewVpcGuardStack(app, all.StackName, nil, all, rules.Guards())}
+	orgStacks, err := synthesizeOrganization(app, base)
+	if err != nil {
+		return err
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
 
-	for _, s := range []*synthesized{defaults, allOptions} {
+	for _, s := range append([]*synthesized{defaults, allOptions}, orgStacks...) {
+		if s.stack != nil {
+			s.st = s.stack.Stack
+		}
 		// Annotations_FromStack forces a synthesis; Template_FromStack reuses it.
-		errs := assertions.Annotations_FromStack(s.stack.Stack).FindError(jsii.String("*"),
+		errs := assertions.Annotations_FromStack(s.st).FindError(jsii.String("*"),
 			assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 		for _, e := range *errs {
 			s.nagErrs = append(s.nagErrs, fmt.Sprintf("%s: %v", *e.Id, e.Entry.Data))
 		}
-		s.template = assertions.Template_FromStack(s.stack.Stack, nil)
+		s.template = assertions.Template_FromStack(s.st, nil)
 		b, err := json.Marshal(s.template.ToJSON())
 		if err != nil {
 			return err
@@ -149,7 +157,7 @@ func both() []*synthesized { return []*synthesized{defaults, allOptions} }
 // --- template helpers ---------------------------------------------------------------
 
 func (s *synthesized) logicalID(c constructs.IConstruct) string {
-	return *s.stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+	return *s.st.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 }
 
 func (s *synthesized) resource(t *testing.T, c constructs.IConstruct) map[string]any {
@@ -604,8 +612,9 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		// The backfill judges every kind it can list: not presigned URL calls.
-		backfill := slices.Concat(common, model(c), notebook, endpoint, domain(c), job, attach,
+		// The backfill judges every kind it can list (not presigned URL
+		// calls), and knows no caller: it attaches nothing.
+		backfill := slices.Concat(common, model(c), notebook, endpoint, domain(c), job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
 				"sagemaker:ListAutoMLJobs"})
@@ -659,7 +668,8 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		if s.stack.Guardrail != nil {
 			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: guardrail, endpointGuard: nil,
+		// The backfill knows no caller, so it attaches nothing.
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil,
 			domainGuard: guardrail, jobGuard: guardrail, presignedGuard: guardrail}
 		for _, g := range s.stack.Guards {
 			attaches := 0
@@ -988,7 +998,7 @@ func TestOutputs(t *testing.T) {
 // --- cdk-nag and cfn-lint --------------------------------------------------------------
 
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for _, s := range both() {
+	for _, s := range append(both(), organization()...) {
 		for _, e := range s.nagErrs {
 			t.Errorf("%s: unsuppressed cdk-nag error: %s", s.name, e)
 		}
@@ -1020,9 +1030,13 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cfn-lint not found on PATH (%v): install it with `pip install cfn-lint`", err)
 	}
-	// One process for both templates: cfn-lint's start-up is most of its run time.
+	// One process for every template: cfn-lint's start-up is most of its run time.
 	// Exit status is a bit mask (2 errors, 4 warnings, 8 informational); read the JSON instead.
-	out, err := exec.Command(bin, "--format", "json", defaults.file, allOptions.file).Output()
+	args := []string{"--format", "json"}
+	for _, s := range append(both(), organization()...) {
+		args = append(args, s.file)
+	}
+	out, err := exec.Command(bin, args...).Output()
 	var matches []cfnLintMatch
 	if jerr := json.Unmarshal(out, &matches); jerr != nil {
 		t.Fatalf("cfn-lint: %v; output %q; parse: %v", err, out, jerr)

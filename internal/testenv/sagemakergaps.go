@@ -112,6 +112,15 @@ func (g *SageMakerGaps) Refuse(op, code, message string) {
 	g.refuse[op] = [2]string{code, message}
 }
 
+// Reset forgets every running job, parent, domain update and refusal, as
+// a moto reset forgets the resources they were about.
+func (g *SageMakerGaps) Reset() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running, g.parents, g.domains, g.refuse = map[string]string{}, map[string]string{}, map[string]map[string]any{}, map[string][2]string{}
+	g.answered = nil
+}
+
 // Answered is what the fake answered itself, in order.
 func (g *SageMakerGaps) Answered() []SageMakerCall {
 	g.mu.Lock()

@@ -91,7 +91,7 @@ func TestStopJob(t *testing.T) {
 // StopAutoMLJob, so this stop is moto's own; dry-run stops nothing.
 func TestStopAutoMLJobOnMoto(t *testing.T) {
 	e := newEnv(t)
-	role(e, "/", "DataScientist")
+	user(e, "bob")
 	e.AutoMLJob("churn-autopilot", false)
 	describe := func() string {
 		out, err := e.SageMaker.DescribeAutoMLJobV2(context.Background(), &sagemaker.DescribeAutoMLJobV2Input{AutoMLJobName: aws.String("churn-autopilot")})
@@ -115,7 +115,7 @@ func TestStopAutoMLJobOnMoto(t *testing.T) {
 	if got := describe(); got != "InProgress" {
 		t.Errorf("after a dry run the job is %s; want InProgress", got)
 	}
-	if n := len(e.Recorder.Inputs("StopAutoMLJob")) + len(e.Recorder.Inputs("AttachRolePolicy")) + len(e.Recorder.Inputs("AddTags")); n != 0 {
+	if n := len(e.Recorder.Inputs("StopAutoMLJob")) + len(e.Recorder.Inputs("AttachUserPolicy")) + len(e.Recorder.Inputs("AddTags")); n != 0 {
 		t.Errorf("dry run sent %d writes; want none", n)
 	}
 

@@ -17,9 +17,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 )
 
-// lookupTarget is the X-Amz-Target of LookupEvents in CloudTrail's
-// awsJson1_1 protocol.
-const lookupTarget = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+// lookupTargets are the X-Amz-Target values of LookupEvents in CloudTrail's
+// awsJson1_1 protocol: the service model's full name (botocore, the AWS
+// CLI), and the short one the Go SDK sends.
+var lookupTargets = []string{
+	"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+	"CloudTrail_20131101.LookupEvents",
+}
 
 // History is a FAKE of CloudTrail's event history, because moto_server
 // 5.2.1 has no LookupEvents. It speaks the real protocol (awsJson1_1 over
@@ -110,7 +114,7 @@ type event struct {
 }
 
 func (h *History) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if target := r.Header.Get("X-Amz-Target"); target != lookupTarget {
+	if target := r.Header.Get("X-Amz-Target"); !slices.Contains(lookupTargets, target) {
 		fail(w, http.StatusBadRequest, "UnknownOperationException", "the fake CloudTrail serves LookupEvents only, not "+target)
 		return
 	}

@@ -56,6 +56,9 @@ func TestBackfillFlags(t *testing.T) {
 		{[]string{"--regions", ","}, "--regions: empty"},
 		{[]string{"--format", "xml"}, `unknown format "xml"`},
 		{[]string{"extra"}, "backfill takes no arguments"},
+		{[]string{"--trail-bucket", "trail-logs"}, `VPCGUARD_TRAIL_BUCKET: "trail-logs" is not s3://bucket`},
+		{[]string{"--lookup-creators", "--creator-lookup-max", "0"}, "VPCGUARD_CREATOR_LOOKUP_MAX: 0 must be at least 1"},
+		{[]string{"--lookup-creators=false", "--creator-guardrails"}, "VPCGUARD_CREATOR_GUARDRAILS: on, but VPCGUARD_CREATOR_LOOKUP is off"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

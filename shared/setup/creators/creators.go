@@ -19,9 +19,18 @@ import (
 	"github.com/vpcguard/vpcguard/shared/traillogs"
 )
 
-// Wiring builds one run's finder (setup.Creators). A trail bucket that
-// cannot be opened is an error: the run was asked to read it.
+// Wiring builds one run's finder (setup.Creators).
 func Wiring(ctx context.Context, cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) (backfill.Creators, error) {
+	f, err := Finder(ctx, cfg, accounts, log)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Finder builds one run's finder. A trail bucket that cannot be opened is
+// an error: the run was asked to read it.
+func Finder(ctx context.Context, cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) (*history.Finder, error) {
 	f := &history.Finder{
 		History: func(ctx context.Context, account, region string) (history.LookupAPI, error) {
 			c, err := accounts.For(ctx, account, region)

@@ -46,7 +46,7 @@ func fakeHistory(t *testing.T, records ...trail.Record) *trail.History {
 }
 
 // finder looks up in the fake history. It resets moto (seed after it).
-func finder(t *testing.T, h *trail.History, now time.Time) *history.Finder {
+func finder(t testing.TB, h *trail.History, now time.Time) *history.Finder {
 	t.Helper()
 	cfg := motoserver.Require(t).Config(region)
 	return &history.Finder{

@@ -28,6 +28,11 @@ func TestDemo(t *testing.T) {
 		"quickstart-default Stopped, research-open Stopped",
 		"user carol: vpcguard-guardrail",
 		"moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled",
+		"4. Backfill in enforce mode, guarding the creators",
+		"CloudTrail's event history is a FAKE here (moto has no LookupEvents)",
+		"CreateNotebookInstance by arn:aws:iam::123456789012:user/dana",
+		"creators: 8 found, 0 not found, 0 failed",
+		"user dana: vpcguard-guardrail; team-sandbox Stopped",
 		"moto_server stopped.",
 	} {
 		if !strings.Contains(out, want) {

@@ -554,6 +554,10 @@ func TestIAMRoleActions(t *testing.T) {
 		if c.TrailBucket != "" {
 			backfill = append(backfill, "s3:ListBucket", "s3:GetObject")
 		}
+		// The backfill attaches the guardrail only to the creators it looked up, when asked to.
+		if c.CreatorGuardrails {
+			backfill = append(backfill, attach...)
+		}
 		want := map[string][]string{
 			modelGuard:    slices.Concat(common, model(c), attach),
 			endpointGuard: slices.Concat(common, endpoint),
@@ -597,8 +601,12 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		if s.stack.Guardrail != nil {
 			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		// The backfill knows no caller, so it attaches nothing.
+		// The backfill knows no caller, so it attaches nothing, unless it
+		// looks creators up and guards them (creatorGuardrails).
 		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil}
+		if s.stack.Config.CreatorGuardrails {
+			want[BackfillName] = guardrail
+		}
 		for _, g := range s.stack.Guards {
 			attaches := 0
 			for _, st := range roleStatements(s, g) {

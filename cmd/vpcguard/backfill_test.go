@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,10 @@ func TestBackfillCommandLooksUpCreators(t *testing.T) {
 	if f := byName["nobody-knows"]; f.Principal != "" || len(f.Actions) != 1 || f.Actions[0].Outcome != finding.Skipped {
 		t.Errorf("nobody-knows: principal %q actions %+v; want none and one skipped lookup", f.Principal, f.Actions)
 	}
-	if want := "creators: 1 found, 1 not found, 0 failed; 1 LookupEvents call (CloudTrail allows 2 a second per account and region), 0 log files read"; !strings.Contains(stderr.String(), want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	// One call finds churn-xgb-public's slot; nobody-knows's window may
+	// reach into the next slot, which then costs a second one.
+	summary := regexp.MustCompile(`creators: 1 found, 1 not found, 0 failed; [12] LookupEvents calls? \(CloudTrail allows 2 a second per account and region\), 0 log files read`)
+	if !summary.MatchString(stderr.String()) {
+		t.Errorf("stderr lacks a line matching %s:\n%s", summary, stderr.String())
 	}
 }

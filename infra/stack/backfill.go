@@ -19,7 +19,9 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	env := s.environment()
 	s.addRecheckEnvironment(env)
-	env[config.EnvAssumeRoleName] = jsii.String(s.config.AssumeRoleName)
+	if !s.config.Organization.Enabled() { // in an organization: the member role (environment)
+		env[config.EnvAssumeRoleName] = jsii.String(s.config.AssumeRoleName)
+	}
 	env[config.EnvConcurrency] = jsii.String(strconv.Itoa(s.config.BackfillConcurrency))
 	if s.config.LookupCreators {
 		env[config.EnvCreatorLookup] = jsii.String("true")
@@ -33,20 +35,20 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 	g := &Guard{Construct: c, Name: BackfillName}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                BackfillName,
+		roleName:            s.roleName(BackfillName),
 		description:         "vpcguard: evaluate existing SageMaker models, notebooks and VPC endpoints",
 		timeout:             awscdk.Duration_Minutes(jsii.Number(15)),
 		reservedConcurrency: s.config.BackfillReservedConcurrency,
 		environment:         env,
 		config:              s.config,
 	})
-	grantRules(g.Fn, all, true, s)
+	grantAccountAccess(g.Fn, all, true, s)
 	grantTicketing(g.Fn, s)
 	g.allowRecheckSend(s)
 	// {"regions": ["all"]} asks EC2 for the enabled regions.
-	g.Fn.allow([]string{"ec2:DescribeRegions"}, []string{"*"}, nil)
-	g.Fn.suppressWildcards(reasonNoResourceLevel+" (ec2:DescribeRegions)", "Resource::*")
+	allowGrants(g.Fn.Role, []Grant{{Actions: []string{"ec2:DescribeRegions"}, Resource: "*"}}, s.regions)
 
-	if s.config.AssumeRoleName != "" {
+	if s.config.AssumeRoleName != "" && !s.config.Organization.Enabled() {
 		// Cross-account backfill: the same role name in every account the
 		// invocation names.
 		g.Fn.allow([]string{"sts:AssumeRole"}, []string{arn("arn:${AWS::Partition}:iam::*:role/" + s.config.AssumeRoleName)}, nil)

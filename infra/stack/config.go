@@ -58,6 +58,7 @@ type Config struct {
 	SeparateNotificationTopic   bool     // separateNotificationTopic
 	CreateTrail                 bool     // createTrail
 	LogLevel                    string   // logLevel: the functions' application log level
+	Organization                Organization
 
 	// The backfill's lookup of who created what already exists.
 	LookupCreators    bool   // lookupCreators: grants cloudtrail:LookupEvents
@@ -83,6 +84,7 @@ func DefaultConfig() Config {
 		LogLevel:                    "info",
 		CreatorLookupMax:            config.Default().CreatorLookupMax,
 		CreatorMaxAgeDays:           config.Default().CreatorMaxAgeDays,
+		Organization:                DefaultOrganization(),
 	}
 }
 
@@ -119,6 +121,14 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.str("trailBucket", &c.TrailBucket)
 	r.boolean("creatorGuardrails", &c.CreatorGuardrails)
 	r.integer("creatorMaxAgeDays", &c.CreatorMaxAgeDays)
+	r.str("organizationId", &c.Organization.ID)
+	r.str("managementAccount", &c.Organization.ManagementAccount)
+	r.str("centralAccount", &c.Organization.CentralAccount)
+	r.str("homeRegion", &c.Organization.HomeRegion)
+	r.list("governedRegions", &c.Organization.GovernedRegions)
+	r.list("targetOUs", &c.Organization.TargetOUs)
+	r.str("memberRoleName", &c.Organization.MemberRoleName)
+	r.str("centralBusName", &c.Organization.BusName)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -188,7 +198,10 @@ func (c Config) Validate() error {
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		return fmt.Errorf("context logLevel: %q is not one of trace, debug, info, warn, error, fatal", c.LogLevel)
 	}
-	return c.validateCreators()
+	if err := c.validateCreators(); err != nil {
+		return err
+	}
+	return c.Organization.validate(c)
 }
 
 // bucketNamePattern is an S3 bucket name: it goes into the grants' ARNs.

@@ -27,7 +27,8 @@ import (
 // defaults and every option switched on, and every test reads from that one synthesis.
 type synthesized struct {
 	name     string
-	stack    *VpcGuardStack
+	stack    *VpcGuardStack // nil for the member stacks
+	st       awscdk.Stack
 	template assertions.Template
 	raw      map[string]any // the template as plain JSON
 	file     string         // the template on disk, for cfn-lint
@@ -114,16 +115,23 @@ func synthesize(dir string) error {
 	}
 	defaults = &synthesized{name: "defaults", stack: NewVpcGuardStack(app, base.StackName, nil, base, rules.Guards())}
 	allOptions = &synthesized{name: "allOptions", stack: NewVpcGuardStack(app, all.StackName, nil, all, rules.Guards())}
+	orgStacks, err := synthesizeOrganization(app, base)
+	if err != nil {
+		return err
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
 
-	for _, s := range []*synthesized{defaults, allOptions} {
+	for _, s := range append([]*synthesized{defaults, allOptions}, orgStacks...) {
+		if s.stack != nil {
+			s.st = s.stack.Stack
+		}
 		// Annotations_FromStack forces a synthesis; Template_FromStack reuses it.
-		errs := assertions.Annotations_FromStack(s.stack.Stack).FindError(jsii.String("*"),
+		errs := assertions.Annotations_FromStack(s.st).FindError(jsii.String("*"),
 			assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 		for _, e := range *errs {
 			s.nagErrs = append(s.nagErrs, fmt.Sprintf("%s: %v", *e.Id, e.Entry.Data))
 		}
-		s.template = assertions.Template_FromStack(s.stack.Stack, nil)
+		s.template = assertions.Template_FromStack(s.st, nil)
 		b, err := json.Marshal(s.template.ToJSON())
 		if err != nil {
 			return err
@@ -144,7 +152,7 @@ func both() []*synthesized { return []*synthesized{defaults, allOptions} }
 // --- template helpers ---------------------------------------------------------------
 
 func (s *synthesized) logicalID(c constructs.IConstruct) string {
-	return *s.stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+	return *s.st.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 }
 
 func (s *synthesized) resource(t *testing.T, c constructs.IConstruct) map[string]any {
@@ -903,7 +911,7 @@ func TestOutputs(t *testing.T) {
 // --- cdk-nag and cfn-lint --------------------------------------------------------------
 
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for _, s := range both() {
+	for _, s := range append(both(), organization()...) {
 		for _, e := range s.nagErrs {
 			t.Errorf("%s: unsuppressed cdk-nag error: %s", s.name, e)
 		}
@@ -935,9 +943,13 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cfn-lint not found on PATH (%v): install it with `pip install cfn-lint`", err)
 	}
-	// One process for both templates: cfn-lint's start-up is most of its run time.
+	// One process for every template: cfn-lint's start-up is most of its run time.
 	// Exit status is a bit mask (2 errors, 4 warnings, 8 informational); read the JSON instead.
-	out, err := exec.Command(bin, "--format", "json", defaults.file, allOptions.file).Output()
+	args := []string{"--format", "json"}
+	for _, s := range append(both(), organization()...) {
+		args = append(args, s.file)
+	}
+	out, err := exec.Command(bin, args...).Output()
 	var matches []cfnLintMatch
 	if jerr := json.Unmarshal(out, &matches); jerr != nil {
 		t.Fatalf("cfn-lint: %v; output %q; parse: %v", err, out, jerr)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
@@ -19,7 +20,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, models.Wiring, notebooks.Wiring, endpoints.Wiring)
+	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, creators.Wiring, models.Wiring, notebooks.Wiring, endpoints.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

@@ -36,6 +36,12 @@ func TestDemo(t *testing.T) {
 		"the caller is an IAM Identity Center role",
 		"sagemaker-presigned-url-via-vpc-endpoint judges calls, not resources",
 		"role PlatformAdmin: vpcguard-guardrail; role SageMakerExecution: none",
+		"4. Backfill in enforce mode, guarding the creators",
+		"CloudTrail's event history is a FAKE here (moto has no LookupEvents)",
+		"CreateNotebookInstance by arn:aws:iam::123456789012:user/dana",
+		"creators: 14 found, 3 not found, 0 failed",
+		"the caller is the job's own execution role arn:aws:iam::123456789012:role/SageMakerExecution",
+		"user dana: vpcguard-guardrail; team-sandbox Stopped",
 		"moto_server stopped.",
 	} {
 		if !strings.Contains(out, want) {
@@ -64,6 +70,9 @@ func TestBackfillFlags(t *testing.T) {
 		{[]string{"--regions", ","}, "--regions: empty"},
 		{[]string{"--format", "xml"}, `unknown format "xml"`},
 		{[]string{"extra"}, "backfill takes no arguments"},
+		{[]string{"--trail-bucket", "trail-logs"}, `VPCGUARD_TRAIL_BUCKET: "trail-logs" is not s3://bucket`},
+		{[]string{"--lookup-creators", "--creator-lookup-max", "0"}, "VPCGUARD_CREATOR_LOOKUP_MAX: 0 must be at least 1"},
+		{[]string{"--lookup-creators=false", "--creator-guardrails"}, "VPCGUARD_CREATOR_GUARDRAILS: on, but VPCGUARD_CREATOR_LOOKUP is off"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
@@ -22,7 +23,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled,
+	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, creators.Wiring,
 		models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -22,6 +23,15 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 		env[config.EnvAssumeRoleName] = jsii.String(s.config.AssumeRoleName)
 	}
 	env[config.EnvConcurrency] = jsii.String(strconv.Itoa(s.config.BackfillConcurrency))
+	if s.config.LookupCreators {
+		env[config.EnvCreatorLookup] = jsii.String("true")
+		env[config.EnvCreatorLookupMax] = jsii.String(strconv.Itoa(s.config.CreatorLookupMax))
+		env[config.EnvCreatorGuardrails] = jsii.String(strconv.FormatBool(s.config.CreatorGuardrails))
+		env[config.EnvCreatorMaxAgeDays] = jsii.String(strconv.Itoa(s.config.CreatorMaxAgeDays))
+		if s.config.TrailBucket != "" {
+			env[config.EnvTrailBucket] = jsii.String(s.config.TrailBucket)
+		}
+	}
 	g := &Guard{Construct: c, Name: BackfillName}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                BackfillName,
@@ -46,6 +56,10 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 			"Resource::arn:<AWS::Partition>:iam::*:role/"+s.config.AssumeRoleName)
 	}
 
+	if s.config.LookupCreators {
+		grantCreatorLookup(g.Fn, s.config)
+	}
+
 	if s.config.BackfillSchedule != "" {
 		g.RuleDLQ = deadLetterQueue(c, "ScheduleDLQ")
 		g.Rules = append(g.Rules, awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
@@ -55,4 +69,25 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 		}))
 	}
 	return g
+}
+
+// grantCreatorLookup lets the backfill look up who created what exists:
+// CloudTrail's event history and, when one is named, the trail bucket's
+// log files (reading them only: listing the bucket, getting objects under
+// the prefix).
+func grantCreatorLookup(fn *guardFunction, c Config) {
+	fn.allow([]string{"cloudtrail:LookupEvents"}, []string{"*"}, nil)
+	fn.suppressWildcards(reasonNoResourceLevel+" (cloudtrail:LookupEvents)", "Resource::*")
+	if c.TrailBucket == "" {
+		return
+	}
+	bucket, prefix := c.trailBucket()
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	fn.allow([]string{"s3:ListBucket"}, []string{arn("arn:${AWS::Partition}:s3:::" + bucket)}, nil)
+	objects := "arn:${AWS::Partition}:s3:::" + bucket + "/" + prefix + "*"
+	fn.allow([]string{"s3:GetObject"}, []string{arn(objects)}, nil)
+	fn.suppressWildcards("The trail delivers a log file every few minutes under keys only known then; the grant is narrowed to the trail's prefix in the one bucket named by trailBucket, read only.",
+		"Resource::"+nagPattern(objects))
 }

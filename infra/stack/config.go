@@ -63,6 +63,13 @@ type Config struct {
 	JobLookbackDays             int      // jobLookbackDays: how far back a backfill reports finished jobs
 	PresignedURLAllowedSources  []string // presignedUrlAllowedSources: vpce-..., vpc-... and CIDRs
 	Organization                Organization
+
+	// The backfill's lookup of who created what already exists.
+	LookupCreators    bool   // lookupCreators: grants cloudtrail:LookupEvents
+	CreatorLookupMax  int    // creatorLookupMax: LookupEvents calls per run
+	TrailBucket       string // trailBucket: s3://bucket/prefix; grants s3:ListBucket and s3:GetObject on it
+	CreatorGuardrails bool   // creatorGuardrails
+	CreatorMaxAgeDays int    // creatorMaxAgeDays
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -80,6 +87,8 @@ func DefaultConfig() Config {
 		BackfillReservedConcurrency: 1,
 		LogLevel:                    "info",
 		JobLookbackDays:             config.Default().JobLookbackDays,
+		CreatorLookupMax:            config.Default().CreatorLookupMax,
+		CreatorMaxAgeDays:           config.Default().CreatorMaxAgeDays,
 		Organization:                DefaultOrganization(),
 	}
 }
@@ -115,6 +124,11 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.boolean("switchDomainsToVpcOnly", &c.SwitchDomainsToVPCOnly)
 	r.integer("jobLookbackDays", &c.JobLookbackDays)
 	r.list("presignedUrlAllowedSources", &c.PresignedURLAllowedSources)
+	r.boolean("lookupCreators", &c.LookupCreators)
+	r.integer("creatorLookupMax", &c.CreatorLookupMax)
+	r.str("trailBucket", &c.TrailBucket)
+	r.boolean("creatorGuardrails", &c.CreatorGuardrails)
+	r.integer("creatorMaxAgeDays", &c.CreatorMaxAgeDays)
 	r.str("organizationId", &c.Organization.ID)
 	r.str("managementAccount", &c.Organization.ManagementAccount)
 	r.str("centralAccount", &c.Organization.CentralAccount)
@@ -201,7 +215,40 @@ func (c Config) Validate() error {
 	if p, _ := rules.GuardrailPolicy(rules.Configured(rules.All(), c.Functions().RuleSettings())); len(p.Document()) > guardrail.MaxSize {
 		return fmt.Errorf("context presignedUrlAllowedSources: the guardrail policy would be %d characters; IAM allows %d", len(p.Document()), guardrail.MaxSize)
 	}
+	if err := c.validateCreators(); err != nil {
+		return err
+	}
 	return c.Organization.validate(c)
+}
+
+// bucketNamePattern is an S3 bucket name: it goes into the grants' ARNs.
+var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func (c Config) validateCreators() error {
+	if c.CreatorLookupMax < 1 {
+		return fmt.Errorf("context creatorLookupMax: %d must be at least 1", c.CreatorLookupMax)
+	}
+	if c.CreatorMaxAgeDays < 1 {
+		return fmt.Errorf("context creatorMaxAgeDays: %d must be at least 1", c.CreatorMaxAgeDays)
+	}
+	if c.TrailBucket != "" {
+		if bucket, _ := c.trailBucket(); !strings.HasPrefix(c.TrailBucket, "s3://") || !bucketNamePattern.MatchString(bucket) {
+			return fmt.Errorf("context trailBucket: %q is not s3://bucket or s3://bucket/prefix", c.TrailBucket)
+		}
+	}
+	if !c.LookupCreators && c.TrailBucket != "" {
+		return fmt.Errorf("context trailBucket: set, but lookupCreators is false: the bucket is only read to look creators up")
+	}
+	if !c.LookupCreators && c.CreatorGuardrails {
+		return fmt.Errorf("context creatorGuardrails: true, but lookupCreators is false: no creator is looked up to attach it to")
+	}
+	return nil
+}
+
+// trailBucket splits the trailBucket key into the bucket and the key prefix.
+func (c Config) trailBucket() (bucket, prefix string) {
+	bucket, prefix, _ = strings.Cut(strings.TrimPrefix(c.TrailBucket, "s3://"), "/")
+	return bucket, prefix
 }
 
 // Functions is the functions' configuration the stack deploys: how modes

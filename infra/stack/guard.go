@@ -142,10 +142,11 @@ func grantAccountAccess(g *guardFunction, rs []rules.Rule, list bool, s *shared)
 // calls, and attaching the guardrail to the caller when one of rs has
 // statements in it. The backfill also lists the kinds; it knows no caller
 // (a finding of what already exists has no CloudTrail event), so it is not
-// granted the guardrail.
+// granted the guardrail, unless it looks creators up and may guard them
+// (creatorGuardrails).
 func grantRules(g *guardFunction, rs []rules.Rule, backfill bool, s *shared) {
 	grantKindOps(g, rs, backfill, s)
-	if backfill {
+	if backfill && !s.config.CreatorGuardrails {
 		return
 	}
 	for _, r := range rs {

@@ -74,6 +74,11 @@ func NewMemberGlobalStack(scope constructs.Construct, cfg Config, guards []rules
 	// The backfill asks which Regions the account has enabled.
 	allowGrants(s.Role, []Grant{{Actions: []string{"ec2:DescribeRegions"}, Resource: "*"}}, regions)
 	allowGrants(s.Role, TicketGrants(cfg), regions)
+	if cfg.LookupCreators {
+		// The backfill looks up, in each account's event history, who
+		// created what it finds (LookupEvents has no resource type).
+		allowGrants(s.Role, []Grant{{Actions: []string{"cloudtrail:LookupEvents"}, Resource: "*"}}, regions)
+	}
 
 	s.Guardrail = newGuardrail(st, "Guardrail", MemberGuardrailName(o), cfg, all)
 	if s.Guardrail != nil {

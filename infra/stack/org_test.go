@@ -48,6 +48,7 @@ func synthesizeOrganization(app awscdk.App, base Config) ([]*synthesized, error)
 	c.Mode = "enforce"
 	c.Sinks = []string{"securityhub", "opscenter", "sns"}
 	c.Organization = testOrganization()
+	c.LookupCreators = true // the backfill looks creators up in every member account
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ func TestOrgCentralRoles(t *testing.T) {
 		BackfillName: slices.Concat(common, model, notebook, endpoint, domain, job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
-				"sagemaker:ListAutoMLJobs"}),
+				"sagemaker:ListAutoMLJobs", "cloudtrail:LookupEvents"}),
 	}
 	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
 	guardrail := map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/VpcGuardMemberGuardrail")}}
@@ -352,6 +353,7 @@ func TestMemberRole(t *testing.T) {
 		"iam:ListAttachedUserPolicies": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
 		"iam:AttachRolePolicy":         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*",
 		"iam:AttachUserPolicy":         "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
+		"cloudtrail:LookupEvents":      "*", // lookupCreators
 	}
 	got := map[string]bool{}
 	for _, r := range s.resourcesOfType("AWS::IAM::Policy") {

@@ -50,6 +50,7 @@ const (
 	testAssumeRoleName = "VpcGuardBackfill"
 	testSchedule       = "rate(1 day)"
 	testProtected      = "arn:aws:iam::*:role/Admin*"
+	testTrailBucket    = "s3://org-trail-logs/central"
 
 	domainGuard         = "domain-guard"
 	jobGuard            = "job-guard"
@@ -113,6 +114,9 @@ func synthesize(dir string) error {
 	all.SwitchDomainsToVPCOnly = true
 	all.JobLookbackDays = 14
 	all.PresignedURLAllowedSources = []string{testAllowedEndpoint, testAllowedVPC, "10.20.0.0/16"}
+	all.LookupCreators = true
+	all.TrailBucket = testTrailBucket
+	all.CreatorGuardrails = true
 	for _, c := range []Config{base, all} {
 		if err := c.Validate(); err != nil {
 			return err
@@ -488,6 +492,13 @@ func TestEnvironment(t *testing.T) {
 				want["VPCGUARD_ASSUME_ROLE_NAME"] = c.AssumeRoleName
 				want["VPCGUARD_CONCURRENCY"] = "16"
 			}
+			if g.Name == BackfillName && c.LookupCreators {
+				want["VPCGUARD_CREATOR_LOOKUP"] = "true"
+				want["VPCGUARD_CREATOR_LOOKUP_MAX"] = "1000"
+				want["VPCGUARD_TRAIL_BUCKET"] = testTrailBucket
+				want["VPCGUARD_CREATOR_GUARDRAILS"] = "true"
+				want["VPCGUARD_CREATOR_MAX_AGE_DAYS"] = "90"
+			}
 			got := s.props(t, g.Fn.Function)["Environment"].(map[string]any)["Variables"]
 			assertEqual(t, s.name+" "+g.Name+" environment", got, want)
 		}
@@ -558,7 +569,7 @@ var resourceStarAllowed = map[string]bool{
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
 	"sagemaker:ListNotebookInstances": true, "sagemaker:ListDomains": true, "sagemaker:ListTrainingJobs": true,
 	"sagemaker:ListProcessingJobs": true, "sagemaker:ListHyperParameterTuningJobs": true, "sagemaker:ListAutoMLJobs": true,
-	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true,
+	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true, "cloudtrail:LookupEvents": true,
 	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
 }
 
@@ -612,14 +623,24 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		// The backfill judges every kind it can list (not presigned URL
-		// calls), and knows no caller: it attaches nothing.
+		// The backfill judges every kind it can list (not presigned URL calls).
 		backfill := slices.Concat(common, model(c), notebook, endpoint, domain(c), job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
 				"sagemaker:ListAutoMLJobs"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
+		}
+		// Looking creators up is granted only when asked for; the bucket only when named.
+		if c.LookupCreators {
+			backfill = append(backfill, "cloudtrail:LookupEvents")
+		}
+		if c.TrailBucket != "" {
+			backfill = append(backfill, "s3:ListBucket", "s3:GetObject")
+		}
+		// The backfill attaches the guardrail only to the creators it looked up, when asked to.
+		if c.CreatorGuardrails {
+			backfill = append(backfill, attach...)
 		}
 		want := map[string][]string{
 			modelGuard:    slices.Concat(common, model(c), attach),
@@ -668,9 +689,13 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		if s.stack.Guardrail != nil {
 			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		// The backfill knows no caller, so it attaches nothing.
+		// The backfill knows no caller, so it attaches nothing, unless it
+		// looks creators up and guards them (creatorGuardrails).
 		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil,
 			domainGuard: guardrail, jobGuard: guardrail, presignedGuard: guardrail}
+		if s.stack.Config.CreatorGuardrails {
+			want[BackfillName] = guardrail
+		}
 		for _, g := range s.stack.Guards {
 			attaches := 0
 			for _, st := range roleStatements(s, g) {
@@ -731,6 +756,10 @@ func TestIAMResources(t *testing.T) {
 						continue
 					case "sts:AssumeRole":
 						want = sub("arn:${AWS::Partition}:iam::*:role/" + testAssumeRoleName)
+					case "s3:ListBucket":
+						want = sub("arn:${AWS::Partition}:s3:::org-trail-logs")
+					case "s3:GetObject":
+						want = sub("arn:${AWS::Partition}:s3:::org-trail-logs/central/*")
 					default:
 						continue
 					}
@@ -1103,6 +1132,18 @@ func TestConfigFromContext(t *testing.T) {
 		}},
 		{name: "lookback too long", context: map[string]any{"jobLookbackDays": 365}, wantErr: "context jobLookbackDays"},
 		{name: "allowed source not one", context: map[string]any{"presignedUrlAllowedSources": "sg-0123"}, wantErr: "context presignedUrlAllowedSources"},
+		{name: "creator lookup", context: map[string]any{"lookupCreators": "true", "trailBucket": "s3://org-trail-logs", "creatorMaxAgeDays": "30"}, check: func(c Config) string {
+			if !c.LookupCreators || c.TrailBucket != "s3://org-trail-logs" || c.CreatorMaxAgeDays != 30 || c.CreatorLookupMax != 1000 {
+				return fmt.Sprintf("got %+v", c)
+			}
+			return ""
+		}},
+		{name: "trail bucket not s3", context: map[string]any{"lookupCreators": true, "trailBucket": "org-trail-logs"}, wantErr: "context trailBucket"},
+		{name: "trail bucket name with a wildcard", context: map[string]any{"lookupCreators": true, "trailBucket": "s3://*"}, wantErr: "context trailBucket"},
+		{name: "trail bucket without the lookup", context: map[string]any{"trailBucket": "s3://org-trail-logs"}, wantErr: "lookupCreators is false"},
+		{name: "creator guardrails without the lookup", context: map[string]any{"creatorGuardrails": true}, wantErr: "context creatorGuardrails"},
+		{name: "lookup cap zero", context: map[string]any{"creatorLookupMax": 0}, wantErr: "context creatorLookupMax"},
+		{name: "max age zero", context: map[string]any{"creatorMaxAgeDays": 0}, wantErr: "context creatorMaxAgeDays"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

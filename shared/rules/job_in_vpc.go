@@ -186,7 +186,9 @@ func (JobInVPC) RefuseGuardrail(caller cloudtrail.Identity, principal string, s 
 		parent = s.Job.Parent
 	}
 	switch {
-	case caller.Type == "AWSService" || strings.EqualFold(caller.InvokedBy, sageMaker):
+	// A creator a backfill found in CloudTrail's history comes as its
+	// principal alone: SageMaker's own name there means the same.
+	case caller.Type == "AWSService" || strings.EqualFold(caller.InvokedBy, sageMaker) || strings.EqualFold(principal, sageMaker):
 		if parent != "" {
 			return "SageMaker created this job for " + parent + ", as the execution role every such job runs as; " + parentAdvice(parent)
 		}

@@ -171,6 +171,8 @@ func TestJobRefuseGuardrail(t *testing.T) {
 			"the job's own execution role"},
 		{"a job with a parent read online", person, person.Principal(), job(tuning), "whoever created the tuning job"},
 		{"a pipeline step, from its tag", person, person.Principal(), tagged, "fix the pipeline"},
+		{"a creator found in CloudTrail's history: SageMaker's name alone", cloudtrail.Identity{}, "sagemaker.amazonaws.com", job(""),
+			"SageMaker created this job itself"},
 		{"a monitoring schedule's job", cloudtrail.Identity{Type: "AWSService", InvokedBy: "sagemaker.amazonaws.com"}, "sagemaker.amazonaws.com",
 			job("arn:aws:sagemaker:us-east-1:111122223333:monitoring-schedule/m1"), "fix its NetworkConfig"},
 	}

@@ -42,6 +42,7 @@ func (r *DomainReader) Read(ctx context.Context, ref resource.Ref) (resource.Sta
 		return s, fmt.Errorf("describe domain %s: %w", ref.ID, err)
 	}
 	s.ARN = aws.ToString(out.DomainArn)
+	s.Created = aws.ToTime(out.CreationTime)
 	s.Domain = &resource.DomainConfig{
 		AppNetworkAccessType: string(out.AppNetworkAccessType),
 		VPCID:                aws.ToString(out.VpcId),

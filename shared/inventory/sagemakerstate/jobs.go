@@ -49,14 +49,14 @@ func (r *JobReader) Read(ctx context.Context, ref resource.Ref) (resource.State,
 	}
 	j := &resource.JobConfig{Type: typ}
 	var arn *string
-	var modified *time.Time
+	var created, modified *time.Time
 	var err error
 	switch typ {
 	case resource.TrainingJob:
 		var out *sagemaker.DescribeTrainingJobOutput
 		out, err = r.SageMaker.DescribeTrainingJob(ctx, &sagemaker.DescribeTrainingJobInput{TrainingJobName: aws.String(name)})
 		if err == nil {
-			arn, modified = out.TrainingJobArn, out.LastModifiedTime
+			arn, created, modified = out.TrainingJobArn, out.CreationTime, out.LastModifiedTime
 			j.Status, j.ExecutionRole = string(out.TrainingJobStatus), aws.ToString(out.RoleArn)
 			j.Networks = []resource.JobNetwork{{Subnets: subnets(out.VpcConfig)}}
 			j.Parent = first(out.TuningJobArn, out.AutoMLJobArn)
@@ -65,7 +65,7 @@ func (r *JobReader) Read(ctx context.Context, ref resource.Ref) (resource.State,
 		var out *sagemaker.DescribeProcessingJobOutput
 		out, err = r.SageMaker.DescribeProcessingJob(ctx, &sagemaker.DescribeProcessingJobInput{ProcessingJobName: aws.String(name)})
 		if err == nil {
-			arn, modified = out.ProcessingJobArn, out.LastModifiedTime
+			arn, created, modified = out.ProcessingJobArn, out.CreationTime, out.LastModifiedTime
 			j.Status, j.ExecutionRole = string(out.ProcessingJobStatus), aws.ToString(out.RoleArn)
 			var vpc *smtypes.VpcConfig
 			if out.NetworkConfig != nil {
@@ -79,7 +79,7 @@ func (r *JobReader) Read(ctx context.Context, ref resource.Ref) (resource.State,
 		var out *sagemaker.DescribeHyperParameterTuningJobOutput
 		out, err = r.SageMaker.DescribeHyperParameterTuningJob(ctx, &sagemaker.DescribeHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String(name)})
 		if err == nil {
-			arn, modified = out.HyperParameterTuningJobArn, out.LastModifiedTime
+			arn, created, modified = out.HyperParameterTuningJobArn, out.CreationTime, out.LastModifiedTime
 			j.Status = string(out.HyperParameterTuningJobStatus)
 			defs := out.TrainingJobDefinitions
 			if out.TrainingJobDefinition != nil {
@@ -100,7 +100,7 @@ func (r *JobReader) Read(ctx context.Context, ref resource.Ref) (resource.State,
 		var out *sagemaker.DescribeAutoMLJobV2Output
 		out, err = r.SageMaker.DescribeAutoMLJobV2(ctx, &sagemaker.DescribeAutoMLJobV2Input{AutoMLJobName: aws.String(name)})
 		if err == nil {
-			arn, modified = out.AutoMLJobArn, out.LastModifiedTime
+			arn, created, modified = out.AutoMLJobArn, out.CreationTime, out.LastModifiedTime
 			j.Status, j.ExecutionRole = string(out.AutoMLJobStatus), aws.ToString(out.RoleArn)
 			var vpc *smtypes.VpcConfig
 			if out.SecurityConfig != nil {
@@ -118,6 +118,7 @@ func (r *JobReader) Read(ctx context.Context, ref resource.Ref) (resource.State,
 		return s, fmt.Errorf("describe %s: %w", ref.ID, err)
 	}
 	s.ARN = aws.ToString(arn)
+	s.Created = aws.ToTime(created)
 	if modified != nil {
 		j.LastModified = modified.UTC().Format(time.RFC3339)
 	}

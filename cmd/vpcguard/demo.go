@@ -28,6 +28,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -171,10 +172,10 @@ func (d *demo) backfill(ctx context.Context) error {
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts := setup.BackfillOptions(accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Calls, opts.Regions = calls, []string{demoRegion}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
-	res, err := backfill.Run(ctx, opts)
+	res, err := backfill.Collect(ctx, opts) // a small estate: sorted for the reader
 	if err != nil {
 		return fmt.Errorf("backfill: %w", err)
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
-	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -19,7 +19,7 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs := flag.NewFlagSet("vpcguard evaluate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var common commonFlags
-	common.register(fs, "json | table")
+	common.register(fs, "json | table | html (one self-contained file: summary, charts, filterable findings)")
 	offline := fs.Bool("offline", false, "decide from the events alone; call no AWS API (INSUFFICIENT_DATA where the event cannot tell)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: vpcguard evaluate [flags] FILE... | -\n\nEvaluates CloudTrail events against the current state of the resources they name.")
@@ -37,7 +37,7 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
 		return exitBadInput
 	}
-	format, err := common.outputFormat(stdout, report.JSON, report.Table)
+	format, err := common.outputFormat(stdout, report.JSON, report.Table, report.HTML)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcguard: --format: %v\n", err)
 		return exitBadInput
@@ -60,7 +60,11 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	g := setup.Guard(cfg, accounts, rules.All(), log, kinds...)
 
 	code := exitOK
-	findings := []finding.Finding{}
+	// Each finding is written as soon as it is made: a large log file costs
+	// no more memory than a small one.
+	out := report.NewWriter(stdout, format, common.writerOptions(stdout, format, "vpcguard evaluate",
+		"vpcguard evaluate "+strings.Join(args, " ")+" · mode "+string(cfg.Mode)+dryRunNote(cfg)))
+	var writeErr error
 	for _, name := range fs.Args() {
 		data, err := readInput(name, stdin)
 		if err != nil {
@@ -82,7 +86,11 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 				continue
 			}
 			found, err := g.Event(ctx, ev)
-			findings = append(findings, found...)
+			for _, f := range found {
+				if writeErr == nil {
+					writeErr = out.Write(f)
+				}
+			}
 			if err != nil {
 				fmt.Fprintf(stderr, "vpcguard: %s: event %s (%s): %v\n", name, ev.ID, ev.Name, err)
 				if code == exitOK {
@@ -91,8 +99,11 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			}
 		}
 	}
-	if err := report.Write(stdout, format, findings, format == report.Table && isTerminal(stdout)); err != nil {
-		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", err)
+	if writeErr == nil {
+		writeErr = out.Close()
+	}
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", writeErr)
 		return exitFailed
 	}
 	return code

@@ -98,5 +98,15 @@ func (a *Accounts) For(ctx context.Context, account, region string) (*Clients, e
 	return r.For(region), nil
 }
 
+// Forget lets go of the clients of another account: a run over many
+// accounts calls it once an account is done, so it holds the clients (and
+// credentials) of the accounts in flight only. The home account's stay.
+// A later For builds them again.
+func (a *Accounts) Forget(account string) {
+	a.mu.Lock()
+	delete(a.others, account)
+	a.mu.Unlock()
+}
+
 // HomeRegion is the region of the base configuration (AWS_REGION).
 func (a *Accounts) HomeRegion() string { return a.home.Base().Region }

@@ -73,7 +73,7 @@ func (e *env) run(t *testing.T, mode mode.Mode, opts backfill.Options) backfill.
 	opts = guards.Backfill(e.accounts, opts)
 	opts.Calls = e.calls
 	opts.Guard = setup.Guard(cfg, e.accounts, opts.Rules, nil, guards.Kinds...)
-	res, err := backfill.Run(context.Background(), opts)
+	res, err := backfill.Collect(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -193,13 +193,14 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		t.Errorf("summary %s NON_COMPLIANT = %d; want 4", endpointRule, n)
 	}
 	// moto refuses Search on models: one refused Search per region, then
-	// ListModels + one DescribeModel per model. Tags are read only for the
-	// SageMaker resources that would be non-compliant (the exemption check):
-	// no-vpc, no-vpc-exempt and the two internet notebooks, 4 per region.
+	// ListModels + one DescribeModel per model. The exemption tag of the
+	// SageMaker resources that would be non-compliant (no-vpc, no-vpc-exempt
+	// and the two internet notebooks) comes from one Resource Groups
+	// Tagging API query per region, not a ListTags each.
 	wantCalls := map[string]int64{
 		"sagemaker:Search": 2, "sagemaker:ListModels": 2, "sagemaker:DescribeModel": 6,
 		"sagemaker:ListNotebookInstances": 2, "sagemaker:DescribeNotebookInstance": 6,
-		"ec2:DescribeVpcEndpoints": 2, "sagemaker:ListTags": 8,
+		"ec2:DescribeVpcEndpoints": 2, "resourcegroupstaggingapi:GetResources": 2, "sagemaker:ListTags": 0,
 	}
 	for k, w := range wantCalls {
 		if s.Calls[k] != w {
@@ -464,7 +465,7 @@ func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
 	cfg := config.Default()
 	cfg.Mode = mode.Report
 	g := setup.Guard(cfg, nil, []rules.Rule{rules.ModelInVPC{}}, nil)
-	res, err := backfill.Run(context.Background(), backfill.Options{
+	res, err := backfill.Collect(context.Background(), backfill.Options{
 		Sources: func(context.Context, string, string) (backfill.Source, error) {
 			return backfill.Source{
 				Reader: &sagemakerstate.Reader{SageMaker: fake},

@@ -83,8 +83,9 @@ type Handler struct {
 	Log      *slog.Logger
 }
 
-// Handle runs one backfill and returns its summary. Every finding is logged
-// by the guard. Listing failures are in the summary; the error is returned
+// Handle runs one backfill and returns its summary: counts, never the
+// findings, which the guard logs one by one as they complete, so the
+// function's memory and its response stay small whatever the estate. Listing failures are in the summary; the error is returned
 // only when the input is bad or nothing could be listed.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	in, err := ParseInput(raw)
@@ -112,12 +113,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	opts := h.Options
 	opts.Guard = h.NewGuard(cfg, rs)
 	opts.Regions, opts.Accounts, opts.Rules, opts.Concurrency = in.Regions, in.Accounts, rs, cfg.Concurrency
-	res, err := Run(ctx, opts)
+	s, err := Run(ctx, opts)
 	if h.Log != nil {
-		h.Log.InfoContext(ctx, "backfill done", "summary", res.Summary)
+		h.Log.InfoContext(ctx, "backfill done", "summary", s)
 	}
 	if err != nil {
-		return res.Summary, fmt.Errorf("backfill: %w", err)
+		return s, fmt.Errorf("backfill: %w", err)
 	}
-	return res.Summary, nil
+	return s, nil
 }

@@ -40,10 +40,25 @@ func GuardHandler(ctx context.Context, log *slog.Logger, name string, kinds ...K
 	return &guard.Handler{Guard: Guard(cfg, accounts, fn.Rules, log, kinds...)}, nil
 }
 
+// TagIndex builds the tag index of one account and region from its clients
+// (tagindex.New).
+type TagIndex func(c *awsclients.Clients, account string, log *slog.Logger) backfill.TagIndex
+
+// BackfillOnly is what only a backfill calls, beyond its kinds: each comes
+// from a package of its own, so that the guard Lambdas, which import setup,
+// link neither EC2's region listing nor the Resource Groups Tagging API.
+type BackfillOnly struct {
+	// EnabledRegions lists an account's regions, for {"regions": ["all"]}
+	// (regions.Enabled); nil refuses "all".
+	EnabledRegions func(*awsclients.Accounts) backfill.RegionLister
+	// TagIndex finds the exempt resources of an account and region in one
+	// query (tagindex.New); nil reads each non-compliant resource's tags.
+	TagIndex TagIndex
+}
+
 // BackfillHandler builds the backfill function's handler from the
 // environment, for every rule of the catalogue; kinds must read them all.
-// enabledRegions lists an account's regions for {"regions": ["all"]}.
-func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) (*backfill.Handler, error) {
+func BackfillHandler(ctx context.Context, log *slog.Logger, only BackfillOnly, kinds ...Kind) (*backfill.Handler, error) {
 	if err := unwired(rules.All(), kinds); err != nil {
 		return nil, err
 	}
@@ -52,7 +67,7 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 	if err != nil {
 		return nil, err
 	}
-	opts := BackfillOptions(accounts, log, enabledRegions, kinds...)
+	opts := BackfillOptions(accounts, log, only, kinds...)
 	opts.Calls = calls
 	return &backfill.Handler{
 		Config:   cfg,
@@ -63,11 +78,14 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 }
 
 // BackfillOptions is what every backfill run through accounts shares: the
-// kinds' sources, the home account and region, and the enabled regions.
-func BackfillOptions(accounts *awsclients.Accounts, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) backfill.Options {
-	opts := backfill.Options{Sources: Sources(accounts, log, kinds...), Home: accounts}
-	if enabledRegions != nil {
-		opts.EnabledRegions = enabledRegions(accounts)
+// kinds' sources and the tag index, the home account and region, the
+// enabled regions; and, once an account is done, its clients let go, so a
+// run over many accounts holds the clients of the few in flight.
+func BackfillOptions(accounts *awsclients.Accounts, log *slog.Logger, only BackfillOnly, kinds ...Kind) backfill.Options {
+	opts := backfill.Options{Sources: Sources(accounts, log, only.TagIndex, kinds...), Home: accounts,
+		AccountDone: func(s backfill.AccountSummary) { accounts.Forget(s.Account) }}
+	if only.EnabledRegions != nil {
+		opts.EnabledRegions = only.EnabledRegions(accounts)
 	}
 	return opts
 }

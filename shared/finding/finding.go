@@ -58,6 +58,7 @@ const (
 	GuardrailAttached Measure = "guardrail attached" // the creator carries the guardrail policy
 	Tagged            Measure = "tagged"             // the resource carries the finding tag
 	Deleted           Measure = "deleted"            // the resource was deleted (opt-in)
+	Fixed             Measure = "fixed"              // a remedy made it comply (private DNS turned on): the next evaluation reads COMPLIANT
 )
 
 // Contain records that measure holds the finding's resource. Dry-run

@@ -84,6 +84,7 @@ func (r *Remediator) enablePrivateDNS(ctx context.Context, api API, res *evaluat
 		return outcome(f, actionPrivateDNS, id, err)
 	}
 	f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.Done, Detail: "PrivateDnsEnabled=true"})
+	f.Contain(finding.Fixed)
 	return nil
 }
 

@@ -17,7 +17,7 @@ const (
 	defaultRuleWidth = 44 // sagemaker-notebook-no-direct-internet-access
 	statusWidth      = 20 // · INSUFFICIENT_DATA, and a space
 	regionWidth      = 14 // ap-southeast-2
-	minReason        = 16
+	minReason        = 24
 )
 
 // layout is the table's column widths. With fit, values longer than their
@@ -40,12 +40,15 @@ func fixedLayout(width, ruleWidth int) *layout {
 		return l
 	}
 	l.fit = true
-	avail := width - statusWidth - regionWidth - 5*gap
-	// The reason gets a third at least; the ids share the rest, the
-	// resource taking what the rule and principal leave.
-	ids := avail - max(avail/3, minReason)
+	if width < 120 {
+		l.region = len("us-east-1") // longer names are shortened: ap-so…ast-2
+	}
+	avail := width - statusWidth - l.region - 5*gap
+	// The reason gets 45% at least, so it wraps at words; the ids share the
+	// rest, the resource taking what the rule and principal leave.
+	ids := avail - max(avail*45/100, minReason)
 	l.rule = min(max(ids*40/100, 12), ruleWidth)
-	l.principal = min(max(ids*22/100, 8), 32)
+	l.principal = min(max(ids*22/100, len("PRINCIPAL")), 32)
 	l.resource = min(max(ids-l.rule-l.principal, 12), 64)
 	l.reason = max(width-(statusWidth+l.rule+l.resource+l.region+l.principal+5*gap), minReason)
 	return l

@@ -31,8 +31,17 @@ var (
 	memorySizesQuick = []int{200, 1000}
 )
 
+// notebookRule is the rule whose listing moto paginates: moto 5.2.1 answers
+// ListModels and DescribeVpcEndpoints with the whole estate in one page,
+// whatever MaxResults asks (AWS gives at most 100 and 1,000), so a run of
+// every rule holds a page as large as the estate on moto, and only there;
+// ListNotebookInstances honours MaxResults. Measured alone, the notebook
+// rule shows what the engine and the output hold.
+const notebookRule = "sagemaker-notebook-no-direct-internet-access"
+
 // cliRun is one run of the real vpcguard backfill process.
 type cliRun struct {
+	rules         string // "" every rule
 	perKind       int
 	rssBytes      int64
 	seconds       float64
@@ -62,7 +71,7 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 	if err := build.Run(); err != nil {
 		return nil, nil, fmt.Errorf("build vpcguard: %w", err)
 	}
-	var runs []cliRun
+	var runs, notebookRuns []cliRun
 	var notes []string
 	for _, n := range sizes {
 		if err := moto.Reset(); err != nil {
@@ -80,7 +89,7 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 		}
 		notes = append(notes, fmt.Sprintf("memory: seeding %d per kind took %s", n, time.Since(start).Round(100*time.Millisecond)))
 		progress("memory: seeded in %s; run vpcguard backfill", time.Since(start).Round(100*time.Millisecond))
-		r, err := runCLIBackfill(ctx, bin, moto.URL, n)
+		r, err := runCLIBackfill(ctx, bin, moto.URL, n, "")
 		if err != nil {
 			return nil, nil, fmt.Errorf("%d/kind: %w", n, err)
 		}
@@ -90,11 +99,20 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 		progress("memory: %d/kind: peak RSS %.1f MB, %d findings (%.1f MB of JSON) in %.1f s, %.3f calls per model or notebook",
 			n, mb(r.rssBytes), r.findings, mb(r.outputBytes), r.seconds, float64(r.smCalls)/float64(2*n))
 		runs = append(runs, r)
+		nb, err := runCLIBackfill(ctx, bin, moto.URL, n, notebookRule)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%d/kind, notebooks: %w", n, err)
+		}
+		if nb.findings != n {
+			return nil, nil, fmt.Errorf("%d/kind, notebooks: vpcguard backfill printed %d findings; want %d", n, nb.findings, n)
+		}
+		progress("memory: %d/kind, the notebook rule alone: peak RSS %.1f MB, %d findings in %.1f s", n, mb(nb.rssBytes), nb.findings, nb.seconds)
+		notebookRuns = append(notebookRuns, nb)
 	}
 
 	var figs []*Figure
-	for _, r := range runs {
-		f := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill %d/kind (%d resources): peak RSS of the process", r.perKind, 3*r.perKind),
+	for i, r := range runs {
+		f := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill %d/kind (%d resources), every rule: peak RSS of the process", r.perKind, 3*r.perKind),
 			Value: mb(r.rssBytes), Unit: "MB",
 			Extra: map[string]float64{"wall s": r.seconds, "findings": float64(r.findings), "NON_COMPLIANT": float64(r.nonCompliant),
 				"JSON output MB": mb(r.outputBytes), "calls": float64(r.calls)}}
@@ -111,18 +129,34 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 		c.shown = fmt.Sprintf("%.3f (%d SageMaker and tagging calls for %d models and notebooks; %s)", per, r.smCalls, 2*r.perKind, opList(r.callsByOp))
 		c.under(1.0+1e-9, "≤ 1.0")
 		figs = append(figs, c)
+
+		nb := notebookRuns[i]
+		g := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill %d/kind, the notebook rule alone (%d notebooks): peak RSS", nb.perKind, nb.perKind),
+			Value: mb(nb.rssBytes), Unit: "MB", Extra: map[string]float64{"wall s": nb.seconds, "findings": float64(nb.findings)}}
+		g.shown = fmt.Sprintf("%.1f MB (%d findings, %.1f s)", mb(nb.rssBytes), nb.findings, nb.seconds)
+		g.under(memoryGoalMB+0.5, fmt.Sprintf("≤ %d MB", memoryGoalMB))
+		figs = append(figs, g)
 	}
-	if len(runs) > 1 {
-		first, last := runs[0], runs[len(runs)-1]
+	for _, set := range []struct {
+		what string
+		runs []cliRun
+		note string
+	}{
+		{"every rule", runs, "on moto only, ListModels and DescribeVpcEndpoints answer the whole estate in one page (moto 5.2.1 ignores MaxResults): the growth is those two pages; AWS pages them by 100"},
+		{"the notebook rule alone", notebookRuns, "ListNotebookInstances is paginated on moto as on AWS: this is what the engine and the streamed output hold"},
+	} {
+		if len(set.runs) < 2 {
+			continue
+		}
+		first, last := set.runs[0], set.runs[len(set.runs)-1]
 		growth := mb(last.rssBytes) - mb(first.rssBytes)
-		f := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill peak RSS growth, %d/kind to %d/kind", first.perKind, last.perKind),
-			Value: growth, Unit: "MB"}
+		f := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill peak RSS growth, %s, %d/kind to %d/kind", set.what, first.perKind, last.perKind),
+			Value: growth, Unit: "MB", Note: set.note}
 		f.shown = fmt.Sprintf("%+.1f MB (%.1f → %.1f MB for %d× the resources)", growth, mb(first.rssBytes), mb(last.rssBytes), last.perKind/first.perKind)
-		f.Note = "flat: the findings stream to the output as they complete; what remains is the SDK clients, the HTTP buffers and one listing page at a time"
 		figs = append(figs, f)
 	}
 	notes = append(notes,
-		"memory: the real vpcguard command (go build ./cmd/vpcguard), run as `vpcguard backfill --regions us-east-1 --format json` against moto, its stdout read and counted by the bench; peak RSS is the process's ru_maxrss (getrusage), in MiB",
+		"memory: the real vpcguard command (go build ./cmd/vpcguard), run as `vpcguard backfill --regions us-east-1 --format json` (and with --rules "+notebookRule+") against moto, its stdout read and counted by the bench; peak RSS is the process's ru_maxrss (getrusage), in MiB; the command runs with its default soft memory limit (20 MiB, GOMEMLIMIT unset)",
 		"memory: calls per SageMaker model or notebook count every sagemaker: and resourcegroupstaggingapi: call (listings, describes, tag reads) over the models and notebooks; endpoints come 1,000 to a DescribeVpcEndpoints page and are not in the ratio",
 	)
 	return figs, notes, nil
@@ -132,9 +166,19 @@ var callsLine = regexp.MustCompile(`AWS calls: (\d+) \([0-9.]+ per resource\): (
 
 // runCLIBackfill runs the vpcguard command against endpoint and reads its
 // findings and the calls it reports on stderr.
-func runCLIBackfill(ctx context.Context, bin, endpoint string, n int) (cliRun, error) {
-	cmd := exec.CommandContext(ctx, bin, "backfill", "--regions", "us-east-1", "--format", "json")
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
+func runCLIBackfill(ctx context.Context, bin, endpoint string, n int, rules string) (cliRun, error) {
+	args := []string{"backfill", "--regions", "us-east-1", "--format", "json"}
+	if rules != "" {
+		args = append(args, "--rules", rules)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOMEMLIMIT=") && !strings.HasPrefix(kv, "GOGC=") { // the command's own defaults are measured
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -146,7 +190,7 @@ func runCLIBackfill(ctx context.Context, bin, endpoint string, n int) (cliRun, e
 	if err := cmd.Start(); err != nil {
 		return cliRun{}, err
 	}
-	r := cliRun{perKind: n}
+	r := cliRun{perKind: n, rules: rules}
 	counted := &countingReader{r: bufio.NewReaderSize(stdout, 1<<16)}
 	countErr := countFindings(counted, &r)
 	waitErr := cmd.Wait()

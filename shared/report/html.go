@@ -223,7 +223,7 @@ func (h *htmlWriter) chart(title, filterID string, m map[string]*htmlCounts) {
 	const labelW, barW, rowH = 300, 360, 26
 	height := max(len(ks), 1)*rowH + 8
 	fmt.Fprintf(&h.b, `<figure><figcaption>%s</figcaption><svg role="img" aria-label="%s" width="%d" height="%d" viewBox="0 0 %d %d">`,
-		esc(title), esc(title+": NON_COMPLIANT and contained findings"), labelW+barW+90, height, labelW+barW+90, height)
+		esc(title), esc(title+": NON_COMPLIANT and contained findings"), labelW+barW+170, height, labelW+barW+170, height)
 	for i, k := range ks {
 		c := m[k]
 		nc := c.status[finding.NonCompliant]

@@ -93,10 +93,15 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 }
 
 // grantRules grants what evaluating and remediating rs's resource kinds
-// calls (and listing them, for the backfill), and attaching the guardrail
-// when one of rs has statements in it.
-func grantRules(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
-	grantKindOps(g, rs, list, s.config)
+// calls, and attaching the guardrail to the caller when one of rs has
+// statements in it. The backfill also lists the kinds; it knows no caller
+// (a finding of what already exists has no CloudTrail event), so it is not
+// granted the guardrail.
+func grantRules(g *guardFunction, rs []rules.Rule, backfill bool, s *shared) {
+	grantKindOps(g, rs, backfill, s.config)
+	if backfill {
+		return
+	}
 	for _, r := range rs {
 		if len(r.Guardrail()) > 0 && s.guardrail != nil {
 			grantGuardrailAttach(g, s.guardrail)

@@ -530,7 +530,7 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		backfill := slices.Concat(common, model(c), notebook, endpoint, attach,
+		backfill := slices.Concat(common, model(c), notebook, endpoint,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "tag:GetResources"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
@@ -578,7 +578,8 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		if s.stack.Guardrail != nil {
 			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: guardrail, endpointGuard: nil}
+		// The backfill knows no caller, so it attaches nothing.
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil}
 		for _, g := range s.stack.Guards {
 			attaches := 0
 			for _, st := range roleStatements(s, g) {

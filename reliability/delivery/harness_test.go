@@ -80,23 +80,23 @@ var endpointLabels = func() map[string]string {
 	return labels
 }()
 
-// guardFn is one guard Lambda: its rule, as functions/<name>/main.go has it,
-// and its execution role, named as CDK names a function's role.
+// guardFn is one guard Lambda: its rules (its row of rules.Guards), and its
+// execution role, named the way CDK names a function's role.
 type guardFn struct {
-	name string
-	role string
-	rule rules.Rule
-	h    *guard.Handler
+	name  string
+	role  string
+	rules []rules.Rule
+	h     *guard.Handler
 }
 
 func (g *guardFn) roleARN() string { return "arn:aws:iam::" + acct + ":role/" + g.role }
 
 func guardFns() []*guardFn {
-	return []*guardFn{
-		{name: "model-guard", role: "vpcguard-ModelGuardHandlerServiceRoleA1B2C3D4-1QWERTY", rule: rules.ModelInVPC{}},
-		{name: "endpoint-guard", role: "vpcguard-EndpointGuardHandlerServiceRoleE5F6A7B8-2ASDFGH", rule: rules.EndpointPrivateDNS{}},
-		{name: "notebook-guard", role: "vpcguard-NotebookGuardHandlerServiceRoleC9D0E1F2-3ZXCVBN", rule: rules.NotebookNoDirectInternet{}},
+	var out []*guardFn
+	for i, fn := range rules.Guards() {
+		out = append(out, &guardFn{name: fn.Name, role: fmt.Sprintf("vpcguard-%sHandlerServiceRole%08X-%d", strings.ReplaceAll(fn.Name, "-", ""), i*2654435761, i), rules: fn.Rules})
 	}
+	return out
 }
 
 // remediationWrites are the writes that change a resource or a principal,
@@ -205,7 +205,7 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 		t.Fatalf("config: %v", err)
 	}
 	for _, g := range w.guards {
-		g.h = guards.Handler(c, e.Config, g.rule)
+		g.h = guards.Handler(c, e.Config, g.rules...)
 	}
 	return w
 }

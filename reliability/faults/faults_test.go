@@ -49,18 +49,6 @@ func throttle30(seed uint64) faultproxy.Options {
 	return faultproxy.Options{ThrottleRate: 0.3, Faults: faultproxy.AllFaults, Seed: seed}
 }
 
-// function is a guard Lambda: its name and rules, as functions/*/main.go.
-type function struct {
-	name  string
-	rules []rules.Rule
-}
-
-var functions = []function{
-	{"model-guard", []rules.Rule{rules.ModelInVPC{}}},
-	{"notebook-guard", []rules.Rule{rules.NotebookNoDirectInternet{}}},
-	{"endpoint-guard", []rules.Rule{rules.EndpointPrivateDNS{}}},
-}
-
 // handlers builds each guard's handler the way setup.GuardHandler does for
 // the Lambdas: configuration from the environment, clients from
 // awsclients.Load with AWS_ENDPOINT_URL at endpoint (the fault proxy). The
@@ -74,7 +62,7 @@ func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map
 	t.Setenv("VPCGUARD_GUARDRAIL_ARN", w.Guardrail)
 	ctx := context.Background()
 	out := map[string]Handler{}
-	for _, fn := range functions {
+	for _, fn := range rules.Guards() {
 		cfg, err := config.FromEnv()
 		if err != nil {
 			t.Fatalf("configuration: %v", err)
@@ -83,7 +71,7 @@ func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map
 		if err != nil {
 			t.Fatalf("load: %v", err)
 		}
-		out[fn.name] = guards.ForAccounts(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.rules...).Handle
+		out[fn.Name] = guards.ForAccounts(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.Rules...).Handle
 	}
 	return out
 }
@@ -148,16 +136,16 @@ func replay(t *testing.T, scenario string, opts faultproxy.Options, retry *fault
 		if err != nil {
 			t.Fatalf("events/%s: %v", step.File, err)
 		}
-		for _, fn := range functions {
+		for _, fn := range rules.Guards() {
 			if !routed(fn, evs) {
 				continue
 			}
 			p.ResetStats()
-			h := hs[fn.name]
+			h := hs[fn.Name]
 			if retry != nil {
 				h = recovering(t, p, opts, *retry, h)
 			}
-			d := Deliver(ctx, fn.name, step.File, h, json.RawMessage(raw))
+			d := Deliver(ctx, fn.Name, step.File, h, json.RawMessage(raw))
 			st := p.Stats()
 			addStats(&total, st)
 			dd := delivered{Delivery: d, summary: summarize(w, d)}
@@ -206,8 +194,8 @@ func recovering(t *testing.T, p *faultproxy.Proxy, first, retry faultproxy.Optio
 }
 
 // routed reports whether fn's EventBridge rule sends it any of evs.
-func routed(fn function, evs []cloudtrail.Event) bool {
-	e := &evaluate.Evaluator{Rules: fn.rules}
+func routed(fn rules.Function, evs []cloudtrail.Event) bool {
+	e := &evaluate.Evaluator{Rules: fn.Rules}
 	for i := range evs {
 		if e.Handles(&evs[i]) {
 			return true

@@ -52,6 +52,19 @@ func ParsePrincipal(arn string) Principal {
 	return p
 }
 
+// inAccount is the guardrail policy of account: the same path and name in
+// every account (an organization's member stacks create it there), since
+// IAM attaches only a policy of the principal's own account. The configured
+// ARN is the home account's.
+func inAccount(policyARN, account string) string {
+	parts := strings.SplitN(policyARN, ":", 6)
+	if len(parts) != 6 || account == "" {
+		return policyARN
+	}
+	parts[4] = account
+	return strings.Join(parts, ":")
+}
+
 // refusal says why a guardrail must not go on this principal, or "".
 func (r *Remediator) refusal(p Principal, account string) string {
 	switch {
@@ -87,7 +100,7 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 	if target == "" {
 		target = "caller"
 	}
-	policyARN := r.Config.GuardrailARN
+	policyARN := inAccount(r.Config.GuardrailARN, f.Account)
 	if policyARN == "" {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "no guardrail policy configured (" + config.EnvGuardrailARN + ")"})
 		return nil

@@ -196,3 +196,19 @@ func TestPurePrivateDNSDoesNotHang(t *testing.T) {
 		t.Errorf("action = %+v; want a failed enable-private-dns naming route53:AssociateVPCWithHostedZone", a)
 	}
 }
+
+// TestPureGuardrailInAccount: the guardrail attached in a member account is
+// that account's policy of the same path and name.
+func TestPureGuardrailInAccount(t *testing.T) {
+	for _, tt := range []struct{ arn, account, want string }{
+		{"arn:aws:iam::111122223333:policy/vpcguard-guardrail", "222233334444", "arn:aws:iam::222233334444:policy/vpcguard-guardrail"},
+		{"arn:aws:iam::111122223333:policy/security/vpcguard-guardrail", "111122223333", "arn:aws:iam::111122223333:policy/security/vpcguard-guardrail"},
+		{"arn:aws-cn:iam::111122223333:policy/g", "222233334444", "arn:aws-cn:iam::222233334444:policy/g"},
+		{"", "222233334444", ""},
+		{"arn:aws:iam::111122223333:policy/g", "", "arn:aws:iam::111122223333:policy/g"},
+	} {
+		if got := inAccount(tt.arn, tt.account); got != tt.want {
+			t.Errorf("inAccount(%q, %q) = %q; want %q", tt.arn, tt.account, got, tt.want)
+		}
+	}
+}

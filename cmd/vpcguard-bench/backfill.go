@@ -274,14 +274,15 @@ func diffCount(a, b []string) int {
 	return d
 }
 
-// sageMakerCallsPerItem is the SageMaker calls (listings, describes, tag
-// reads, retries) per model or notebook: the unit that grows with the
-// estate. An average over every resource would count the endpoints too,
-// which one DescribeVpcEndpoints page lists by the hundred.
+// sageMakerCallsPerItem is the calls made for models and notebooks
+// (SageMaker listings, describes, tag reads, the tag query, retries) per
+// model or notebook: the unit that grows with the estate. An average over
+// every resource would count the endpoints too, which one
+// DescribeVpcEndpoints page lists by the hundred.
 func sageMakerCallsPerItem(r childRun, n int) float64 {
 	var sm int64
 	for name, c := range r.Calls {
-		if strings.HasPrefix(name, "sagemaker:") {
+		if strings.HasPrefix(name, "sagemaker:") || strings.HasPrefix(name, "resourcegroupstaggingapi:") {
 			sm += c
 		}
 	}

@@ -140,4 +140,3 @@ func asAccount(account string) func(*middleware.Stack) error {
 		}), middleware.After)
 	}
 }
-

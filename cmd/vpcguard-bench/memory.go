@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
@@ -57,7 +56,7 @@ type cliRun struct {
 // runMemory builds the vpcguard command and, for each size, seeds moto and
 // runs `vpcguard backfill --regions us-east-1 --format json` as a person
 // would, its findings going to a pipe this process reads and counts. The
-// peak RSS is the process's own high-water mark (getrusage ru_maxrss).
+// peak RSS is the process's own high-water mark (VmHWM, hwmWatcher).
 func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes []int) ([]*Figure, []string, error) {
 	dir, err := os.MkdirTemp("", "vpcguard-bench-mem-")
 	if err != nil {
@@ -156,7 +155,7 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 		figs = append(figs, f)
 	}
 	notes = append(notes,
-		"memory: the real vpcguard command (go build ./cmd/vpcguard), run as `vpcguard backfill --regions us-east-1 --format json` (and with --rules "+notebookRule+") against moto, its stdout read and counted by the bench; peak RSS is the process's ru_maxrss (getrusage), in MiB; the command runs with its default soft memory limit (20 MiB, GOMEMLIMIT unset)",
+		"memory: the real vpcguard command (go build ./cmd/vpcguard), run as `vpcguard backfill --regions us-east-1 --format json` (and with --rules "+notebookRule+") against moto, its stdout read and counted by the bench; peak RSS is the process's VmHWM (/proc/PID/status, sampled every 10 ms: wait4's ru_maxrss would include the bench's own memory, see rss.go), in MiB; the command runs with its default soft memory limit (20 MiB, GOMEMLIMIT unset)",
 		"memory: calls per SageMaker model or notebook count every sagemaker: and resourcegroupstaggingapi: call (listings, describes, tag reads) over the models and notebooks; endpoints come 1,000 to a DescribeVpcEndpoints page and are not in the ratio",
 	)
 	return figs, notes, nil
@@ -190,10 +189,12 @@ func runCLIBackfill(ctx context.Context, bin, endpoint string, n int, rules stri
 	if err := cmd.Start(); err != nil {
 		return cliRun{}, err
 	}
+	hwm := watchHWM(cmd.Process.Pid)
 	r := cliRun{perKind: n, rules: rules}
 	counted := &countingReader{r: bufio.NewReaderSize(stdout, 1<<16)}
 	countErr := countFindings(counted, &r)
 	waitErr := cmd.Wait()
+	r.rssBytes = hwm.stop()
 	r.seconds = time.Since(start).Seconds()
 	r.outputBytes = counted.n
 	if waitErr != nil {
@@ -201,9 +202,6 @@ func runCLIBackfill(ctx context.Context, bin, endpoint string, n int, rules stri
 	}
 	if countErr != nil {
 		return r, fmt.Errorf("read vpcguard's findings: %w", countErr)
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssBytes = ru.Maxrss * 1024 // kilobytes on Linux
 	}
 	r.summaryStderr = stderr.String()
 	r.callsByOp = map[string]int64{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
@@ -20,7 +21,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	only := setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New}
+	only := setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New, Creators: creators.Wiring}
 	h, err := setup.BackfillHandler(context.Background(), log, only, models.Wiring, notebooks.Wiring, endpoints.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)

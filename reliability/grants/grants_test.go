@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -28,6 +29,7 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
+	"github.com/vpcguard/vpcguard/internal/testenv/trail"
 	"github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/reliability/faults"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
@@ -37,6 +39,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/creators"
 )
 
 func TestMain(m *testing.M) {
@@ -47,8 +50,12 @@ func TestMain(m *testing.M) {
 
 const otherAccount = "210987654321"
 
+// trailBucket holds the trail's log files the backfill reads for creators.
+const trailBucket = "vpcguard-trail-logs"
+
 // stackConfig switches on everything that adds a grant: every ticket sink,
-// every rule enforced, the opt-in model deletion, backfill across accounts.
+// every rule enforced, the opt-in model deletion, backfill across accounts,
+// the creators looked up in the event history and the trail bucket.
 func stackConfig(assets string) stack.Config {
 	c := stack.DefaultConfig()
 	c.AssetDir = assets
@@ -56,6 +63,7 @@ func stackConfig(assets string) stack.Config {
 	c.Sinks = config.Sinks
 	c.DeleteNoncompliantModels = true
 	c.AssumeRoleName = "VpcGuardAudit"
+	c.LookupCreators, c.TrailBucket, c.CreatorGuardrails = true, "s3://"+trailBucket, true
 	return c
 }
 
@@ -118,6 +126,12 @@ func record(t *testing.T) map[string]map[string]bool {
 
 	e, w := freshAccount(t)
 	t.Setenv("AWS_ENDPOINT_URL_SSM", ops.URL()) // moto has no OpsCenter
+	history, err := trail.NewHistory()          // nor LookupEvents: a fake
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer history.Close()
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", history.URL)
 	base, err := awsclients.Load(ctx, testenv.Region, awsclients.WithMaxBackoff(1))
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +145,8 @@ func record(t *testing.T) map[string]map[string]bool {
 	cfg.DeleteNoncompliantModels = true
 	cfg.RecheckQueueURL, cfg.RecheckDelaySeconds, cfg.RecheckMaxAttempts = e.RecheckQueueURL, 0, 3
 	cfg.AssumeRoleName = "VpcGuardAudit"
+	// One LookupEvents call, then the trail's log files: both are read.
+	cfg.CreatorLookup, cfg.CreatorLookupMax, cfg.TrailBucket, cfg.CreatorGuardrails = true, 1, "s3://"+trailBucket, true
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -181,10 +197,30 @@ func record(t *testing.T) map[string]map[string]bool {
 	opts := setup.BackfillOptions(accounts, nil, guards.BackfillOnly, guards.Kinds...)
 	opts.Accounts, opts.Regions = []string{testenv.Account, otherAccount}, []string{backfill.AllRegions}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...)
-	rec.SetLabel(stack.BackfillName)
-	if _, err := backfill.Run(ctx, opts); err != nil {
-		t.Fatalf("backfill: %v", err)
+	s3c := trail.S3(e.Config)
+	if err := trail.NewBucket(ctx, s3c, trailBucket); err != nil {
+		t.Fatal(err)
 	}
+	// The creators of two of the sample resources, a role's and a user's,
+	// in the event history and in the trail's log files.
+	now := time.Now()
+	made := []trail.Record{trail.MustSample("model-create-no-vpc.json").At(now), trail.MustSample("notebook-create-internet-omitted.json").At(now)}
+	history.Add(made...)
+	if err := trail.Put(ctx, s3c, trailBucket, trail.Key("", "", testenv.Account, testenv.Region, now, "aaaaaaaaaaaaaaaa"),
+		trail.Gzip(trail.LogFile(made...))); err != nil {
+		t.Fatal(err)
+	}
+	rec.SetLabel(stack.BackfillName)
+	run := func() {
+		t.Helper()
+		if opts.Creators, err = creators.Wiring(ctx, cfg, accounts, nil); err != nil {
+			t.Fatalf("creators: %v", err)
+		}
+		if _, err := backfill.Run(ctx, opts); err != nil {
+			t.Fatalf("backfill: %v", err)
+		}
+	}
+	run()
 	// Between two scheduled runs an owner exempts the api endpoint: the
 	// second run resolves its tickets.
 	rec.SetLabel("")
@@ -193,9 +229,7 @@ func record(t *testing.T) map[string]map[string]bool {
 		t.Fatalf("exempt the api endpoint: %v", err)
 	}
 	rec.SetLabel(stack.BackfillName)
-	if _, err := backfill.Run(ctx, opts); err != nil {
-		t.Fatalf("backfill: %v", err)
-	}
+	run()
 
 	out := map[string]map[string]bool{}
 	for _, c := range rec.Since(0) {
@@ -228,18 +262,20 @@ func freshAccount(t *testing.T) (*testenv.Env, *world.World) {
 }
 
 // iamAction names a recorded call as IAM does: the SDK's service id
-// ("SecurityHub") lowercased, or the IAM prefix where the two differ, and
-// the operation.
+// ("SecurityHub") lowercased, and the operation, but for the operations IAM
+// authorizes under another action's name (Service Authorization Reference:
+// S3's HeadBucket and ListObjectsV2 are s3:ListBucket; the Resource Groups
+// Tagging API's prefix is tag).
 func iamAction(c recorder.Call) string {
-	service := strings.ToLower(strings.ReplaceAll(c.Service, " ", ""))
-	if prefix, ok := iamPrefix[service]; ok {
-		service = prefix
+	a := strings.ToLower(strings.ReplaceAll(c.Service, " ", "")) + ":" + c.Op
+	if renamed, ok := iamNames[a]; ok {
+		return renamed
 	}
-	return service + ":" + c.Op
+	return a
 }
 
-// iamPrefix is IAM's name of the services whose SDK service id is another.
-var iamPrefix = map[string]string{"resourcegroupstaggingapi": "tag"}
+var iamNames = map[string]string{"s3:HeadBucket": "s3:ListBucket", "s3:ListObjectsV2": "s3:ListBucket",
+	"resourcegroupstaggingapi:GetResources": "tag:GetResources"}
 
 // recheck makes a notebook instance that is still Pending when its create
 // call is evaluated (moto makes them InService at once; pendingOnce answers

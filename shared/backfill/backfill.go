@@ -68,6 +68,13 @@ type Home interface {
 	HomeRegion() string
 }
 
+// Creators looks up who created a NON_COMPLIANT resource a backfill found:
+// no event names them (package history reads CloudTrail). Find records on
+// the result's finding what it found, or why it found nothing.
+type Creators interface {
+	Find(ctx context.Context, res *evaluate.Result)
+}
+
 // RegionLister lists the regions enabled in an account.
 type RegionLister func(ctx context.Context, account string) ([]string, error)
 
@@ -107,6 +114,9 @@ type Options struct {
 	// per account for a run over an organization, and the moment its
 	// clients can be let go. Calls are serialized.
 	AccountDone func(AccountSummary)
+	// Creators, when set, looks up the creator of each NON_COMPLIANT
+	// resource before the guard acts on it.
+	Creators Creators
 }
 
 // Progress is how far a run has come. Total grows while listings are still
@@ -531,6 +541,9 @@ func (r *run) evaluate(ctx context.Context, t task) {
 			_ = r.opts.Guard.Respond(ctx, &evaluate.Result{Finding: f, State: t.state, Rule: rule})
 		} else {
 			res, _ := r.opts.Guard.Evaluator.Decided(ctx, rule, state, reader) // a tag-read error is in the finding
+			if r.opts.Creators != nil && res.Finding.Status == finding.NonCompliant {
+				r.opts.Creators.Find(ctx, &res)
+			}
 			if err := r.opts.Guard.Respond(ctx, &res); err != nil {
 				r.mu.Lock()
 				r.addError(t.unit.account, RunError{Account: state.Account, Region: state.Region, Kind: string(state.Kind), Resource: state.ID, Error: err.Error()})

@@ -44,9 +44,15 @@ func GuardHandler(ctx context.Context, log *slog.Logger, name string, kinds ...K
 // (tagindex.New).
 type TagIndex func(c *awsclients.Clients, account string, log *slog.Logger) backfill.TagIndex
 
+// Creators builds one backfill run's lookup of the creators of what already
+// exists (setup/creators wires it to CloudTrail and S3, which only the
+// binaries that look creators up link).
+type Creators func(ctx context.Context, cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) (backfill.Creators, error)
+
 // BackfillOnly is what only a backfill calls, beyond its kinds: each comes
 // from a package of its own, so that the guard Lambdas, which import setup,
-// link neither EC2's region listing nor the Resource Groups Tagging API.
+// link none of EC2's region listing, the Resource Groups Tagging API,
+// CloudTrail or S3.
 type BackfillOnly struct {
 	// EnabledRegions lists an account's regions, for {"regions": ["all"]}
 	// (regions.Enabled); nil refuses "all".
@@ -54,6 +60,9 @@ type BackfillOnly struct {
 	// TagIndex finds the exempt resources of an account and region in one
 	// query (tagindex.New); nil reads each non-compliant resource's tags.
 	TagIndex TagIndex
+	// Creators looks up the creators of NON_COMPLIANT resources when the
+	// configuration asks for it (VPCGUARD_CREATOR_LOOKUP; creators.Wiring).
+	Creators Creators
 }
 
 // BackfillHandler builds the backfill function's handler from the
@@ -69,12 +78,20 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, only BackfillOnly, k
 	}
 	opts := BackfillOptions(accounts, log, only, kinds...)
 	opts.Calls = calls
-	return &backfill.Handler{
+	h := &backfill.Handler{
 		Config:   cfg,
 		Options:  opts,
 		NewGuard: func(cfg config.Config, rs []rules.Rule) *guard.Guard { return Guard(cfg, accounts, rs, log, kinds...) },
 		Log:      log,
-	}, nil
+	}
+	if cfg.CreatorLookup {
+		creators := only.Creators
+		if creators == nil {
+			return nil, fmt.Errorf("%s is on, but this function is not wired to look creators up", config.EnvCreatorLookup)
+		}
+		h.NewCreators = func(ctx context.Context) (backfill.Creators, error) { return creators(ctx, cfg, accounts, log) }
+	}
+	return h, nil
 }
 
 // BackfillOptions is what every backfill run through accounts shares: the

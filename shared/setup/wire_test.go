@@ -146,8 +146,10 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"model-guard":    {"iam", "sagemaker"},
 		"notebook-guard": {"iam", "sagemaker", "sqs"},
 		// The backfill alone asks the Resource Groups Tagging API for the
-		// exempt resources of each account and region (inventory/tagindex).
-		"backfill": {"ec2", "iam", "resourcegroupstaggingapi", "sagemaker", "sqs"},
+		// exempt resources of each account and region (inventory/tagindex),
+		// and CloudTrail and S3 for the creators of what exists
+		// (setup/creators).
+		"backfill": {"cloudtrail", "ec2", "iam", "resourcegroupstaggingapi", "s3", "sagemaker", "sqs"},
 	}
 	for fn, own := range tests {
 		t.Run(fn, func(t *testing.T) {

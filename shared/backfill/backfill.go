@@ -94,8 +94,10 @@ type Options struct {
 	Accounts    []string     // account ids; empty: the account of the credentials
 	Rules       []rules.Rule // empty: the guard's rules, else all rules
 	Concurrency int          // workers; default DefaultConcurrency
-	// PageSize is the MaxResults of SageMaker listings; default 100 (the
-	// most Search and the List calls return).
+	// PageSize is the MaxResults of the listings (SageMaker's, and EC2's
+	// endpoints); default 100 (the most Search and the SageMaker List calls
+	// return). A page is held while its resources are evaluated: it bounds
+	// the run's memory.
 	PageSize int32
 	// Calls, when set, is the counter installed on the clients' config
 	// (Calls.Instrument); the summary reports the calls made during Run.

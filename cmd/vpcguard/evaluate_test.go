@@ -408,3 +408,16 @@ func TestEvaluateNamesSkippedEvents(t *testing.T) {
 		t.Errorf("--log-level error: got stderr %q; want nothing", quiet)
 	}
 }
+
+// TestEvaluateHTML: evaluate writes the same self-contained HTML report,
+// a row per finding.
+func TestEvaluateHTML(t *testing.T) {
+	files := []string{"../../events/model-create-no-vpc.json", "../../events/notebook-start.json"}
+	code, stdout, stderr := evaluateCLI(t, "", append([]string{"--offline", "--format", "html"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "<!DOCTYPE html>") || strings.Count(stdout, "<tr data-status=") != 2 || !strings.Contains(stdout, "CreateModel") && !strings.Contains(stdout, "sagemaker-model-in-vpc") {
+		t.Errorf("--format html: want a document with 2 finding rows\n%.400s", stdout)
+	}
+}

@@ -148,7 +148,7 @@ func TestOrgCentralRoles(t *testing.T) {
 		BackfillName: slices.Concat(common, model, notebook, endpoint, domain, job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
-				"sagemaker:ListAutoMLJobs", "cloudtrail:LookupEvents"}),
+				"sagemaker:ListAutoMLJobs", "cloudtrail:LookupEvents", "tag:GetResources"}),
 	}
 	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
 	guardrail := map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/VpcGuardMemberGuardrail")}}
@@ -354,6 +354,7 @@ func TestMemberRole(t *testing.T) {
 		"iam:AttachRolePolicy":         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*",
 		"iam:AttachUserPolicy":         "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
 		"cloudtrail:LookupEvents":      "*", // lookupCreators
+		"tag:GetResources":             "*", // the backfill's exemption-tag query
 	}
 	got := map[string]bool{}
 	for _, r := range s.resourcesOfType("AWS::IAM::Policy") {

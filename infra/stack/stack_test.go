@@ -567,7 +567,7 @@ func TestIAMNoWildcardActions(t *testing.T) {
 var resourceStarAllowed = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
-	"sagemaker:ListNotebookInstances": true, "sagemaker:ListDomains": true, "sagemaker:ListTrainingJobs": true,
+	"sagemaker:ListNotebookInstances": true, "tag:GetResources": true, "sagemaker:ListDomains": true, "sagemaker:ListTrainingJobs": true,
 	"sagemaker:ListProcessingJobs": true, "sagemaker:ListHyperParameterTuningJobs": true, "sagemaker:ListAutoMLJobs": true,
 	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true, "cloudtrail:LookupEvents": true,
 	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
@@ -627,7 +627,7 @@ func TestIAMRoleActions(t *testing.T) {
 		backfill := slices.Concat(common, model(c), notebook, endpoint, domain(c), job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
-				"sagemaker:ListAutoMLJobs"})
+				"sagemaker:ListAutoMLJobs", "tag:GetResources"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
 		}

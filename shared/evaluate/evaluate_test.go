@@ -488,7 +488,7 @@ func TestEventOnlyRuleDecidesTheSameOnlineAndOffline(t *testing.T) {
 		return nil, errors.New("no AWS here")
 	}
 	rule := []rules.Rule{rules.PresignedURLViaEndpoint{}}
-	online, offline := &Evaluator{Rules: rule, Readers: failing}, &Evaluator{Rules: rule}
+	online, offline := &Evaluator{Rules: rule, Readers: failing, ExemptTagKey: exemptKey}, &Evaluator{Rules: rule}
 	for _, name := range []string{"presigned-domain-url-public-ip.json", "presigned-domain-url-via-endpoint.json", "presigned-domain-url-sso-role.json",
 		"presigned-notebook-url-private-ip.json", "presigned-notebook-url-public-ip.json"} {
 		ev := testenv.SampleEvents(t, name)[0]
@@ -499,6 +499,11 @@ func TestEventOnlyRuleDecidesTheSameOnlineAndOffline(t *testing.T) {
 		off, _ := offline.Event(context.Background(), &ev)
 		if len(on) != 1 || len(off) != 1 || on[0].Finding.Status != off[0].Finding.Status || on[0].Finding.Reason != off[0].Finding.Reason {
 			t.Errorf("%s: online %+v; offline %+v; want the same decision", name, on, off)
+		}
+		// Nothing to read again before acting: a call has no tags.
+		before := on[0].Finding
+		if err := online.Reconfirm(context.Background(), &on[0]); err != nil || on[0].Finding.Status != before.Status {
+			t.Errorf("%s: Reconfirm: %v, status %s; want nothing read and %s kept", name, err, on[0].Finding.Status, before.Status)
 		}
 	}
 	if asked != 0 {

@@ -33,6 +33,7 @@ func (r *Remediator) stopJob(ctx context.Context, api API, res *evaluate.Result)
 		return nil
 	default:
 		f.AddAction(finding.Action{Type: actionStopJob, Target: target, Outcome: finding.Skipped, Detail: "already " + j.Status})
+		f.Contain(finding.Stopped) // no longer running: found in place
 		return nil
 	}
 	if r.Config.DryRun {
@@ -47,10 +48,12 @@ func (r *Remediator) stopJob(ctx context.Context, api API, res *evaluate.Result)
 	case awserr.IsConflict(err):
 		// It finished (or began stopping) since it was read.
 		f.AddAction(finding.Action{Type: actionStopJob, Target: target, Outcome: finding.Skipped, Detail: "no longer running: " + err.Error()})
+		f.Contain(finding.Stopped)
 		return nil
 	case err != nil:
 		return outcome(f, actionStopJob, target, err)
 	}
 	f.AddAction(finding.Action{Type: actionStopJob, Target: target, Outcome: finding.Done, Detail: "stopped"})
+	f.Contain(finding.Stopped)
 	return nil
 }

@@ -47,6 +47,10 @@ func TestStopJob(t *testing.T) {
 	if got := e.SageMakerTags(res.State.ARN)["vpcguard:finding"]; got != "sagemaker-job-in-vpc" {
 		t.Errorf("tag vpcguard:finding = %q; want sagemaker-job-in-vpc", got)
 	}
+	wantHeld := []finding.Measure{finding.GuardrailAttached, finding.Stopped, finding.Tagged}
+	if !res.Finding.Contained || !slices.Equal(res.Finding.Containment, wantHeld) {
+		t.Errorf("containment %v (contained %v); want %v", res.Finding.Containment, res.Finding.Contained, wantHeld)
+	}
 
 	t.Run("a second delivery finds it stopping", func(t *testing.T) {
 		res := evaluateOne(e, evaluator(e, cfg, sm), "job-training-no-vpc.json")
@@ -69,6 +73,9 @@ func TestStopJob(t *testing.T) {
 		}
 		if a := action(t, res.Finding, "stop-job"); a.Outcome != finding.Skipped || a.Detail != "already Completed" {
 			t.Errorf("stop-job = %s %q; want skipped \"already Completed\" (moto's status)", a.Outcome, a.Detail)
+		}
+		if !slices.Contains(res.Finding.Containment, finding.Stopped) {
+			t.Errorf("containment %v; want stopped: a finished job no longer runs", res.Finding.Containment)
 		}
 	})
 
@@ -231,6 +238,9 @@ func TestSwitchDomainToVPCOnly(t *testing.T) {
 		if len(calls) != 1 || calls[0].Op != "UpdateDomain" || calls[0].Body["AppNetworkAccessType"] != "VpcOnly" || calls[0].Body["VpcId"] != e.VPC ||
 			len(calls[0].Body["SubnetIds"].([]any)) != 2 {
 			t.Errorf("fake answered %+v; want one UpdateDomain to VpcOnly with the VPC and both subnets", calls)
+		}
+		if !slices.Contains(res.Finding.Containment, finding.Fixed) {
+			t.Errorf("containment %v; want fixed", res.Finding.Containment)
 		}
 		if again := eval(); again.Finding.Status != finding.Compliant {
 			t.Errorf("after the switch: %s %q; want COMPLIANT", again.Finding.Status, again.Finding.Reason)

@@ -20,6 +20,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api tagger, res *evaluate
 	key := r.Config.FindingTagKey
 	if res.State.Tags != nil && res.State.Tags[key] == f.Rule {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + f.Rule})
+		f.Contain(finding.Tagged)
 		return nil
 	}
 	if res.State.ARN == "" {
@@ -39,6 +40,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api tagger, res *evaluate
 		return outcome(f, "tag", res.State.ARN, err)
 	}
 	f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Done, Detail: key + "=" + f.Rule})
+	f.Contain(finding.Tagged)
 	return nil
 }
 
@@ -72,5 +74,6 @@ func (r *Remediator) deleteModel(ctx context.Context, api API, res *evaluate.Res
 		return outcome(f, "delete-model", name, err)
 	}
 	f.AddAction(finding.Action{Type: "delete-model", Target: name, Outcome: finding.Done, Detail: "deleted (VPCGUARD_DELETE_NONCOMPLIANT_MODELS=true)"})
+	f.Contain(finding.Deleted)
 	return nil
 }

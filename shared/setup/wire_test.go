@@ -134,8 +134,8 @@ func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
 	}
 }
 
-// TestGuardsLinkOnlyTheServicesTheyCall: each guard Lambda imports the AWS
-// SDK services it calls and no other. Importing a service package links it
+// TestGuardsLinkOnlyTheServicesTheyCall: each guard Lambda (and the
+// backfill) imports the AWS SDK services it calls and no other. Importing a service package links it
 // and runs its init at every cold start (SageMaker's allocates 3.8 MB), so
 // one stray import costs every cold start of that function.
 func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
@@ -156,6 +156,11 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"job-guard":      {"iam", "sagemaker"},
 		// It reads nothing: no SageMaker client, IAM for the guardrail.
 		"presigned-url-guard": {"iam"},
+		// The backfill alone asks the Resource Groups Tagging API for the
+		// exempt resources of each account and region (inventory/tagindex),
+		// and CloudTrail and S3 for the creators of what exists
+		// (setup/creators).
+		"backfill": {"cloudtrail", "ec2", "iam", "resourcegroupstaggingapi", "s3", "sagemaker", "sqs"},
 	}
 	for fn, own := range tests {
 		t.Run(fn, func(t *testing.T) {

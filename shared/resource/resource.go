@@ -1,5 +1,5 @@
-// Package resource holds what vpcguard knows about the three kinds of
-// resource it guards: read from AWS (online) or taken from an event (offline).
+// Package resource holds what vpcguard knows about the kinds of resource it
+// guards: read from AWS (online) or taken from an event (offline).
 // Rules decide on these values and nothing else.
 package resource
 
@@ -15,12 +15,17 @@ const (
 	Model       Kind = "AWS::SageMaker::Model"
 	Notebook    Kind = "AWS::SageMaker::NotebookInstance"
 	VPCEndpoint Kind = "AWS::EC2::VPCEndpoint"
+	VPC         Kind = "AWS::EC2::VPC"
 )
 
 // Ref names one resource in one account and region.
 type Ref struct {
-	Kind    Kind
-	ID      string // model name, notebook instance name, or vpce id
+	Kind Kind
+	// ID is the model name, notebook instance name, vpce id or vpc id. An
+	// event may name a VPC only through something in it (a model's subnet,
+	// an endpoint's id): such a VPC Ref carries that subnet or vpce id,
+	// which the online reader resolves to the VPC (see VPCConfig).
+	ID      string
 	Account string
 	Region  string
 }
@@ -29,9 +34,9 @@ func (r Ref) String() string {
 	return string(r.Kind) + " " + r.ID + " (" + r.Account + "/" + r.Region + ")"
 }
 
-// State is what is known of a resource. Exactly one of Model, Notebook and
-// Endpoint is set when the resource's configuration is known; all are nil
-// when it is not (offline, from an event that does not tell).
+// State is what is known of a resource. Exactly one of Model, Notebook,
+// Endpoint and VPC is set when the resource's configuration is known; all
+// are nil when it is not (offline, from an event that does not tell).
 type State struct {
 	Ref
 	ARN      string
@@ -40,12 +45,20 @@ type State struct {
 	Model    *ModelConfig
 	Notebook *NotebookConfig
 	Endpoint *EndpointConfig
+	VPC      *VPCConfig
 }
 
 // ModelConfig is the part of a model the rules read.
 type ModelConfig struct {
 	Subnets        []string // VpcConfig.Subnets; empty when the model is not in a VPC
 	SecurityGroups []string
+	// NetworkIsolation is EnableNetworkIsolation; false when the create
+	// call omitted it (the API's default).
+	NetworkIsolation bool
+	// Zones maps each subnet that exists to its Availability Zone (EC2
+	// DescribeSubnets); nil when not read. A subnet missing from a non-nil
+	// map does not exist.
+	Zones map[string]string
 }
 
 // NotebookConfig is the part of a notebook instance the rules read.
@@ -69,6 +82,29 @@ type EndpointConfig struct {
 	Policy     string
 }
 
+// VPCConfig is what a VPC holds that SageMaker's private path depends on:
+// its VPC endpoints, and the models hosted in it.
+type VPCConfig struct {
+	// Endpoints are the VPC's endpoints, whatever their state (the rule
+	// decides which count).
+	Endpoints []EndpointSummary
+	// ModelsRead says whether the models were looked for; when they were,
+	// Models names models whose VpcConfig subnets are in the VPC (the reader
+	// may stop at the first).
+	ModelsRead bool
+	Models     []string
+	// ModelsNote says why the models were not looked for, or not all of them.
+	ModelsNote string
+}
+
+// EndpointSummary is one endpoint of a VPC, as VPCConfig lists it.
+type EndpointSummary struct {
+	ID          string
+	ServiceName string
+	Type        string // Interface, Gateway, ...
+	State       string // available, pending, deleted, ...
+}
+
 // Exempt reports whether the resource carries the exemption tag key.
 func (s State) Exempt(tagKey string) bool {
 	if tagKey == "" || s.Tags == nil {
@@ -81,6 +117,11 @@ func (s State) Exempt(tagKey string) bool {
 // EndpointARN builds a VPC endpoint's ARN, which EC2 does not return.
 func EndpointARN(region, account, id string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint/%s", Partition(region), region, account, id)
+}
+
+// VPCARN builds a VPC's ARN, which EC2 does not return.
+func VPCARN(region, account, id string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc/%s", Partition(region), region, account, id)
 }
 
 // Partition returns the AWS partition a region belongs to.

@@ -38,10 +38,17 @@ type Function struct {
 // SDK service a function links costs every cold start).
 func Guards() []Function {
 	return []Function{
-		{Name: "model-guard", Description: "vpcguard: SageMaker models must run in a VPC", Rules: []Rule{ModelInVPC{}}},
+		{Name: "model-guard", Description: "vpcguard: SageMaker models must run in a VPC, network-isolated",
+			Rules: []Rule{ModelInVPC{}, ModelNetworkIsolation{}}},
 		{Name: "endpoint-guard", Description: "vpcguard: SageMaker VPC endpoints must have private DNS", Rules: []Rule{EndpointPrivateDNS{}}},
 		{Name: "notebook-guard", Description: "vpcguard: SageMaker notebook instances must not have direct internet access",
 			Rules: []Rule{NotebookNoDirectInternet{}}, Rechecks: true},
+		// The network rules read EC2 (subnets' zones, VPCs and their
+		// endpoints) and SageMaker (models): their own function, so that
+		// model-guard does not link EC2 and endpoint-guard not SageMaker for
+		// them. Both only ticket, so it links no IAM.
+		{Name: "network-guard", Description: "vpcguard: SageMaker models span two Availability Zones, and VPCs have every endpoint SageMaker needs",
+			Rules: []Rule{ModelVPCMultiAZ{}, VPCPrivatePathComplete{}}},
 	}
 }
 

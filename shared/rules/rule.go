@@ -67,7 +67,10 @@ type Decision struct {
 // All returns every rule, in a fixed order. Registration is this explicit
 // list, not init(), so what runs is visible in one place.
 func All() []Rule {
-	return []Rule{ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{}}
+	return []Rule{
+		ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{},
+		ModelNetworkIsolation{}, ModelVPCMultiAZ{}, VPCPrivatePathComplete{},
+	}
 }
 
 // Names returns the names of rules.

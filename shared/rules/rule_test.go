@@ -74,6 +74,13 @@ func TestSampleEvents(t *testing.T) {
 		model    = "sagemaker-model-in-vpc"
 		notebook = "sagemaker-notebook-no-direct-internet-access"
 		endpoint = "sagemaker-vpc-endpoint-private-dns"
+		isolated = "sagemaker-model-network-isolation"
+		multiAZ  = "sagemaker-model-vpc-multi-az"
+		path     = "sagemaker-vpc-private-path-complete"
+		// The sample events' VPCs and subnets: the ml-platform VPC, where
+		// subnet-0aaa1111bbbb2222c is, and the sandbox VPC.
+		platformVPC = "vpc-0123456789abcdef0"
+		sandboxVPC  = "vpc-0fedcba9876543210"
 	)
 	type want struct {
 		rule   string
@@ -83,25 +90,67 @@ func TestSampleEvents(t *testing.T) {
 	expected := map[string][]want{
 		"cloudtrail-log-file.json": {
 			{model, "churn-xgb-public", finding.NonCompliant},
+			{isolated, "churn-xgb-public", finding.NonCompliant},
+			{multiAZ, "churn-xgb-public", finding.NotApplicable},
 			{notebook, "research-private", finding.Compliant},
 			{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable},
+			{path, platformVPC, finding.InsufficientData},
 		},
-		"endpoint-create-api-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NonCompliant}},
-		"endpoint-create-notebook-private-dns-off.json":    {{endpoint, "vpce-0a1b2c3d4e5f60003", finding.NonCompliant}},
-		"endpoint-create-runtime-private-dns-default.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.Compliant}},
-		"endpoint-create-s3-gateway.json":                  {{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable}},
-		"endpoint-create-ssm-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60005", finding.NotApplicable}},
-		"endpoint-delete.json":                             {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NotApplicable}},
-		"endpoint-modify-private-dns-off.json":             {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.InsufficientData}},
-		"model-create-denied.json":                         nil, // failed call: no rule handles it
-		"model-create-empty-subnets.json":                  {{model, "fraud-empty-subnets", finding.NonCompliant}},
-		"model-create-in-vpc.json":                         {{model, "churn-xgb-private", finding.Compliant}},
-		"model-create-no-vpc.json":                         {{model, "churn-xgb-public", finding.NonCompliant}},
-		"model-delete.json":                                {{model, "churn-xgb-public", finding.NotApplicable}},
-		"notebook-create-internet-enabled.json":            {{notebook, "research-open", finding.NonCompliant}},
-		"notebook-create-internet-omitted.json":            {{notebook, "quickstart-default", finding.NonCompliant}},
-		"notebook-create-private.json":                     {{notebook, "research-private", finding.Compliant}},
-		"notebook-start.json":                              {{notebook, "research-open", finding.InsufficientData}},
+		// Offline, a VPC's other endpoints and models are unknown: rule 6 only names what it would read.
+		"endpoint-create-api-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NonCompliant}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-notebook-no-api.json":             {{endpoint, "vpce-0a1b2c3d4e5f60006", finding.Compliant}, {path, sandboxVPC, finding.InsufficientData}},
+		"endpoint-create-notebook-private-dns-off.json":    {{endpoint, "vpce-0a1b2c3d4e5f60003", finding.NonCompliant}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-runtime-private-dns-default.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.Compliant}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-s3-gateway.json":                  {{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-ssm-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60005", finding.NotApplicable}}, // ssm is no part of SageMaker's path
+		// DeleteVpcEndpoints names the endpoint, not its VPC.
+		"endpoint-delete.json":                 {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NotApplicable}, {path, "vpce-0a1b2c3d4e5f60001", finding.InsufficientData}},
+		"endpoint-modify-private-dns-off.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.InsufficientData}},
+		"model-create-denied.json":             nil, // failed call: no rule handles it
+		"model-create-empty-subnets.json": {
+			{model, "fraud-empty-subnets", finding.NonCompliant},
+			{isolated, "fraud-empty-subnets", finding.NonCompliant},
+			{multiAZ, "fraud-empty-subnets", finding.NotApplicable},
+		},
+		// CreateModel names the model's subnets, not their VPC or zones.
+		"model-create-in-vpc.json": {
+			{model, "churn-xgb-private", finding.Compliant},
+			{isolated, "churn-xgb-private", finding.NonCompliant},
+			{multiAZ, "churn-xgb-private", finding.InsufficientData},
+			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
+		},
+		"model-create-network-isolation.json": {
+			{model, "fraud-isolated", finding.Compliant},
+			{isolated, "fraud-isolated", finding.Compliant},
+			{multiAZ, "fraud-isolated", finding.InsufficientData},
+			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
+		},
+		"model-create-no-vpc.json": {
+			{model, "churn-xgb-public", finding.NonCompliant},
+			{isolated, "churn-xgb-public", finding.NonCompliant},
+			{multiAZ, "churn-xgb-public", finding.NotApplicable},
+		},
+		"model-create-one-az.json": {
+			{model, "forecast-one-az", finding.Compliant},
+			{isolated, "forecast-one-az", finding.NonCompliant},
+			{multiAZ, "forecast-one-az", finding.InsufficientData}, // two subnets: their zones are EC2's to tell
+			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
+		},
+		"model-create-one-subnet.json": {
+			{model, "sandbox-scoring", finding.Compliant},
+			{isolated, "sandbox-scoring", finding.NonCompliant},
+			{multiAZ, "sandbox-scoring", finding.NonCompliant}, // one subnet: one zone, from the event alone
+			{path, "subnet-0fff7777aaaa8888e", finding.InsufficientData},
+		},
+		"model-delete.json": {
+			{model, "churn-xgb-public", finding.NotApplicable},
+			{isolated, "churn-xgb-public", finding.NotApplicable},
+			{multiAZ, "churn-xgb-public", finding.NotApplicable},
+		},
+		"notebook-create-internet-enabled.json": {{notebook, "research-open", finding.NonCompliant}},
+		"notebook-create-internet-omitted.json": {{notebook, "quickstart-default", finding.NonCompliant}},
+		"notebook-create-private.json":          {{notebook, "research-private", finding.Compliant}},
+		"notebook-start.json":                   {{notebook, "research-open", finding.InsufficientData}},
 	}
 	files, err := filepath.Glob("../../events/*.json")
 	if err != nil || len(files) == 0 {
@@ -168,15 +217,19 @@ func TestHandles(t *testing.T) {
 		event string
 		want  map[string]bool // rule name → handles
 	}{
-		{"CreateModel", record(sm, "CreateModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true}},
-		{"DeleteModel", record(sm, "DeleteModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true}},
+		{"CreateModel", record(sm, "CreateModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true,
+			"sagemaker-model-network-isolation": true, "sagemaker-model-vpc-multi-az": true, "sagemaker-vpc-private-path-complete": true}},
+		// DeleteModel cannot tell which VPC the model left: not a trigger of the VPC rule.
+		{"DeleteModel", record(sm, "DeleteModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true,
+			"sagemaker-model-network-isolation": true, "sagemaker-model-vpc-multi-az": true}},
 		{"CreateNotebookInstance", record(sm, "CreateNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
 		{"StartNotebookInstance", record(sm, "StartNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
 		{"UpdateNotebookInstance", record(sm, "UpdateNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
 		{"DeleteNotebookInstance", record(sm, "DeleteNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
-		{"CreateVpcEndpoint", record(ec2, "CreateVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"CreateVpcEndpoint", record(ec2, "CreateVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true, "sagemaker-vpc-private-path-complete": true}},
+		// ModifyVpcEndpoint adds or removes no endpoint: not a trigger of the VPC rule.
 		{"ModifyVpcEndpoint", record(ec2, "ModifyVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
-		{"DeleteVpcEndpoints", record(ec2, "DeleteVpcEndpoints", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"DeleteVpcEndpoints", record(ec2, "DeleteVpcEndpoints", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true, "sagemaker-vpc-private-path-complete": true}},
 		{"failed CreateModel", failed(sm, "CreateModel"), nil},
 		{"failed CreateNotebookInstance", failed(sm, "CreateNotebookInstance"), nil},
 		{"failed CreateVpcEndpoint", failed(ec2, "CreateVpcEndpoint"), nil},
@@ -346,6 +399,11 @@ func TestKindsDeclareEveryRemedy(t *testing.T) {
 		for _, remedy := range r.Remedies() {
 			if len(ops.Remedies[remedy]) == 0 {
 				t.Errorf("%s: remedy %s declares no ops on %s", r.Name(), remedy, r.Kind())
+			}
+		}
+		for _, d := range DetailsOf(r) {
+			if len(DetailOps(d)) == 0 {
+				t.Errorf("%s: detail %s declares no ops", r.Name(), d)
 			}
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
 
@@ -61,7 +62,7 @@ func runChild(endpoint string, concurrency int) error {
 	accounts.SetHomeAccount(motoserver.Account)
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	kinds := []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+	kinds := []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs}
 	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	opts.Calls, opts.Regions, opts.Concurrency = calls, []string{"us-east-1"}, concurrency

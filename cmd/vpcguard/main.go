@@ -11,11 +11,13 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
 
-// kinds is what the CLI reads and remediates: every kind of resource.
-var kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+// kinds is what the CLI reads and remediates: every kind of resource, models
+// with their subnets' zones for every model rule.
+var kinds = []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

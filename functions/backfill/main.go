@@ -1,6 +1,7 @@
 // Command backfill is the Lambda function that evaluates, under every rule
-// of the catalogue, the SageMaker resources and VPC endpoints that already
-// exist. Input (all optional): {"regions": [...], "accounts": [...],
+// of the catalogue, the SageMaker resources, VPC endpoints and VPCs that
+// already exist. It reads models once, with their subnets' zones, for every
+// model rule. Input (all optional): {"regions": [...], "accounts": [...],
 // "rules": [...], "mode": "report", "dryRun": true}; it returns the summary.
 package main
 
@@ -13,13 +14,15 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, models.Wiring, notebooks.Wiring, endpoints.Wiring)
+	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled,
+		networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

@@ -4,37 +4,55 @@ import (
 	"context"
 
 	"github.com/vpcguard/vpcguard/shared/inventory/endpointstate"
+	"github.com/vpcguard/vpcguard/shared/inventory/networkstate"
 	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // Readers reads every kind with its production reader on the Env's
 // clients, dispatched by kind as package setup does (tests of packages setup
-// imports cannot import setup); sm replaces the SageMaker client when not
+// imports cannot import setup): models with their subnets' zones, as the
+// backfill and the CLI read them; sm replaces the SageMaker client when not
 // nil. It is an evaluate.StateReader.
 func (e *Env) Readers(sm sagemakerstate.API) ByKind {
 	if sm == nil {
 		sm = e.SageMaker
 	}
-	return ByKind{sageMaker: &sagemakerstate.Reader{SageMaker: sm}, endpoints: &endpointstate.Reader{EC2: e.EC2}}
+	smr := &sagemakerstate.Reader{SageMaker: sm}
+	return ByKind{
+		sageMaker: smr,
+		models:    networkstate.ZonedModels{Models: smr, Zones: networkstate.NewZones(e.EC2)},
+		endpoints: &endpointstate.Reader{EC2: e.EC2},
+		vpcs: networkstate.VPCs{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: networkstate.MaxDescribesPerRead},
+			ModelsMatter: rules.ModelsMatter},
+	}
 }
 
-// ByKind reads SageMaker resources and VPC endpoints with their own readers.
+// ByKind reads each kind with its own reader.
 type ByKind struct {
 	sageMaker *sagemakerstate.Reader
+	models    networkstate.ZonedModels
 	endpoints *endpointstate.Reader
+	vpcs      networkstate.VPCs
+}
+
+func (r ByKind) reader(k resource.Kind) networkstate.Reader {
+	switch k {
+	case resource.VPCEndpoint:
+		return r.endpoints
+	case resource.VPC:
+		return r.vpcs
+	case resource.Model:
+		return r.models
+	}
+	return r.sageMaker
 }
 
 func (r ByKind) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
-	if ref.Kind == resource.VPCEndpoint {
-		return r.endpoints.Read(ctx, ref)
-	}
-	return r.sageMaker.Read(ctx, ref)
+	return r.reader(ref.Kind).Read(ctx, ref)
 }
 
 func (r ByKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
-	if s.Kind == resource.VPCEndpoint {
-		return r.endpoints.Tags(ctx, s)
-	}
-	return r.sageMaker.Tags(ctx, s)
+	return r.reader(s.Kind).Tags(ctx, s)
 }

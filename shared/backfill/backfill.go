@@ -368,6 +368,9 @@ func (r *run) evaluate(ctx context.Context, t task) {
 			_ = r.opts.Guard.Respond(ctx, &evaluate.Result{Finding: f, State: t.state, Rule: rule})
 		} else {
 			res, _ := r.opts.Guard.Evaluator.Decided(ctx, rule, state, reader) // a tag-read error is in the finding
+			if state.Tags == nil && res.State.Tags != nil {
+				state.Tags = res.State.Tags // the resource's next rule reads them no more
+			}
 			if err := r.opts.Guard.Respond(ctx, &res); err != nil {
 				r.mu.Lock()
 				r.errs = append(r.errs, RunError{Account: state.Account, Region: state.Region, Kind: string(state.Kind), Resource: state.ID, Error: err.Error()})

@@ -2,6 +2,8 @@ package remediate
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
@@ -9,12 +11,17 @@ import (
 )
 
 // tagSageMaker marks a remediated model or notebook with the rule it broke,
-// so owners see why and searches find them.
+// so owners see why and searches find them. One resource can break several
+// rules (a model outside a VPC and without network isolation): the tag's
+// value lists them, space-separated and sorted, so the tag is the same
+// whatever order the rules act in, and a rule already listed writes nothing.
+// The value is read again right before the write, because the state was
+// read before the other rules of the same event tagged it.
 func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Result) error {
 	f := &res.Finding
 	key := r.Config.FindingTagKey
-	if res.State.Tags != nil && res.State.Tags[key] == f.Rule {
-		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + f.Rule})
+	if res.State.Tags != nil && listsRule(res.State.Tags[key], f.Rule) {
+		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + res.State.Tags[key]})
 		return nil
 	}
 	if res.State.ARN == "" {
@@ -22,10 +29,18 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 		return nil
 	}
 	if r.Config.DryRun {
-		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + f.Rule})
+		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + withRule(res.State.Tags[key], f.Rule)})
 		return nil
 	}
-	err := api.SageMaker.AddTag(ctx, res.State.ARN, key, f.Rule)
+	current, err := api.SageMaker.TagValue(ctx, res.State.ARN, key)
+	if err == nil && listsRule(current, f.Rule) {
+		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + current})
+		return nil
+	}
+	value := withRule(current, f.Rule)
+	if err == nil {
+		err = api.SageMaker.AddTag(ctx, res.State.ARN, key, value)
+	}
 	if awserr.IsNotFound(err) {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "the resource no longer exists"})
 		return nil
@@ -33,8 +48,21 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 	if err != nil {
 		return outcome(f, "tag", res.State.ARN, err)
 	}
-	f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Done, Detail: key + "=" + f.Rule})
+	f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Done, Detail: key + "=" + value})
 	return nil
+}
+
+// listsRule reports whether a finding tag's value lists rule.
+func listsRule(value, rule string) bool { return slices.Contains(strings.Fields(value), rule) }
+
+// withRule is a finding tag's value with rule added, sorted.
+func withRule(value, rule string) string {
+	rs := strings.Fields(value)
+	if !slices.Contains(rs, rule) {
+		rs = append(rs, rule)
+	}
+	slices.Sort(rs)
+	return strings.Join(rs, " ")
 }
 
 // deleteModel removes a model outside any VPC, when the operator opted in,

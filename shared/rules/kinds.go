@@ -98,7 +98,8 @@ func Kinds() []KindOps {
 		Read:      []Op{{Action: "sagemaker:DescribeModel", Resource: arnModel}, {Action: "sagemaker:ListTags", Resource: arnModel}},
 		List:      []Op{{Action: "sagemaker:Search", Resource: "*"}, {Action: "sagemaker:ListModels", Resource: "*"}},
 		Remedies: map[Remedy][]Op{
-			Tag: {{Action: "sagemaker:AddTags", Resource: arnModel}},
+			// The finding tag lists every rule the model broke: read, then written.
+			Tag: {{Action: "sagemaker:ListTags", Resource: arnModel}, {Action: "sagemaker:AddTags", Resource: arnModel}},
 			DeleteModel: {
 				// A model an endpoint configuration uses is reported, not deleted.
 				{Action: "sagemaker:ListEndpointConfigs", Resource: "*", When: WhenDeleteModels},
@@ -112,7 +113,7 @@ func Kinds() []KindOps {
 		List:      []Op{{Action: "sagemaker:ListNotebookInstances", Resource: "*"}},
 		Remedies: map[Remedy][]Op{
 			StopNotebook: {{Action: "sagemaker:StopNotebookInstance", Resource: arnNotebook}},
-			Tag:          {{Action: "sagemaker:AddTags", Resource: arnNotebook}},
+			Tag:          {{Action: "sagemaker:ListTags", Resource: arnNotebook}, {Action: "sagemaker:AddTags", Resource: arnNotebook}},
 		},
 	}, {
 		Kind: resource.VPCEndpoint,

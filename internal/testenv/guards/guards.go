@@ -17,6 +17,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
@@ -38,7 +39,7 @@ func ForAccounts(c config.Config, accounts *awsclients.Accounts, rs ...rules.Rul
 }
 
 // Kinds is every kind of resource, wired as the CLI and the backfill wire them.
-var Kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+var Kinds = []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs}
 
 // Backfill fills opts with what a backfill through accounts reads, as the
 // CLI and the backfill Lambda wire it: every kind's sources, the home

@@ -19,6 +19,7 @@ import (
 type Client interface {
 	StopNotebookInstance(ctx context.Context, in *sagemaker.StopNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopNotebookInstanceOutput, error)
 	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
 	DeleteModel(ctx context.Context, in *sagemaker.DeleteModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DeleteModelOutput, error)
 	ListEndpointConfigs(ctx context.Context, in *sagemaker.ListEndpointConfigsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListEndpointConfigsOutput, error)
 	DescribeEndpointConfig(ctx context.Context, in *sagemaker.DescribeEndpointConfigInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeEndpointConfigOutput, error)
@@ -39,6 +40,24 @@ func (a API) AddTag(ctx context.Context, arn, key, value string) error {
 		Tags:        []smtypes.Tag{{Key: aws.String(key), Value: aws.String(value)}},
 	})
 	return err
+}
+
+// TagValue reads the value of the tag key of the model or notebook
+// instance arn, "" when it has none.
+func (a API) TagValue(ctx context.Context, arn, key string) (string, error) {
+	p := sagemaker.NewListTagsPaginator(a.Client, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, t := range page.Tags {
+			if aws.ToString(t.Key) == key {
+				return aws.ToString(t.Value), nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // DeleteModel deletes the model name.

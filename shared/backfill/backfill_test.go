@@ -35,6 +35,9 @@ const (
 	modelRule    = "sagemaker-model-in-vpc"
 	notebookRule = "sagemaker-notebook-no-direct-internet-access"
 	endpointRule = "sagemaker-vpc-endpoint-private-dns"
+	isolatedRule = "sagemaker-model-network-isolation"
+	multiAZRule  = "sagemaker-model-vpc-multi-az"
+	pathRule     = "sagemaker-vpc-private-path-complete"
 )
 
 // env is a backfill wired to moto, as the CLI wires it.
@@ -123,10 +126,18 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 	e := newEnv(t)
 	regions := []string{"us-east-1", "eu-west-1"}
 	ignored := map[string]bool{}
-	endpointNames := map[string]string{} // vpce id -> Name tag, to read the results
+	endpointNames := map[string]string{} // vpce id -> Name tag, vpc id -> name, to read the results
 	for _, region := range regions {
 		c := e.seed(region)
-		_, ign := mixed(t, c, region)
+		net, ign := mixed(t, c, region)
+		endpointNames[net.VPC] = "ml-platform"
+		vpcs, err := c.EC2.DescribeVpcs(context.Background(), nil)
+		must(t, err)
+		for _, v := range vpcs.Vpcs {
+			if aws.ToBool(v.IsDefault) {
+				endpointNames[aws.ToString(v.VpcId)] = "default-vpc"
+			}
+		}
 		for _, id := range ign {
 			ignored[id] = true
 		}
@@ -171,6 +182,15 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		want[region+" "+endpointRule+" api"] = finding.NonCompliant
 		want[region+" "+endpointRule+" runtime"] = finding.Compliant
 		want[region+" "+endpointRule+" notebook"] = finding.NonCompliant
+		// moto ignores EnableNetworkIsolation: no model reads isolated.
+		want[region+" "+isolatedRule+" in-vpc"] = finding.NonCompliant
+		want[region+" "+isolatedRule+" no-vpc"] = finding.NonCompliant
+		want[region+" "+isolatedRule+" no-vpc-exempt"] = finding.NotApplicable
+		want[region+" "+multiAZRule+" in-vpc"] = finding.Compliant // subnets in a and b
+		want[region+" "+multiAZRule+" no-vpc"] = finding.NotApplicable
+		want[region+" "+multiAZRule+" no-vpc-exempt"] = finding.NotApplicable
+		want[region+" "+pathRule+" ml-platform"] = finding.Compliant
+		want[region+" "+pathRule+" default-vpc"] = finding.NotApplicable // every region has one
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -183,8 +203,9 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		}
 	}
 	s := res.Summary
-	if s.Resources != 18 || len(res.Findings) != 18 {
-		t.Errorf("resources %d, findings %d; want 18 and 18", s.Resources, len(res.Findings))
+	// Per region: 3 models (3 rules each), 3 notebooks, 3 endpoints, 2 VPCs.
+	if s.Resources != 22 || len(res.Findings) != 34 {
+		t.Errorf("resources %d, findings %d; want 22 and 34", s.Resources, len(res.Findings))
 	}
 	if len(s.Errors) != 0 {
 		t.Errorf("errors %v; want none", s.Errors)
@@ -193,13 +214,18 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		t.Errorf("summary %s NON_COMPLIANT = %d; want 4", endpointRule, n)
 	}
 	// moto refuses Search on models: one refused Search per region, then
-	// ListModels + one DescribeModel per model. Tags are read only for the
-	// SageMaker resources that would be non-compliant (the exemption check):
-	// no-vpc, no-vpc-exempt and the two internet notebooks, 4 per region.
+	// ListModels + one DescribeModel per model, and the same again for the
+	// VPC listing, which looks for the models each VPC hosts (the default
+	// VPC lacks the endpoints models need). A model is read once for its
+	// three rules. Zones are read for the one model with two subnets (in-vpc);
+	// the VPC listing reads every subnet once. Tags are read only for the
+	// SageMaker resources that would be non-compliant (the exemption check),
+	// once per resource: no-vpc, no-vpc-exempt, in-vpc (no isolation) and
+	// the two internet notebooks, 5 per region.
 	wantCalls := map[string]int64{
-		"sagemaker:Search": 2, "sagemaker:ListModels": 2, "sagemaker:DescribeModel": 6,
+		"sagemaker:Search": 4, "sagemaker:ListModels": 4, "sagemaker:DescribeModel": 12,
 		"sagemaker:ListNotebookInstances": 2, "sagemaker:DescribeNotebookInstance": 6,
-		"ec2:DescribeVpcEndpoints": 2, "sagemaker:ListTags": 8,
+		"ec2:DescribeVpcEndpoints": 4, "ec2:DescribeVpcs": 2, "ec2:DescribeSubnets": 4, "sagemaker:ListTags": 10,
 	}
 	for k, w := range wantCalls {
 		if s.Calls[k] != w {
@@ -246,7 +272,8 @@ func TestPaginationListsEveryResource(t *testing.T) {
 		must(t, c.Notebook(ctx, fmt.Sprintf("nb-%d", i), "Disabled", net.Subnets[i%2], net))
 		must(t, c.Model(ctx, fmt.Sprintf("model-%d", i), net, nil))
 	}
-	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2})
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2,
+		Rules: []rules.Rule{rules.ModelInVPC{}, rules.NotebookNoDirectInternet{}}})
 	if len(res.Findings) != 2*n {
 		t.Fatalf("findings %d; want %d", len(res.Findings), 2*n)
 	}
@@ -270,10 +297,11 @@ func TestEnforceModeFixes(t *testing.T) {
 	c := e.seed("us-east-1")
 	mixed(t, c, "us-east-1")
 	res := e.run(t, mode.Enforce, backfill.Options{Regions: []string{"us-east-1"}})
-	actions := map[string][]string{}
+	actions := map[string][]string{} // by resource, and by rule and resource
 	for _, f := range res.Findings {
 		for _, a := range f.Actions {
 			actions[f.ResourceName] = append(actions[f.ResourceName], a.Type+" "+string(a.Outcome))
+			actions[f.Rule+" "+f.ResourceName] = append(actions[f.Rule+" "+f.ResourceName], a.Type+" "+string(a.Outcome))
 		}
 		if f.Status != finding.NonCompliant && len(f.Actions) > 0 {
 			t.Errorf("%s is %s but has actions %v", key(f), f.Status, f.Actions)
@@ -308,8 +336,14 @@ func TestEnforceModeFixes(t *testing.T) {
 	if got := res.Summary.Calls["ec2:ModifyVpcEndpoint"]; got != 2 {
 		t.Errorf("ModifyVpcEndpoint calls %d; want 2", got)
 	}
-	for _, a := range actions["in-vpc"] {
-		t.Errorf("compliant model got action %s", a)
+	for _, a := range actions[modelRule+" in-vpc"] {
+		t.Errorf("model in a VPC got action %s under %s", a, modelRule)
+	}
+	// The network rules only ticket: enforce does nothing to a VPC.
+	for k, as := range actions {
+		if strings.HasPrefix(k, pathRule) || strings.HasPrefix(k, multiAZRule) {
+			t.Errorf("%s: actions %v; want none (ticket-only rule)", k, as)
+		}
 	}
 }
 

@@ -133,6 +133,11 @@ func TestReaderOnMoto(t *testing.T) {
 				t.Errorf("ARN = %q; want %q", s.ARN, want)
 			}
 		}},
+		{name: "VPC, through the model's subnet", ref: ref(resource.VPC, subnet), check: func(t *testing.T, s resource.State) {
+			if s.ID != vpcID || s.VPC == nil || len(s.VPC.Endpoints) != 1 || !s.VPC.ModelsRead || len(s.VPC.Models) != 1 || s.VPC.Models[0] != "private" {
+				t.Errorf("state = %+v (VPC %+v); want %s with its endpoint, hosting model private", s.Ref, s.VPC, vpcID)
+			}
+		}},
 		{name: "missing endpoint", ref: ref(resource.VPCEndpoint, "vpce-0123456789abcdef0"), check: func(t *testing.T, s resource.State) {
 			if !s.Missing {
 				t.Errorf("Missing = false; want true")
@@ -144,6 +149,9 @@ func TestReaderOnMoto(t *testing.T) {
 			s, err := r.Read(ctx, tt.ref)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
+			}
+			if tt.ref.Kind == resource.VPC {
+				tt.ref.ID = vpcID // resolved from the subnet
 			}
 			if s.Ref != tt.ref {
 				t.Errorf("Ref = %+v; want %+v", s.Ref, tt.ref)
@@ -184,9 +192,13 @@ func TestReaderDescribeFailure(t *testing.T) {
 	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
 	cfg.RetryMaxAttempts = 1
 	r := readersOn(t, cfg)
-	for _, k := range []resource.Kind{resource.Model, resource.Notebook, resource.VPCEndpoint} {
+	for _, k := range []resource.Kind{resource.Model, resource.Notebook, resource.VPCEndpoint, resource.VPC} {
 		t.Run(string(k), func(t *testing.T) {
-			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: "x", Account: testenv.Account, Region: region})
+			id := "x"
+			if k == resource.VPC {
+				id = "vpc-0123456789abcdef0" // an id the reader asks EC2 about
+			}
+			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: id, Account: testenv.Account, Region: region})
 			if err == nil {
 				t.Fatalf("Read: got nil error; want the connection failure")
 			}

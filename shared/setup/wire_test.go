@@ -24,6 +24,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
 
@@ -102,6 +103,10 @@ func TestKindsSetTheirClients(t *testing.T) {
 		{"models", models.Wiring, true, true, false, false},
 		{"notebooks", notebooks.Wiring, true, true, false, true},
 		{"endpoints", endpoints.Wiring, false, false, true, false},
+		// The network rules only ticket: nothing to remediate with.
+		{"vpcs", networks.VPCs, false, false, false, false},
+		{"models with zones, no remediation", networks.Models, false, false, false, false},
+		{"models with zones, for every model rule", networks.Zoned(models.Wiring), true, true, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,6 +130,11 @@ func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-in-vpc") {
 		t.Errorf("GuardHandler error = %v; want one naming the unwired rule", err)
 	}
+	// A model reader without the zones the multi-AZ rule decides on.
+	_, err = setup.GuardHandler(context.Background(), nil, "network-guard", models.Wiring, networks.VPCs)
+	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-vpc-multi-az decides on subnet-zones") {
+		t.Errorf("GuardHandler error = %v; want one naming the rule and the detail its reader lacks", err)
+	}
 }
 
 // TestGuardsLinkOnlyTheServicesTheyCall: each guard Lambda imports the AWS
@@ -145,6 +155,13 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"endpoint-guard": {"ec2"},
 		"model-guard":    {"iam", "sagemaker"},
 		"notebook-guard": {"iam", "sagemaker", "sqs"},
+		// Ticket-only rules: no IAM. EC2 for zones, VPCs and endpoints.
+		"network-guard": {"ec2", "sagemaker"},
+	}
+	for _, fn := range rules.Guards() {
+		if _, ok := tests[fn.Name]; !ok {
+			t.Errorf("guard %s: not in this test; add the services it must link", fn.Name)
+		}
 	}
 	for fn, own := range tests {
 		t.Run(fn, func(t *testing.T) {

@@ -219,11 +219,13 @@ func productARN(f finding.Finding) string {
 // has no type for a SageMaker model, nor for a VPC endpoint:
 // AwsEc2VpcEndpointService is the provider side of PrivateLink, not the
 // consumer's interface endpoint, so both are "Other" (as ASFF asks for types
-// it does not list) with the ARN saying what they are.
+// it does not list) with the ARN saying what they are. A VPC is AwsEc2Vpc.
 func asffResourceType(cfnType string) string {
 	switch resource.Kind(cfnType) {
 	case resource.Notebook:
 		return "AwsSageMakerNotebookInstance"
+	case resource.VPC:
+		return "AwsEc2Vpc"
 	}
 	return "Other"
 }

@@ -171,6 +171,7 @@ func TestASFFFields(t *testing.T) {
 		{"notebook", func(*finding.Finding) {}, "AwsSageMakerNotebookInstance", "HIGH", "arn:aws:securityhub:"},
 		{"model is Other", func(f *finding.Finding) { f.ResourceType = "AWS::SageMaker::Model" }, "Other", "HIGH", "arn:aws:"},
 		{"vpc endpoint is Other, not an endpoint service", func(f *finding.Finding) { f.ResourceType = "AWS::EC2::VPCEndpoint" }, "Other", "HIGH", "arn:aws:"},
+		{"vpc", func(f *finding.Finding) { f.ResourceType = "AWS::EC2::VPC" }, "AwsEc2Vpc", "HIGH", "arn:aws:"},
 		{"severity from the finding", func(f *finding.Finding) { f.Severity = "medium" }, "AwsSageMakerNotebookInstance", "MEDIUM", "arn:aws:"},
 		{"unset severity is HIGH", func(f *finding.Finding) { f.Severity = "" }, "AwsSageMakerNotebookInstance", "HIGH", "arn:aws:"},
 		{"unknown severity is HIGH", func(f *finding.Finding) { f.Severity = "urgent" }, "AwsSageMakerNotebookInstance", "HIGH", "arn:aws:"},

@@ -49,12 +49,9 @@ func (c Clients) NewNetwork(ctx context.Context, region string) (*Network, error
 	if err != nil {
 		return nil, err
 	}
-	sn, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(n.VPC),
-		CidrBlock: aws.String("10.20.3.0/24"), AvailabilityZone: aws.String(region + "a")})
-	if err != nil {
-		return nil, fmt.Errorf("create subnet: %w", err)
+	if n.SameZone, err = c.subnet(ctx, n.VPC, "10.20.3.0/24", region+"a"); err != nil {
+		return nil, err
 	}
-	n.SameZone = aws.ToString(sn.Subnet.SubnetId)
 	return n, nil
 }
 
@@ -82,12 +79,11 @@ func (c Clients) newVPC(ctx context.Context, region, name, prefix, group string,
 		}
 	}
 	for i, az := range zones {
-		sn, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId,
-			CidrBlock: aws.String(fmt.Sprintf("%s.%d.0/24", prefix, i+1)), AvailabilityZone: aws.String(region + az)})
+		id, err := c.subnet(ctx, n.VPC, fmt.Sprintf("%s.%d.0/24", prefix, i+1), region+az)
 		if err != nil {
-			return nil, fmt.Errorf("create subnet: %w", err)
+			return nil, err
 		}
-		n.Subnets = append(n.Subnets, aws.ToString(sn.Subnet.SubnetId))
+		n.Subnets = append(n.Subnets, id)
 	}
 	sg, err := c.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: vpc.Vpc.VpcId,
 		GroupName: aws.String(group), Description: aws.String("SageMaker models, notebooks and endpoints")})
@@ -96,6 +92,23 @@ func (c Clients) newVPC(ctx context.Context, region, name, prefix, group string,
 	}
 	n.SecurityGroup = aws.ToString(sg.GroupId)
 	return n, nil
+}
+
+// subnet creates a subnet and returns its id. On a loaded machine the SDK
+// may retry a CreateSubnet whose first attempt moto carried out; the retry
+// then conflicts with that subnet, which is the one wanted when it is in
+// the zone asked for.
+func (c Clients) subnet(ctx context.Context, vpc, cidr, zone string) (string, error) {
+	sn, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(zone)})
+	if err == nil {
+		return aws.ToString(sn.Subnet.SubnetId), nil
+	}
+	out, derr := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("cidr-block"), Values: []string{cidr}}}})
+	if derr == nil && len(out.Subnets) == 1 && aws.ToString(out.Subnets[0].AvailabilityZone) == zone {
+		return aws.ToString(out.Subnets[0].SubnetId), nil
+	}
+	return "", fmt.Errorf("create subnet %s in %s: %w", cidr, zone, err)
 }
 
 // Model creates a model, in net's subnets when net is not nil.

@@ -33,10 +33,25 @@ func TestBackfillCommand(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
 		t.Fatalf("stdout is not a JSON array of findings: %v\n%s", err, stdout.String())
 	}
-	if len(fs) != 2 || fs[0].Status != finding.NonCompliant || fs[1].Status != finding.NonCompliant {
-		t.Errorf("findings %+v; want two NON_COMPLIANT", fs)
+	// The model (outside a VPC, not isolated; no subnets to span zones), the
+	// notebook, and moto's default VPC (no SageMaker in it).
+	statuses := map[string]finding.Status{}
+	for _, f := range fs {
+		statuses[f.Rule+" "+f.ResourceName] = f.Status
 	}
-	for _, want := range []string{"backfill: 2 resources in 1 account, us-east-1 (mode report)", "sagemaker-model-in-vpc", "AWS calls:"} {
+	want := map[string]finding.Status{
+		"sagemaker-model-in-vpc no-vpc": finding.NonCompliant, "sagemaker-model-network-isolation no-vpc": finding.NonCompliant,
+		"sagemaker-model-vpc-multi-az no-vpc": finding.NotApplicable, "sagemaker-notebook-no-direct-internet-access open": finding.NonCompliant,
+	}
+	for k, w := range want {
+		if statuses[k] != w {
+			t.Errorf("%s: got %q; want %s", k, statuses[k], w)
+		}
+	}
+	if len(fs) != 5 {
+		t.Errorf("findings %+v; want 5 (4 above and the default VPC's)", fs)
+	}
+	for _, want := range []string{"backfill: 3 resources in 1 account, us-east-1 (mode report)", "sagemaker-model-in-vpc", "AWS calls:"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}

@@ -72,8 +72,9 @@ func grantGuardrailAttach(g *guardFunction, guardrail awsiam.ManagedPolicy) {
 
 // grantKindOps grants the ops the catalogue declares (rules.Kinds) for the
 // kinds rs judge: reading them, listing them for the backfill, and each of
-// rs's remedies. An op behind a setting is granted only with the setting on.
-// Ops on the same resource share a statement.
+// rs's remedies, plus the ops of the details rs decide on (rules.DetailOps:
+// the zones of a model's subnets). An op behind a setting is granted only
+// with the setting on. Ops on the same resource share a statement.
 func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
 	enabled := map[string]bool{
 		"":                       true,
@@ -106,6 +107,9 @@ func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
 		}
 		for _, remedy := range r.Remedies() {
 			add(ops.Remedies[remedy])
+		}
+		for _, d := range rules.DetailsOf(r) {
+			add(rules.DetailOps(d))
 		}
 	}
 	for _, res := range resources {

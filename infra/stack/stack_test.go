@@ -44,6 +44,7 @@ const (
 	modelGuard    = "model-guard"
 	endpointGuard = "endpoint-guard"
 	notebookGuard = "notebook-guard"
+	networkGuard  = "network-guard"
 	notebookRule  = "sagemaker-notebook-no-direct-internet-access"
 
 	testAssumeRoleName = "VpcGuardBackfill"
@@ -484,6 +485,7 @@ func TestIAMNoWildcardActions(t *testing.T) {
 // Authorization Reference). Anything else on "*" is a least-privilege failure.
 var resourceStarAllowed = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
+	"ec2:DescribeVpcs": true, "ec2:DescribeSubnets": true,
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
 	"sagemaker:ListNotebookInstances": true,
 	"ssm:CreateOpsItem":               true, "ssm:DescribeOpsItems": true,
@@ -517,6 +519,10 @@ func TestIAMRoleActions(t *testing.T) {
 	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
 	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
 	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
+	// network-guard: models (and their subnets' zones) and VPCs (their
+	// endpoints, subnets and the models they host); it remediates nothing.
+	network := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "ec2:DescribeSubnets",
+		"ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "sagemaker:Search", "sagemaker:ListModels"}
 
 	for _, s := range both() {
 		c := s.stack.Config
@@ -530,7 +536,7 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		backfill := slices.Concat(common, model(c), notebook, endpoint, attach,
+		backfill := slices.Concat(common, model(c), notebook, endpoint, network, attach,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
@@ -539,6 +545,7 @@ func TestIAMRoleActions(t *testing.T) {
 			modelGuard:    slices.Concat(common, model(c), attach),
 			endpointGuard: slices.Concat(common, endpoint),
 			notebookGuard: slices.Concat(common, notebook, attach, consume),
+			networkGuard:  slices.Concat(common, network),
 			BackfillName:  backfill,
 		}
 		for _, g := range s.stack.Guards {
@@ -578,7 +585,7 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		if s.stack.Guardrail != nil {
 			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: guardrail, endpointGuard: nil}
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: guardrail, endpointGuard: nil, networkGuard: nil}
 		for _, g := range s.stack.Guards {
 			attaches := 0
 			for _, st := range roleStatements(s, g) {
@@ -662,6 +669,11 @@ func TestGuardrailPolicy(t *testing.T) {
 			map[string]any{
 				"Sid": "DenyModelWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
 				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
+			},
+			// false or absent: BoolIfExists (see rules.ModelNetworkIsolation).
+			map[string]any{
+				"Sid": "DenyModelWithoutNetworkIsolation", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
+				"Condition": map[string]any{"BoolIfExists": map[string]any{"sagemaker:NetworkIsolation": "false"}},
 			},
 			map[string]any{
 				"Sid": "DenyNotebookDirectInternet", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
@@ -779,8 +791,11 @@ func TestTopicsAndAlarms(t *testing.T) {
 			s.template.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(subs))
 		})
 
-		// Errors and throttles per function, depth per DLQ: failure DLQs, rule DLQs, re-check DLQ.
-		alarms := 4*2 + 4 + 3 + 1
+		// Errors and throttles per function, depth per DLQ: failure DLQs (one per
+		// function), rule DLQs (one per guard), the re-check DLQ.
+		guards := len(rules.Guards())
+		functions := guards + 1
+		alarms := functions*2 + functions + guards + 1
 		if s.stack.Config.BackfillSchedule != "" {
 			alarms++
 		}
@@ -797,7 +812,7 @@ func TestTopicsAndAlarms(t *testing.T) {
 			metrics[r["Properties"].(map[string]any)["MetricName"].(string)]++
 		}
 		assertEqual(t, s.name+" alarm metrics", metrics, map[string]int{
-			"Errors": 4, "Throttles": 4, "ApproximateNumberOfMessagesVisible": alarms - 8,
+			"Errors": functions, "Throttles": functions, "ApproximateNumberOfMessagesVisible": alarms - 2*functions,
 		})
 	}
 }

@@ -62,8 +62,8 @@ const (
 // expected lists, per sample file, the findings `evaluate --offline` prints.
 var expected = map[string][]jsonFinding{
 	"cloudtrail-log-file.json": {
-		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{isoRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{azRule, modelType, modelARN("churn-xgb-public"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{nbRule, nbType, nbARN("research-private"), "COMPLIANT", "", "00000000-0000-0000-0000-0000000cc8c9", "CreateNotebookInstance", dsRole, acct, region},
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60004"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
@@ -97,25 +97,25 @@ var expected = map[string][]jsonFinding{
 	},
 	"model-create-denied.json": nil, // a failed call: nothing to judge
 	"model-create-empty-subnets.json": {
-		{modelRule, modelType, modelARN("fraud-empty-subnets"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
 		{isoRule, modelType, modelARN("fraud-empty-subnets"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
+		{modelRule, modelType, modelARN("fraud-empty-subnets"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
 		{azRule, modelType, modelARN("fraud-empty-subnets"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
 	},
 	"model-create-in-vpc.json": {
-		{modelRule, modelType, modelARN("churn-xgb-private"), "COMPLIANT", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
 		{isoRule, modelType, modelARN("churn-xgb-private"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("churn-xgb-private"), "COMPLIANT", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
 		{azRule, modelType, modelARN("churn-xgb-private"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
 		{pathRule, vpcType, "subnet-0aaa1111bbbb2222c", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
 	},
 	"model-create-no-vpc.json": {
-		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{isoRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{azRule, modelType, modelARN("churn-xgb-public"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 	},
 	"model-delete.json": {
 		// DeleteModel returns no ARN: the id is the model's name.
-		{modelRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
 		{isoRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
+		{modelRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
 		{azRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
 	},
 	"endpoint-create-notebook-no-api.json": {
@@ -123,20 +123,20 @@ var expected = map[string][]jsonFinding{
 		{pathRule, vpcType, vpcARN(sandboxVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c04", "CreateVpcEndpoint", bob, acct, region},
 	},
 	"model-create-network-isolation.json": {
-		{modelRule, modelType, modelARN("fraud-isolated"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
 		{isoRule, modelType, modelARN("fraud-isolated"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("fraud-isolated"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
 		{azRule, modelType, modelARN("fraud-isolated"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
 		{pathRule, vpcType, "subnet-0aaa1111bbbb2222c", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
 	},
 	"model-create-one-az.json": {
-		{modelRule, modelType, modelARN("forecast-one-az"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
 		{isoRule, modelType, modelARN("forecast-one-az"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("forecast-one-az"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
 		{azRule, modelType, modelARN("forecast-one-az"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
 		{pathRule, vpcType, "subnet-0aaa1111bbbb2222c", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
 	},
 	"model-create-one-subnet.json": {
-		{modelRule, modelType, modelARN("sandbox-scoring"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
 		{isoRule, modelType, modelARN("sandbox-scoring"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
+		{modelRule, modelType, modelARN("sandbox-scoring"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
 		{azRule, modelType, modelARN("sandbox-scoring"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
 		{pathRule, vpcType, "subnet-0fff7777aaaa8888e", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
 	},
@@ -340,7 +340,7 @@ func TestEvaluateTable(t *testing.T) {
 			}
 		}
 	}
-	for i, want := range []string{"✗ NON_COMPLIANT", "✗ NON_COMPLIANT", "· NOT_APPLICABLE", "✓ COMPLIANT", "· INSUFFICIENT_DATA", "· INSUFFICIENT_DATA"} {
+	for i, want := range []string{"✗ NON_COMPLIANT", "✗ NON_COMPLIANT", "· NOT_APPLICABLE", "✓ COMPLIANT", "· INSUFFICIENT_DATA", "· INSUFFICIENT_DATA"} { // the table sorts by status
 		if !strings.HasPrefix(lines[i+1], want) {
 			t.Errorf("row %d: got %q; want it to start with %q", i+1, lines[i+1], want)
 		}

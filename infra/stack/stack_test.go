@@ -666,14 +666,14 @@ func TestGuardrailPolicy(t *testing.T) {
 	assertEqual(t, "allOptions guardrail", got, map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{
-			map[string]any{
-				"Sid": "DenyModelWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
-				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
-			},
 			// false or absent: BoolIfExists (see rules.ModelNetworkIsolation).
 			map[string]any{
 				"Sid": "DenyModelWithoutNetworkIsolation", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
 				"Condition": map[string]any{"BoolIfExists": map[string]any{"sagemaker:NetworkIsolation": "false"}},
+			},
+			map[string]any{
+				"Sid": "DenyModelWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
+				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
 			},
 			map[string]any{
 				"Sid": "DenyNotebookDirectInternet", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",

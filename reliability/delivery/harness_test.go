@@ -22,6 +22,7 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/internal/testenv/isolation"
 	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world" // the type world is this harness's
 	"github.com/vpcguard/vpcguard/shared/finding"
@@ -59,6 +60,10 @@ var timeline = []string{
 	"endpoint-modify-private-dns-off.json",
 	"endpoint-delete.json",
 	"model-delete.json",
+	"model-create-network-isolation.json",
+	"model-create-one-subnet.json",
+	"model-create-one-az.json",
+	"endpoint-create-notebook-no-api.json",
 	"cloudtrail-log-file.json",
 }
 
@@ -70,6 +75,8 @@ const (
 	vpceNotebook = sampleworld.VpceNotebook // notebook, private DNS off
 	vpceS3       = sampleworld.VpceS3       // s3 gateway
 	vpceSSM      = sampleworld.VpceSSM      // ssm, not SageMaker
+	// the sandbox VPC's notebook endpoint (private DNS on; no API endpoint there)
+	vpceSandboxNotebook = sampleworld.VpceSandboxNotebook
 )
 
 var endpointLabels = func() map[string]string {
@@ -80,23 +87,36 @@ var endpointLabels = func() map[string]string {
 	return labels
 }()
 
-// guardFn is one guard Lambda: its rule, as functions/<name>/main.go has it,
-// and its execution role, named as CDK names a function's role.
+// guardFn is one guard Lambda, as functions/<name>/main.go builds it (its
+// row of rules.Guards), and its execution role, named as CDK names a
+// function's role.
 type guardFn struct {
 	name string
 	role string
-	rule rules.Rule
 	h    *guard.Handler
 }
 
 func (g *guardFn) roleARN() string { return "arn:aws:iam::" + acct + ":role/" + g.role }
 
-func guardFns() []*guardFn {
-	return []*guardFn{
-		{name: "model-guard", role: "vpcguard-ModelGuardHandlerServiceRoleA1B2C3D4-1QWERTY", rule: rules.ModelInVPC{}},
-		{name: "endpoint-guard", role: "vpcguard-EndpointGuardHandlerServiceRoleE5F6A7B8-2ASDFGH", rule: rules.EndpointPrivateDNS{}},
-		{name: "notebook-guard", role: "vpcguard-NotebookGuardHandlerServiceRoleC9D0E1F2-3ZXCVBN", rule: rules.NotebookNoDirectInternet{}},
+// guardRoles are the guards' execution roles, as CDK would name them.
+var guardRoles = map[string]string{
+	"model-guard":    "vpcguard-ModelGuardHandlerServiceRoleA1B2C3D4-1QWERTY",
+	"endpoint-guard": "vpcguard-EndpointGuardHandlerServiceRoleE5F6A7B8-2ASDFGH",
+	"notebook-guard": "vpcguard-NotebookGuardHandlerServiceRoleC9D0E1F2-3ZXCVBN",
+	"network-guard":  "vpcguard-NetworkGuardHandlerServiceRoleD4E5F6A7-4POIUYT",
+}
+
+// guardFns is every guard of the catalogue.
+func guardFns(t *testing.T) []*guardFn {
+	var out []*guardFn
+	for _, fn := range rules.Guards() {
+		role, ok := guardRoles[fn.Name]
+		if !ok {
+			t.Fatalf("guard %s: no role in guardRoles; add one", fn.Name)
+		}
+		out = append(out, &guardFn{name: fn.Name, role: role})
 	}
+	return out
 }
 
 // remediationWrites are the writes that change a resource or a principal,
@@ -168,6 +188,8 @@ type world struct {
 	actor   aws.Config // the people making the sample calls: not recorded
 	clients estate.Clients
 	ids     map[string]string // sample vpce id -> moto's id
+	network map[string]string // sample VPC and subnet ids -> moto's
+	sandbox *estate.Network   // the VPC with a notebook endpoint and nothing else
 	guards  []*guardFn
 	seq     int  // feedback event ids
 	noFeed  bool // run delivers no feedback events
@@ -178,22 +200,29 @@ type worldOptions struct {
 }
 
 // newWorld resets moto and seeds the account the sample events talk about
-// (testenv.SampleAccount) and the guards' own roles. No sample call is made
-// yet. Every client, the people's and the guards', sees private DNS as AWS
-// would.
+// (testenv.SampleAccount, and the sandbox VPC) and the guards' own roles.
+// No sample call is made yet. Every client, the people's and the guards',
+// sees private DNS and models' network isolation as AWS would (moto
+// ignores both: privateDNS and isolation.Models are fakes for that).
 func newWorld(t *testing.T, opts worldOptions) *world {
 	t.Helper()
 	dns := &privateDNS{set: map[string]bool{}}
-	fns := guardFns()
+	iso := &isolation.Models{}
+	fns := guardFns(t)
 	var roles []string
 	for _, g := range fns {
 		roles = append(roles, g.role)
 	}
-	e := testenv.New(t, testenv.Roles(roles...), testenv.APIOptions(dns.option))
+	e := testenv.New(t, testenv.Roles(roles...), testenv.APIOptions(dns.option, iso.Option))
 	w := &world{Env: e, t: t, ids: map[string]string{}, guards: fns}
 	w.actor = e.Server.Config(region)
-	w.actor.APIOptions = append(w.actor.APIOptions, dns.option)
+	w.actor.APIOptions = append(w.actor.APIOptions, dns.option, iso.Option)
 	w.clients = estate.New(w.actor)
+	sandbox, err := w.clients.NewSandbox(context.Background(), region)
+	if err != nil {
+		t.Fatalf("seed the sandbox VPC: %v", err)
+	}
+	w.sandbox, w.network = sandbox, sampleworld.NetworkIDs(e.Net, sandbox)
 
 	// The guards, built as the Lambdas build them.
 	c := e.GuardConfig(mode.Enforce)
@@ -205,7 +234,11 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 		t.Fatalf("config: %v", err)
 	}
 	for _, g := range w.guards {
-		g.h = guards.Handler(c, e.Config, g.rule)
+		h, err := guards.Function(c, e.Config, g.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.h = h
 	}
 	return w
 }
@@ -271,13 +304,24 @@ func (w *world) makeCall(name string) error {
 	case "endpoint-delete.json":
 		_, err := c.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{w.ids[vpceAPI]}})
 		return err
+	case "model-create-network-isolation.json":
+		return c.CreateModel(ctx, "fraud-isolated", estate.ModelSpec{Subnets: net.Subnets, SecurityGroups: []string{net.SecurityGroup}, Isolated: true})
+	case "model-create-one-subnet.json":
+		return c.CreateModel(ctx, "sandbox-scoring", estate.ModelSpec{Subnets: w.sandbox.Subnets, SecurityGroups: []string{w.sandbox.SecurityGroup}})
+	case "model-create-one-az.json":
+		return c.CreateModel(ctx, "forecast-one-az", estate.ModelSpec{Subnets: []string{net.Subnets[0], net.SameZone}, SecurityGroups: []string{net.SecurityGroup}})
+	case "endpoint-create-notebook-no-api.json":
+		id, err := c.Endpoint(ctx, w.sandbox, "aws.sagemaker.us-east-1.notebook", aws.Bool(true), endpointLabels[vpceSandboxNotebook])
+		w.ids[vpceSandboxNotebook] = id
+		return err
 	case "model-create-denied.json", "cloudtrail-log-file.json":
 		return nil // a refused call changes nothing; the log file repeats earlier calls
 	}
 	return fmt.Errorf("no call known for %s", name)
 }
 
-// sample is events/<name> with the sample vpce ids replaced by moto's.
+// sample is events/<name> with the sample vpce, VPC and subnet ids
+// replaced by moto's.
 func (w *world) sample(name string) json.RawMessage {
 	w.t.Helper()
 	raw, err := events.FS.ReadFile(name)
@@ -285,8 +329,10 @@ func (w *world) sample(name string) json.RawMessage {
 		w.t.Fatalf("read events/%s: %v", name, err)
 	}
 	s := string(raw)
-	for sample, id := range w.ids {
-		s = strings.ReplaceAll(s, sample, id)
+	for _, ids := range []map[string]string{w.ids, w.network} {
+		for sample, id := range ids {
+			s = strings.ReplaceAll(s, sample, id)
+		}
 	}
 	return json.RawMessage(s)
 }

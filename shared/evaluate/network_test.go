@@ -46,20 +46,20 @@ func TestNetworkRulesOnline(t *testing.T) {
 		want  []want
 	}{
 		{name: "isolated model in two zones, in a VPC with every endpoint", event: "model-create-network-isolation.json", want: []want{
-			{inVPC, "fraud-isolated", finding.Compliant, "runs in VPC subnets"},
 			{isolated, "fraud-isolated", finding.Compliant, "network isolation on"},
+			{inVPC, "fraud-isolated", finding.Compliant, "runs in VPC subnets"},
 			{multiAZ, "fraud-isolated", finding.Compliant, "2 Availability Zones (us-east-1a, us-east-1b)"},
 			{path, world.VPCPlatform, finding.Compliant, "sagemaker.api, sagemaker.runtime, notebook, s3"},
 		}},
 		{name: "two subnets in one zone", event: "model-create-one-az.json", want: []want{
-			{inVPC, "forecast-one-az", finding.Compliant, ""},
 			{isolated, "forecast-one-az", finding.NonCompliant, "without EnableNetworkIsolation"},
+			{inVPC, "forecast-one-az", finding.Compliant, ""},
 			{multiAZ, "forecast-one-az", finding.NonCompliant, "are in us-east-1a"},
 			{path, world.VPCPlatform, finding.Compliant, ""},
 		}},
 		{name: "one subnet, in the sandbox", event: "model-create-one-subnet.json", want: []want{
-			{inVPC, "sandbox-scoring", finding.Compliant, ""},
 			{isolated, "sandbox-scoring", finding.NonCompliant, ""},
+			{inVPC, "sandbox-scoring", finding.Compliant, ""},
 			{multiAZ, "sandbox-scoring", finding.NonCompliant, "one VPC subnet"},
 			// The model's subnet names its VPC: resolved, then judged.
 			{path, world.VPCSandbox, finding.NonCompliant, "lacks a sagemaker.api interface endpoint"},

@@ -38,8 +38,9 @@ type Function struct {
 // SDK service a function links costs every cold start).
 func Guards() []Function {
 	return []Function{
+		// Network isolation first: model-in-vpc may delete the model (All).
 		{Name: "model-guard", Description: "vpcguard: SageMaker models must run in a VPC, network-isolated",
-			Rules: []Rule{ModelInVPC{}, ModelNetworkIsolation{}}},
+			Rules: []Rule{ModelNetworkIsolation{}, ModelInVPC{}}},
 		{Name: "endpoint-guard", Description: "vpcguard: SageMaker VPC endpoints must have private DNS", Rules: []Rule{EndpointPrivateDNS{}}},
 		{Name: "notebook-guard", Description: "vpcguard: SageMaker notebook instances must not have direct internet access",
 			Rules: []Rule{NotebookNoDirectInternet{}}, Rechecks: true},

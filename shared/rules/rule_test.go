@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,8 +90,8 @@ func TestSampleEvents(t *testing.T) {
 	}
 	expected := map[string][]want{
 		"cloudtrail-log-file.json": {
-			{model, "churn-xgb-public", finding.NonCompliant},
 			{isolated, "churn-xgb-public", finding.NonCompliant},
+			{model, "churn-xgb-public", finding.NonCompliant},
 			{multiAZ, "churn-xgb-public", finding.NotApplicable},
 			{notebook, "research-private", finding.Compliant},
 			{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable},
@@ -108,43 +109,43 @@ func TestSampleEvents(t *testing.T) {
 		"endpoint-modify-private-dns-off.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.InsufficientData}},
 		"model-create-denied.json":             nil, // failed call: no rule handles it
 		"model-create-empty-subnets.json": {
-			{model, "fraud-empty-subnets", finding.NonCompliant},
 			{isolated, "fraud-empty-subnets", finding.NonCompliant},
+			{model, "fraud-empty-subnets", finding.NonCompliant},
 			{multiAZ, "fraud-empty-subnets", finding.NotApplicable},
 		},
 		// CreateModel names the model's subnets, not their VPC or zones.
 		"model-create-in-vpc.json": {
-			{model, "churn-xgb-private", finding.Compliant},
 			{isolated, "churn-xgb-private", finding.NonCompliant},
+			{model, "churn-xgb-private", finding.Compliant},
 			{multiAZ, "churn-xgb-private", finding.InsufficientData},
 			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
 		},
 		"model-create-network-isolation.json": {
-			{model, "fraud-isolated", finding.Compliant},
 			{isolated, "fraud-isolated", finding.Compliant},
+			{model, "fraud-isolated", finding.Compliant},
 			{multiAZ, "fraud-isolated", finding.InsufficientData},
 			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
 		},
 		"model-create-no-vpc.json": {
-			{model, "churn-xgb-public", finding.NonCompliant},
 			{isolated, "churn-xgb-public", finding.NonCompliant},
+			{model, "churn-xgb-public", finding.NonCompliant},
 			{multiAZ, "churn-xgb-public", finding.NotApplicable},
 		},
 		"model-create-one-az.json": {
-			{model, "forecast-one-az", finding.Compliant},
 			{isolated, "forecast-one-az", finding.NonCompliant},
+			{model, "forecast-one-az", finding.Compliant},
 			{multiAZ, "forecast-one-az", finding.InsufficientData}, // two subnets: their zones are EC2's to tell
 			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
 		},
 		"model-create-one-subnet.json": {
-			{model, "sandbox-scoring", finding.Compliant},
 			{isolated, "sandbox-scoring", finding.NonCompliant},
+			{model, "sandbox-scoring", finding.Compliant},
 			{multiAZ, "sandbox-scoring", finding.NonCompliant}, // one subnet: one zone, from the event alone
 			{path, "subnet-0fff7777aaaa8888e", finding.InsufficientData},
 		},
 		"model-delete.json": {
-			{model, "churn-xgb-public", finding.NotApplicable},
 			{isolated, "churn-xgb-public", finding.NotApplicable},
+			{model, "churn-xgb-public", finding.NotApplicable},
 			{multiAZ, "churn-xgb-public", finding.NotApplicable},
 		},
 		"notebook-create-internet-enabled.json": {{notebook, "research-open", finding.NonCompliant}},
@@ -318,6 +319,30 @@ func TestGuardsTable(t *testing.T) {
 	}
 	if _, ok := Guard("nope"); ok {
 		t.Errorf("Guard of an unknown: got one")
+	}
+}
+
+// TestDeletingRulesComeLast: rules are remediated in catalogue order, so a
+// rule that may delete its resource comes after every other rule of its
+// kind that remedies it, in All() and in each guard's row; otherwise those
+// would tag a resource already gone. (A rule that only tickets may come
+// after: a ticket on a deleted resource says so.)
+func TestDeletingRulesComeLast(t *testing.T) {
+	rows := [][]Rule{All()}
+	for _, fn := range Guards() {
+		rows = append(rows, fn.Rules)
+	}
+	for _, rs := range rows {
+		for i, r := range rs {
+			if !slices.Contains(r.Remedies(), DeleteModel) {
+				continue
+			}
+			for _, later := range rs[i+1:] {
+				if later.Kind() == r.Kind() && len(later.Remedies()) > 0 {
+					t.Errorf("%s comes after %s, whose remedies may delete the %s: want it before", later.Name(), r.Name(), r.Kind())
+				}
+			}
+		}
 	}
 }
 

@@ -127,7 +127,7 @@ func TestKindsSetTheirClients(t *testing.T) {
 // it is not wired to read fails its init instead of failing every event.
 func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
 	_, err := setup.GuardHandler(context.Background(), nil, "model-guard", endpoints.Wiring)
-	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-in-vpc") {
+	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-network-isolation guards AWS::SageMaker::Model resources") {
 		t.Errorf("GuardHandler error = %v; want one naming the unwired rule", err)
 	}
 	// A model reader without the zones the multi-AZ rule decides on.

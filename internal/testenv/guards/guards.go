@@ -6,6 +6,8 @@
 package guards
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
@@ -36,6 +38,32 @@ func ForAccounts(c config.Config, accounts *awsclients.Accounts, rs ...rules.Rul
 		rs = rules.All()
 	}
 	return &guard.Handler{Guard: setup.Guard(c, accounts, rs, nil, Kinds...)}
+}
+
+// FunctionKinds is what each guard function's main (functions/<name>/main.go)
+// wires, by function name.
+var FunctionKinds = map[string][]setup.Kind{
+	"model-guard":    {models.Wiring},
+	"endpoint-guard": {endpoints.Wiring},
+	"notebook-guard": {notebooks.Wiring},
+	"network-guard":  {networks.Models, networks.VPCs},
+}
+
+// Function is the handler of the guard function name as its main builds it
+// (its row of rules.Guards, FunctionKinds), on clients built from cfg in
+// moto's account.
+func Function(c config.Config, cfg aws.Config, name string) (*guard.Handler, error) {
+	fn, ok := rules.Guard(name)
+	if !ok {
+		return nil, fmt.Errorf("no guard function %q in rules.Guards", name)
+	}
+	kinds, ok := FunctionKinds[name]
+	if !ok {
+		return nil, fmt.Errorf("guard function %q: its kinds are not in guards.FunctionKinds", name)
+	}
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	return &guard.Handler{Guard: setup.Guard(c, accounts, fn.Rules, nil, kinds...)}, nil
 }
 
 // Kinds is every kind of resource, wired as the CLI and the backfill wire them.

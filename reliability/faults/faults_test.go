@@ -55,11 +55,14 @@ type function struct {
 	rules []rules.Rule
 }
 
-var functions = []function{
-	{"model-guard", []rules.Rule{rules.ModelInVPC{}}},
-	{"notebook-guard", []rules.Rule{rules.NotebookNoDirectInternet{}}},
-	{"endpoint-guard", []rules.Rule{rules.EndpointPrivateDNS{}}},
-}
+// functions are the catalogue's guards (rules.Guards).
+var functions = func() []function {
+	var out []function
+	for _, fn := range rules.Guards() {
+		out = append(out, function{fn.Name, fn.Rules})
+	}
+	return out
+}()
 
 // handlers builds each guard's handler the way setup.GuardHandler does for
 // the Lambdas: configuration from the environment, clients from
@@ -83,7 +86,11 @@ func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map
 		if err != nil {
 			t.Fatalf("load: %v", err)
 		}
-		out[fn.name] = guards.ForAccounts(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.rules...).Handle
+		h, err := guards.FunctionOn(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[fn.name] = h.Handle
 	}
 	return out
 }

@@ -53,6 +53,13 @@ var FunctionKinds = map[string][]setup.Kind{
 // (its row of rules.Guards, FunctionKinds), on clients built from cfg in
 // moto's account.
 func Function(c config.Config, cfg aws.Config, name string) (*guard.Handler, error) {
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	return FunctionOn(c, accounts, name)
+}
+
+// FunctionOn is Function on accounts' clients.
+func FunctionOn(c config.Config, accounts *awsclients.Accounts, name string) (*guard.Handler, error) {
 	fn, ok := rules.Guard(name)
 	if !ok {
 		return nil, fmt.Errorf("no guard function %q in rules.Guards", name)
@@ -61,8 +68,6 @@ func Function(c config.Config, cfg aws.Config, name string) (*guard.Handler, err
 	if !ok {
 		return nil, fmt.Errorf("guard function %q: its kinds are not in guards.FunctionKinds", name)
 	}
-	accounts := awsclients.NewAccounts(cfg, "")
-	accounts.SetHomeAccount(motoserver.Account)
 	return &guard.Handler{Guard: setup.Guard(c, accounts, fn.Rules, nil, kinds...)}, nil
 }
 

@@ -279,17 +279,23 @@ func OddValues() ([]OddValue, error) {
 		path     = "sagemaker-vpc-private-path-complete"
 	)
 	from("model-create-network-isolation.json", "enableNetworkIsolation is an object", isolated, "without EnableNetworkIsolation",
-		func(d map[string]any) { set(d, []string{"requestParameters", "enableNetworkIsolation"}, map[string]any{"on": true}) })
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "enableNetworkIsolation"}, map[string]any{"on": true})
+		})
 	from("model-create-network-isolation.json", "enableNetworkIsolation is a word", isolated, "without EnableNetworkIsolation",
 		func(d map[string]any) { set(d, []string{"requestParameters", "enableNetworkIsolation"}, "yes please") })
 	from("model-create-one-az.json", "vpcConfig.subnets is a string", multiAZ, "one VPC subnet (subnet-0aaa1111bbbb2222c)",
-		func(d map[string]any) { set(d, []string{"requestParameters", "vpcConfig", "subnets"}, "subnet-0aaa1111bbbb2222c") })
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "vpcConfig", "subnets"}, "subnet-0aaa1111bbbb2222c")
+		})
 	from("model-create-one-az.json", "vpcConfig.subnets holds objects and nulls", multiAZ, "not in a VPC",
 		func(d map[string]any) {
 			set(d, []string{"requestParameters", "vpcConfig", "subnets"}, []any{map[string]any{"id": "subnet-1"}, nil})
 		})
 	from("model-create-one-az.json", "vpcConfig is a list", multiAZ, "not in a VPC",
-		func(d map[string]any) { set(d, []string{"requestParameters", "vpcConfig"}, []any{"subnet-0aaa1111bbbb2222c"}) })
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "vpcConfig"}, []any{"subnet-0aaa1111bbbb2222c"})
+		})
 	from("endpoint-create-notebook-no-api.json", "VpcId is a list, vpcId an object", path, "which VPC vpce-0a1b2c3d4e5f60006 is in",
 		func(d map[string]any) {
 			set(d, []string{"requestParameters", "CreateVpcEndpointRequest", "VpcId"}, []any{"vpc-1", "vpc-2"})

@@ -303,7 +303,7 @@ func TestGuardBinaries(t *testing.T) {
 		extra func(t *testing.T, ctx context.Context, api *runtimeapi.Server)
 	}{
 		{
-			fn:    "model-guard",
+			fn: "model-guard",
 			// Network isolation is model-guard's first rule: it attaches the guardrail.
 			first: want{"model-create-no-vpc.json", "sagemaker-model-network-isolation", "model/churn-xgb-public", "", finding.NonCompliant, "attach-guardrail"},
 			next:  want{"model-create-in-vpc.json", "sagemaker-model-in-vpc", "model/churn-xgb-private", "", finding.Compliant, ""},

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/events"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/isolation"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	"github.com/vpcguard/vpcguard/internal/testenv/world"
@@ -52,6 +53,10 @@ var replay = []string{
 	"endpoint-create-notebook-private-dns-off.json",
 	"endpoint-create-ssm-private-dns-off.json",
 	"endpoint-modify-private-dns-off.json",
+	"model-create-network-isolation.json",
+	"model-create-one-subnet.json",
+	"model-create-one-az.json",
+	"endpoint-create-notebook-no-api.json",
 }
 
 type demo struct {
@@ -74,10 +79,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	fmt.Fprintln(stdout, `vpcguard demo: keeping Amazon SageMaker private, on a local AWS emulator.
 
-vpcguard enforces three rules: models run in a VPC, notebook instances have no
-direct internet access, and interface VPC endpoints to SageMaker have private
-DNS on. This demo starts moto_server (an AWS API emulator) on 127.0.0.1, seeds
-an account that looks real, and then:
+vpcguard keeps six rules: models run in a VPC, network-isolated, with subnets
+in two Availability Zones; notebook instances have no direct internet access;
+interface VPC endpoints to SageMaker have private DNS on; and a VPC that uses
+SageMaker has every endpoint its private path needs. This demo starts
+moto_server (an AWS API emulator) on 127.0.0.1, seeds an account that looks
+real, and then:
   1. backfills in report mode: finds what already exists, changes nothing;
   2. replays the sample CloudTrail events (events/*.json) through the guards
      in enforce mode: stop notebooks, attach the guardrail policy to the callers,
@@ -100,8 +107,10 @@ Nothing here talks to a real AWS account.`)
 	d.base = srv.Config(demoRegion)
 	d.base.Retryer = awsclients.NewRetryer
 	// moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled, so the
-	// requests are what the demo can show.
-	d.base.APIOptions = append(d.base.APIOptions, d.sent.Option)
+	// requests are what the demo can show. moto also ignores
+	// EnableNetworkIsolation on CreateModel: the isolation fake puts what
+	// CreateModel sent on DescribeModel's answer, as AWS would.
+	d.base.APIOptions = append(d.base.APIOptions, d.sent.Option, (&isolation.Models{}).Option)
 	d.clients = estate.New(d.base)
 	d.iam = iam.NewFromConfig(d.base)
 	if err := d.seed(ctx); err != nil {
@@ -149,18 +158,26 @@ func (d *demo) seed(ctx context.Context) error {
 	net, ids := w.Net, w.Endpoints
 	fmt.Fprintf(d.out, `
 Seeded account %s in %s:
-  network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
+  network    ml-platform %s (DNS support and hostnames on), subnets %s in two zones
+             and %s (a second one in %sa), security group %s;
+             ml-sandbox %s, one subnet %s
   IAM        roles MLEngineer, DataScientist, NetworkAdmin; users bob, carol; the guardrail policy
              vpcguard-guardrail (every rule's deny statements, as the CDK stack creates it)
   models     churn-xgb-public (no VPC), churn-xgb-private (VPC), fraud-empty-subnets (no subnets),
-             legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC)
+             legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC), fraud-isolated (VPC,
+             network isolation on), forecast-one-az (two subnets, one zone), sandbox-scoring
+             (ml-sandbox's one subnet); none isolated but fraud-isolated
   notebooks  research-open (internet on), quickstart-default (internet omitted = on, no subnet),
              research-private (internet off, in VPC), team-sandbox (internet on, predates vpcguard)
-  endpoints  %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
+  endpoints  in ml-platform: %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
              %s notebook (off), %s ssm (off: not SageMaker, must be left alone),
-             %s s3 gateway (not an interface endpoint, ignored)
-`, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SecurityGroup,
-		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3])
+             %s s3 gateway (not an interface endpoint: private DNS does not apply);
+             in ml-sandbox: %s notebook (on), and no API, runtime or S3 endpoint
+  (moto ignores EnableNetworkIsolation: a fake keeps what CreateModel sent, so fraud-isolated
+  reads isolated, as on AWS)
+`, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SameZone, demoRegion, net.SecurityGroup,
+		w.Sandbox.VPC, w.Sandbox.Subnets[0],
+		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3], ids[world.VpceSandboxNotebook])
 	return nil
 }
 
@@ -198,9 +215,9 @@ func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
 	g := setup.Guard(cfg, accounts, rules.All(), slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})), kinds...)
 	h := &guard.Handler{Guard: g}
 
-	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).
-The sample events carry made-up vpce ids; moto assigns its own, so each
-endpoint event is rewritten to the seeded endpoint's id before replay.
+	fmt.Fprintf(d.out, `Mode enforce for every rule, tickets to Security Hub and SNS (%s).
+The sample events carry made-up vpce, VPC and subnet ids; moto assigns its
+own, so each event is rewritten to the seeded ids before replay.
 `, d.topic)
 	for _, name := range replay {
 		raw, err := events.FS.ReadFile(name)
@@ -210,10 +227,10 @@ endpoint event is rewritten to the seeded endpoint's id before replay.
 		note := ""
 		for sample, seeded := range d.world.Endpoints {
 			if strings.Contains(string(raw), sample) {
-				raw = []byte(strings.ReplaceAll(string(raw), sample, seeded))
 				note = fmt.Sprintf(" (%s rewritten to %s)", sample, seeded)
 			}
 		}
+		raw = d.world.Rewrite(raw)
 		evs, err := cloudtrail.Parse(raw)
 		if err != nil || len(evs) == 0 {
 			return fmt.Errorf("events/%s: %v", name, err)
@@ -265,10 +282,11 @@ func principalName(arn string) string {
 // changes reads back what the enforce replay did.
 func (d *demo) changes(ctx context.Context) error {
 	fmt.Fprintln(d.out, `
-The statuses match step 1, and that is expected: a model's VPC settings and a
-notebook's internet access cannot be changed after creation, so the guards
-contain them (stop, guardrail on the caller, tag, ticket) until their owners
-recreate them.`)
+The statuses match step 1, and that is expected: a model's VPC settings and
+network isolation and a notebook's internet access cannot be changed after
+creation, so the guards contain them (stop, guardrail on the caller, tag,
+ticket) until their owners recreate them. The one-zone models and the VPC
+missing endpoints are ticketed only: their owners choose subnets and endpoints.`)
 	fmt.Fprintln(d.out, "\nWhat changed:")
 	out, err := d.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
 	if err != nil {
@@ -301,7 +319,7 @@ recreate them.`)
 	fmt.Fprintf(d.out, "  guardrails  %s\n", strings.Join(attached, "; "))
 
 	var tagged []string
-	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring"} {
+	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring", "fraud-isolated", "forecast-one-az"} {
 		tags, err := d.clients.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:model/" + m)})
 		if err != nil {
 			return fmt.Errorf("list tags of %s: %w", m, err)
@@ -342,10 +360,17 @@ func policyNames(ps []iamtypes.AttachedPolicy) string {
 	return orNone(names)
 }
 
+// tagList shows tags as SageMaker holds them: one value a key, the last
+// written (moto 5.2.1's AddTags appends a second tag with the same key where
+// AWS overwrites the first).
 func tagList(tags []smtypes.Tag) string {
-	var out []string
+	byKey := map[string]string{}
 	for _, t := range tags {
-		out = append(out, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+		byKey[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	var out []string
+	for k, v := range byKey {
+		out = append(out, k+"="+v)
 	}
 	slices.Sort(out)
 	return "[" + strings.Join(out, ", ") + "]"

@@ -28,6 +28,12 @@ func TestDemo(t *testing.T) {
 		"quickstart-default Stopped, research-open Stopped",
 		"user carol: vpcguard-guardrail",
 		"moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled",
+		// The network rules: a one-zone model, the sandbox VPC missing its endpoints.
+		"✗ NON_COMPLIANT       sagemaker-model-vpc-multi-az                  forecast-one-az",
+		"▶ events/endpoint-create-notebook-no-api.json: CreateVpcEndpoint by user bob",
+		"lacks a sagemaker.api interface endpoint",
+		"✓ COMPLIANT           sagemaker-model-network-isolation             fraud-isolated",
+		"forecast-one-az [vpcguard:finding=sagemaker-model-network-isolation]",
 		"moto_server stopped.",
 	} {
 		if !strings.Contains(out, want) {

@@ -43,8 +43,11 @@ func (a API) AddTag(ctx context.Context, arn, key, value string) error {
 }
 
 // TagValue reads the value of the tag key of the model or notebook
-// instance arn, "" when it has none.
+// instance arn, "" when it has none. On AWS a key appears once (AddTags
+// overwrites its value); moto 5.2.1 appends instead, and the last one is
+// the value AWS would hold, as sagemakerstate reads it too.
 func (a API) TagValue(ctx context.Context, arn, key string) (string, error) {
+	value := ""
 	p := sagemaker.NewListTagsPaginator(a.Client, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -53,11 +56,11 @@ func (a API) TagValue(ctx context.Context, arn, key string) (string, error) {
 		}
 		for _, t := range page.Tags {
 			if aws.ToString(t.Key) == key {
-				return aws.ToString(t.Value), nil
+				value = aws.ToString(t.Value)
 			}
 		}
 	}
-	return "", nil
+	return value, nil
 }
 
 // DeleteModel deletes the model name.

@@ -19,6 +19,7 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/runtimeapi"
+	"github.com/vpcguard/vpcguard/internal/testenv/world"
 )
 
 // Goals. The AWS SDK clients are current releases, not held back (go.mod):
@@ -46,7 +47,11 @@ var coldStartInvocations = map[string]invocation{
 	"model-guard":    {event: "model-create-in-vpc.json", expect: `"COMPLIANT"`},
 	"endpoint-guard": {event: "endpoint-create-runtime-private-dns-default.json", expect: `"COMPLIANT"`},
 	"notebook-guard": {event: "notebook-create-private.json", expect: `"COMPLIANT"`},
-	"backfill":       {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":3`},
+	// The model with its subnets' zones, and its VPC (found through the
+	// model's subnet; it has runtime and S3 endpoints, so no model scan).
+	"network-guard": {event: "model-create-in-vpc.json", expect: `"AWS::EC2::VPC"`},
+	// A model, a notebook, an endpoint, the seeded VPC and moto's default one.
+	"backfill": {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":5`},
 }
 
 // The names the sample events use, seeded so the guards find them.
@@ -90,7 +95,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 	if err := moto.Reset(); err != nil {
 		return nil, nil, err
 	}
-	endpointID, err := seedSamples(ctx, moto)
+	ids, err := seedSamples(ctx, moto)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed moto for the cold starts: %w", err)
 	}
@@ -119,7 +124,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 		}
 		hostBin, armBin := filepath.Join(hostDir, fn), filepath.Join(armDir, fn)
 		if ok {
-			payload, err := inv.bytes(endpointID)
+			payload, err := inv.bytes(ids)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -169,7 +174,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 	return figs, notes, nil
 }
 
-func (inv invocation) bytes(endpointID string) ([]byte, error) {
+func (inv invocation) bytes(ids map[string]string) ([]byte, error) {
 	if inv.event == "" {
 		return []byte(inv.payload), nil
 	}
@@ -177,8 +182,12 @@ func (inv invocation) bytes(endpointID string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The sample endpoint's id is moto's: the event names the one seeded.
-	return bytes.ReplaceAll(data, []byte(sampleEndpoint), []byte(endpointID)), nil
+	// The sample ids (endpoint, VPC, subnets) are moto's: the event names
+	// the ones seeded.
+	for sample, seeded := range ids {
+		data = bytes.ReplaceAll(data, []byte(sample), []byte(seeded))
+	}
+	return data, nil
 }
 
 // functionNames are the directories under functions/, as make build sees them.
@@ -236,19 +245,28 @@ func buildPackage(ctx context.Context, root, out, goos, goarch, pkg string) erro
 
 // seedSamples creates the sample events' model and notebook, in a VPC, and
 // a SageMaker runtime endpoint with private DNS on; it returns the endpoint id.
-func seedSamples(ctx context.Context, moto *motoserver.Server) (string, error) {
+func seedSamples(ctx context.Context, moto *motoserver.Server) (map[string]string, error) {
 	c := estate.New(moto.Config("us-east-1"))
 	net, err := c.NewNetwork(ctx, "us-east-1")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := c.Model(ctx, sampleModel, net, nil); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := c.Notebook(ctx, sampleNotebook, "Disabled", net.Subnets[0], net); err != nil {
-		return "", err
+		return nil, err
 	}
-	return c.Endpoint(ctx, net, "com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true), "")
+	id, err := c.Endpoint(ctx, net, "com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true), "")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Gateway(ctx, net, "com.amazonaws.us-east-1.s3"); err != nil {
+		return nil, err
+	}
+	ids := world.NetworkIDs(net, nil)
+	ids[sampleEndpoint] = id
+	return ids, nil
 }
 
 // coldStarts execs bin runs times, each a fresh process, and returns the

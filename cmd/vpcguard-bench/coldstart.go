@@ -47,9 +47,12 @@ var coldStartInvocations = map[string]invocation{
 	"model-guard":    {event: "model-create-in-vpc.json", expect: `"COMPLIANT"`},
 	"endpoint-guard": {event: "endpoint-create-runtime-private-dns-default.json", expect: `"COMPLIANT"`},
 	"notebook-guard": {event: "notebook-create-private.json", expect: `"COMPLIANT"`},
-	// The model with its subnets' zones, and its VPC (found through the
-	// model's subnet; it has runtime and S3 endpoints, so no model scan).
-	"network-guard": {event: "model-create-in-vpc.json", expect: `"AWS::EC2::VPC"`},
+	// An endpoint event: one read of its VPC (DescribeVpcs and
+	// DescribeVpcEndpoints; the VPC has runtime and S3 endpoints, so no
+	// model scan), as the other guards read one resource. A CreateModel
+	// costs it more: the model, its subnets' zones, and its VPC through the
+	// subnet (5 calls); the README gives both.
+	"network-guard": {event: "endpoint-create-runtime-private-dns-default.json", expect: `"AWS::EC2::VPC"`},
 	// A model, a notebook, an endpoint, the seeded VPC and moto's default one.
 	"backfill": {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":5`},
 }

@@ -76,9 +76,18 @@ func run(args []string) error {
 	if err := checkAssets(config); err != nil {
 		return err
 	}
-	stack.NewVpcGuardStack(app, config.StackName, &awscdk.StackProps{
+	stackProps := &awscdk.StackProps{
 		Description: jsii.String("vpcguard: keeps SageMaker private (models in VPCs, VPC endpoints with private DNS, notebooks without direct internet access)"),
-	}, config, rules.Guards())
+	}
+	if config.Organization.Enabled() {
+		// The central stack (with the member StackSets) and the member
+		// stacks, for the management account.
+		if _, err := stack.NewOrganizationStacks(app, stackProps, config, rules.Guards()); err != nil {
+			return err
+		}
+	} else {
+		stack.NewVpcGuardStack(app, config.StackName, stackProps, config, rules.Guards())
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 
 	assembly := app.Synth(nil)

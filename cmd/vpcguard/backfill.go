@@ -15,9 +15,12 @@ import (
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/history"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
@@ -27,6 +30,10 @@ var accountID = regexp.MustCompile(`^\d{12}$`)
 type backfillFlags struct {
 	regions, accounts, assumeRole, rules string
 	concurrency                          int
+
+	lookupCreators, creatorGuardrails bool
+	trailBucket                       string
+	creatorLookupMax, creatorMaxAge   int
 }
 
 func (b *backfillFlags) register(fs *flag.FlagSet) {
@@ -35,6 +42,11 @@ func (b *backfillFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account ("+config.EnvAssumeRoleName+")")
 	fs.StringVar(&b.rules, "rules", "", "rules to run, comma-separated (default: all; see 'vpcguard rules')")
 	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (%s; default %d)", config.EnvConcurrency, backfill.DefaultConcurrency))
+	fs.BoolVar(&b.lookupCreators, "lookup-creators", false, "look up who created each NON_COMPLIANT resource in CloudTrail's event history, 2 LookupEvents calls/s per account and region ("+config.EnvCreatorLookup+")")
+	fs.IntVar(&b.creatorLookupMax, "creator-lookup-max", 0, fmt.Sprintf("LookupEvents calls per run at most (%s; default %d)", config.EnvCreatorLookupMax, config.Default().CreatorLookupMax))
+	fs.StringVar(&b.trailBucket, "trail-bucket", "", "s3://bucket/prefix of a trail's log files, for creators older than the event history's 90 days; implies --lookup-creators ("+config.EnvTrailBucket+")")
+	fs.BoolVar(&b.creatorGuardrails, "creator-guardrails", false, "enforce: attach the guardrail to the creators found too; implies --lookup-creators ("+config.EnvCreatorGuardrails+")")
+	fs.IntVar(&b.creatorMaxAge, "creator-max-age-days", 0, fmt.Sprintf("only to creators whose call is at most this many days old (%s; default %d)", config.EnvCreatorMaxAgeDays, config.Default().CreatorMaxAgeDays))
 }
 
 func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -94,6 +106,14 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 	opts.Sources, opts.Home, opts.EnabledRegions = shared.Sources, shared.Home, shared.EnabledRegions
 	opts.Calls = calls
 	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, log, kinds...)
+	var finder *history.Finder
+	if cfg.CreatorLookup {
+		if finder, err = creators.Finder(ctx, cfg, accounts, log); err != nil {
+			fmt.Fprintf(stderr, "vpcguard: %v\n", err)
+			return exitFailed
+		}
+		opts.Creators = finder
+	}
 
 	bar := newProgressBar(stderr)
 	opts.Progress = bar.Update
@@ -108,6 +128,9 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 		return exitFailed
 	}
 	writeBackfillSummary(stderr, cfg, res.Summary)
+	if finder != nil {
+		writeCreatorSummary(stderr, res.Findings, finder)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcguard: backfill could not run: %v\n", err)
 		return exitFailed
@@ -151,6 +174,31 @@ func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Op
 		}
 		opts.Concurrency = b.concurrency
 	}
+	// The creator flags override their variables; the configuration
+	// checks them together, naming the variables.
+	if set["lookup-creators"] {
+		cfg.CreatorLookup = b.lookupCreators
+	}
+	if set["trail-bucket"] {
+		cfg.TrailBucket = strings.TrimSpace(b.trailBucket)
+	}
+	if set["creator-guardrails"] {
+		cfg.CreatorGuardrails = b.creatorGuardrails
+	}
+	// A person who names a trail bucket or asks for guardrails on creators
+	// wants them looked up, unless they said otherwise.
+	if !set["lookup-creators"] && (set["trail-bucket"] && cfg.TrailBucket != "" || set["creator-guardrails"] && cfg.CreatorGuardrails) {
+		cfg.CreatorLookup = true
+	}
+	if set["creator-lookup-max"] {
+		cfg.CreatorLookupMax = b.creatorLookupMax
+	}
+	if set["creator-max-age-days"] {
+		cfg.CreatorMaxAgeDays = b.creatorMaxAge
+	}
+	if err := cfg.Validate(); err != nil {
+		return opts, err
+	}
 	return opts, nil
 }
 
@@ -188,6 +236,22 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 		}
 		tw.Flush()
 	}
+}
+
+// writeCreatorSummary says how the creator lookup went: found, not found,
+// and what it cost.
+func writeCreatorSummary(w io.Writer, findings []finding.Finding, f *history.Finder) {
+	outcomes := map[finding.Outcome]int{}
+	for _, fd := range findings {
+		for _, a := range fd.Actions {
+			if a.Type == history.ActionFind {
+				outcomes[a.Outcome]++
+			}
+		}
+	}
+	fmt.Fprintf(w, "creators: %d found, %d not found, %d failed; %s (CloudTrail allows %d a second per account and region), %s read\n",
+		outcomes[finding.Done], outcomes[finding.Skipped], outcomes[finding.Failed],
+		plural(f.Lookups(), "LookupEvents call"), history.CallsPerSecond, plural(f.FilesRead(), "log file"))
 }
 
 func plural(n int, word string) string {

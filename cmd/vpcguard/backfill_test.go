@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/trail"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
@@ -69,5 +75,59 @@ func TestBackfillCommand(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
 	if code := run(ctx, []string{"backfill", "--format", "json"}, nil, &stdout, &stderr); code != exitFailed || !strings.Contains(stderr.String(), "could not run") {
 		t.Errorf("without credentials: exit %d, stderr %q; want %d and a clear message", code, stderr.String(), exitFailed)
+	}
+}
+
+// TestBackfillCommandLooksUpCreators: --lookup-creators names the creator
+// of a NON_COMPLIANT model, found in the event history (a FAKE of
+// LookupEvents, which moto lacks, reached the way a person would point the
+// CLI at an endpoint: AWS_ENDPOINT_URL_CLOUDTRAIL), and stderr sums the
+// lookup up.
+func TestBackfillCommandLooksUpCreators(t *testing.T) {
+	e := testenv.New(t, testenv.Seed(0))
+	e.Setenv("")
+	ctx := context.Background()
+	e.Model("churn-xgb-public", false, nil)
+	e.Model("nobody-knows", false, nil)
+	models, err := e.SageMaker.ListModels(ctx, &sagemaker.ListModelsInput{})
+	if err != nil || len(models.Models) != 2 {
+		t.Fatalf("list models: %v", err)
+	}
+	var created time.Time
+	for _, m := range models.Models {
+		if aws.ToString(m.ModelName) == "churn-xgb-public" {
+			created = aws.ToTime(m.CreationTime)
+		}
+	}
+	h, err := trail.NewHistory(trail.MustSample("model-create-no-vpc.json").At(created))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	t.Setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", h.URL)
+
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"backfill", "--format", "json", "--lookup-creators"}, nil, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d; want 0\n%s", code, stderr.String())
+	}
+	var fs []finding.Finding
+	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
+		t.Fatalf("stdout: %v\n%s", err, stdout.String())
+	}
+	byName := map[string]finding.Finding{}
+	for _, f := range fs {
+		byName[f.ResourceName] = f
+	}
+	if f := byName["churn-xgb-public"]; f.Principal != "arn:aws:iam::123456789012:role/MLEngineer" || f.EventID != "00000000-0000-0000-0000-00000001991a" {
+		t.Errorf("churn-xgb-public: principal %q event %q; want MLEngineer and the sample's event", f.Principal, f.EventID)
+	}
+	if f := byName["nobody-knows"]; f.Principal != "" || len(f.Actions) != 1 || f.Actions[0].Outcome != finding.Skipped {
+		t.Errorf("nobody-knows: principal %q actions %+v; want none and one skipped lookup", f.Principal, f.Actions)
+	}
+	// One call finds churn-xgb-public's slot; nobody-knows's window may
+	// reach into the next slot, which then costs a second one.
+	summary := regexp.MustCompile(`creators: 1 found, 1 not found, 0 failed; [12] LookupEvents calls? \(CloudTrail allows 2 a second per account and region\), 0 log files read`)
+	if !summary.MatchString(stderr.String()) {
+		t.Errorf("stderr lacks a line matching %s:\n%s", summary, stderr.String())
 	}
 }

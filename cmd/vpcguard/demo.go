@@ -23,12 +23,15 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/isolation"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
+	"github.com/vpcguard/vpcguard/internal/testenv/trail"
 	"github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/history"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -89,7 +92,10 @@ real, and then:
   2. replays the sample CloudTrail events (events/*.json) through the guards
      in enforce mode: stop notebooks, attach the guardrail policy to the callers,
      turn on private DNS, tag, and file Security Hub findings and SNS messages;
-  3. backfills again to show what changed.
+  3. backfills again to show what changed;
+  4. backfills in enforce mode with --lookup-creators --creator-guardrails: finds
+     who created what predates vpcguard in CloudTrail's event history (a fake
+     serving the sample events: moto has no LookupEvents) and guards them too.
 Nothing here talks to a real AWS account.`)
 
 	srv, err := motoserver.Start()
@@ -136,6 +142,12 @@ Nothing here talks to a real AWS account.`)
 		return exitFailed
 	}
 	if err := d.changes(ctx); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+
+	d.step("4. Backfill in enforce mode, guarding the creators of what predates vpcguard")
+	if err := d.creators(ctx); err != nil {
 		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
 		return exitFailed
 	}
@@ -266,6 +278,133 @@ own, so each event is rewritten to the seeded ids before replay.
 	return nil
 }
 
+// pastCreator made legacy-scoring and team-sandbox, long before vpcguard.
+const pastCreator = "dana"
+
+// creators runs an enforce-mode backfill that looks up, in a fake of
+// CloudTrail's event history serving the sample events' creating calls,
+// who created each NON_COMPLIANT resource, and attaches the guardrail to
+// them: dana's two resources had no event for a guard to act on.
+func (d *demo) creators(ctx context.Context) error {
+	if _, err := d.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(pastCreator)}); err != nil {
+		return fmt.Errorf("create user %s: %w", pastCreator, err)
+	}
+	created, err := d.creationTimes(ctx)
+	if err != nil {
+		return err
+	}
+	dana := map[string]any{"type": "IAMUser", "principalId": "AIDAEXAMPLEDANA", "arn": "arn:aws:iam::" + motoserver.Account + ":user/" + pastCreator,
+		"accountId": motoserver.Account, "userName": pastCreator}
+	var records []trail.Record
+	for _, name := range replay {
+		rec := trail.MustSample(name)
+		if strings.HasPrefix(rec["eventName"].(string), "Create") {
+			records = append(records, rec)
+		}
+	}
+	records = append(records,
+		trail.MustSample("model-create-no-vpc.json").With(map[string]any{"eventID": "legacy-scoring-create", "userIdentity": dana,
+			"requestParameters.modelName": "legacy-scoring", "responseElements": map[string]any{}}),
+		trail.MustSample("notebook-create-internet-enabled.json").With(map[string]any{"eventID": "team-sandbox-create", "userIdentity": dana,
+			"requestParameters.notebookInstanceName": "team-sandbox", "responseElements": map[string]any{}}),
+	)
+	// Each call names the seeded endpoint ids, and is dated a second
+	// before moto stamped its resource.
+	for i, rec := range records {
+		raw, _ := json.Marshal(rec)
+		raw = d.world.Rewrite(raw)
+		var seeded trail.Record
+		if err := json.Unmarshal(raw, &seeded); err != nil {
+			return err
+		}
+		records[i] = seeded
+		for name, at := range created {
+			if strings.Contains(string(raw), `"`+name+`"`) {
+				records[i] = seeded.At(at.Add(-time.Second))
+			}
+		}
+	}
+	h, err := trail.NewHistory(records...)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+
+	cfg := config.Default()
+	cfg.Mode = mode.Enforce
+	cfg.Sinks = nil
+	cfg.GuardrailARN = d.guardrail
+	cfg.CreatorLookup, cfg.CreatorGuardrails = true, true
+	accounts := awsclients.NewAccounts(d.base, "")
+	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts.Regions = []string{demoRegion}
+	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
+	finder := &history.Finder{
+		History:    func(context.Context, string, string) (history.LookupAPI, error) { return h.Client(d.base), nil },
+		MaxLookups: cfg.CreatorLookupMax,
+	}
+	opts.Creators = finder
+	res, err := backfill.Run(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("backfill: %w", err)
+	}
+	fmt.Fprintf(d.out, `CloudTrail's event history is a FAKE here (moto has no LookupEvents): it
+serves the sample events' creating calls, and dana's, who created
+legacy-scoring and team-sandbox before vpcguard was deployed.
+
+$ vpcguard backfill --regions %s --mode enforce --lookup-creators --creator-guardrails
+
+`, demoRegion)
+	var noncompliant []finding.Finding
+	for _, f := range res.Findings {
+		if f.Status == finding.NonCompliant {
+			noncompliant = append(noncompliant, f)
+		}
+	}
+	if err := report.WriteTable(d.out, noncompliant, false); err != nil {
+		return err
+	}
+	writeCreatorSummary(d.out, res.Findings, finder)
+	p, err := d.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(pastCreator)})
+	if err != nil {
+		return fmt.Errorf("list policies of %s: %w", pastCreator, err)
+	}
+	nb, err := d.clients.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String("team-sandbox")})
+	if err != nil {
+		return fmt.Errorf("describe team-sandbox: %w", err)
+	}
+	fmt.Fprintf(d.out, "\nuser %s: %s; team-sandbox %s\n", pastCreator, policyNames(p.AttachedPolicies), nb.NotebookInstanceStatus)
+	return nil
+}
+
+// creationTimes are moto's CreationTime of every model, notebook instance
+// and VPC endpoint.
+func (d *demo) creationTimes(ctx context.Context) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	models, err := d.clients.SageMaker.ListModels(ctx, &sagemaker.ListModelsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list models: %w", err)
+	}
+	for _, m := range models.Models {
+		out[aws.ToString(m.ModelName)] = aws.ToTime(m.CreationTime)
+	}
+	nbs, err := d.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list notebooks: %w", err)
+	}
+	for _, nb := range nbs.NotebookInstances {
+		out[aws.ToString(nb.NotebookInstanceName)] = aws.ToTime(nb.CreationTime)
+	}
+	eps, err := ec2.NewFromConfig(d.base).DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("describe endpoints: %w", err)
+	}
+	for _, ep := range eps.VpcEndpoints {
+		out[aws.ToString(ep.VpcEndpointId)] = aws.ToTime(ep.CreationTimestamp)
+	}
+	return out, nil
+}
+
 func principalName(arn string) string {
 	if i := strings.Index(arn, ":role/"); i >= 0 {
 		return "role " + arn[i+6:]
@@ -299,7 +438,7 @@ missing endpoints are ticketed only: their owners choose subnets and endpoints.`
 	slices.Sort(nbs)
 	fmt.Fprintf(d.out, "  notebooks   %s\n", strings.Join(nbs, ", "))
 	fmt.Fprintln(d.out, "              (direct internet access cannot be turned off on an existing instance: the guard stops it;")
-	fmt.Fprintln(d.out, "              team-sandbox predates vpcguard and had no event: a backfill with --mode enforce would stop it)")
+	fmt.Fprintln(d.out, "              team-sandbox predates vpcguard and had no event: step 4's backfill in enforce mode stops it)")
 
 	var attached []string
 	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin"} {

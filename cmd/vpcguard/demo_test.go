@@ -34,6 +34,11 @@ func TestDemo(t *testing.T) {
 		"lacks a sagemaker.api interface endpoint",
 		"✓ COMPLIANT           sagemaker-model-network-isolation             fraud-isolated",
 		"forecast-one-az [vpcguard:finding=sagemaker-model-network-isolation]",
+		"4. Backfill in enforce mode, guarding the creators",
+		"CloudTrail's event history is a FAKE here (moto has no LookupEvents)",
+		"CreateNotebookInstance by arn:aws:iam::123456789012:user/dana",
+		"creators: 8 found, 0 not found, 0 failed",
+		"user dana: vpcguard-guardrail; team-sandbox Stopped",
 		"moto_server stopped.",
 	} {
 		if !strings.Contains(out, want) {
@@ -62,6 +67,9 @@ func TestBackfillFlags(t *testing.T) {
 		{[]string{"--regions", ","}, "--regions: empty"},
 		{[]string{"--format", "xml"}, `unknown format "xml"`},
 		{[]string{"extra"}, "backfill takes no arguments"},
+		{[]string{"--trail-bucket", "trail-logs"}, `VPCGUARD_TRAIL_BUCKET: "trail-logs" is not s3://bucket`},
+		{[]string{"--lookup-creators", "--creator-lookup-max", "0"}, "VPCGUARD_CREATOR_LOOKUP_MAX: 0 must be at least 1"},
+		{[]string{"--lookup-creators=false", "--creator-guardrails"}, "VPCGUARD_CREATOR_GUARDRAILS: on, but VPCGUARD_CREATOR_LOOKUP is off"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer

@@ -246,7 +246,8 @@ func TestEvaluateBadFileAmongGoodOnes(t *testing.T) {
 		"truncated.json":    {`{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":`, "invalid JSON"},
 		"not-an-event.json": {`{"hello":"world"}`, "eventName and eventSource are required"},
 		"other-source.json": {`{"detail-type":"Object Created","source":"aws.s3","detail":{}}`, "unsupported EventBridge detail-type"},
-		"binary.json":       {"\x1f\x8b\x08\x00garbage", "invalid UTF-8"},
+		"binary.json":       {"\xff\xfe\x00garbage", "invalid UTF-8"},
+		"broken gzip.json":  {"\x1f\x8b\x08\x00garbage", "read gzip"},
 	}
 	good := []string{"../../events/model-create-no-vpc.json", "../../events/notebook-create-private.json"}
 	for name, b := range bad {

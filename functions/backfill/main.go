@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/networks"
@@ -21,7 +22,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled,
+	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, creators.Wiring,
 		networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs)
 	if err != nil {
 		setup.InitFailed(log, err)

@@ -58,6 +58,14 @@ type Config struct {
 	SeparateNotificationTopic   bool     // separateNotificationTopic
 	CreateTrail                 bool     // createTrail
 	LogLevel                    string   // logLevel: the functions' application log level
+	Organization                Organization
+
+	// The backfill's lookup of who created what already exists.
+	LookupCreators    bool   // lookupCreators: grants cloudtrail:LookupEvents
+	CreatorLookupMax  int    // creatorLookupMax: LookupEvents calls per run
+	TrailBucket       string // trailBucket: s3://bucket/prefix; grants s3:ListBucket and s3:GetObject on it
+	CreatorGuardrails bool   // creatorGuardrails
+	CreatorMaxAgeDays int    // creatorMaxAgeDays
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -74,6 +82,9 @@ func DefaultConfig() Config {
 		ReservedConcurrency:         10,
 		BackfillReservedConcurrency: 1,
 		LogLevel:                    "info",
+		CreatorLookupMax:            config.Default().CreatorLookupMax,
+		CreatorMaxAgeDays:           config.Default().CreatorMaxAgeDays,
+		Organization:                DefaultOrganization(),
 	}
 }
 
@@ -105,6 +116,19 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.boolean("separateNotificationTopic", &c.SeparateNotificationTopic)
 	r.boolean("createTrail", &c.CreateTrail)
 	r.str("logLevel", &c.LogLevel)
+	r.boolean("lookupCreators", &c.LookupCreators)
+	r.integer("creatorLookupMax", &c.CreatorLookupMax)
+	r.str("trailBucket", &c.TrailBucket)
+	r.boolean("creatorGuardrails", &c.CreatorGuardrails)
+	r.integer("creatorMaxAgeDays", &c.CreatorMaxAgeDays)
+	r.str("organizationId", &c.Organization.ID)
+	r.str("managementAccount", &c.Organization.ManagementAccount)
+	r.str("centralAccount", &c.Organization.CentralAccount)
+	r.str("homeRegion", &c.Organization.HomeRegion)
+	r.list("governedRegions", &c.Organization.GovernedRegions)
+	r.list("targetOUs", &c.Organization.TargetOUs)
+	r.str("memberRoleName", &c.Organization.MemberRoleName)
+	r.str("centralBusName", &c.Organization.BusName)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -174,7 +198,40 @@ func (c Config) Validate() error {
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		return fmt.Errorf("context logLevel: %q is not one of trace, debug, info, warn, error, fatal", c.LogLevel)
 	}
+	if err := c.validateCreators(); err != nil {
+		return err
+	}
+	return c.Organization.validate(c)
+}
+
+// bucketNamePattern is an S3 bucket name: it goes into the grants' ARNs.
+var bucketNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func (c Config) validateCreators() error {
+	if c.CreatorLookupMax < 1 {
+		return fmt.Errorf("context creatorLookupMax: %d must be at least 1", c.CreatorLookupMax)
+	}
+	if c.CreatorMaxAgeDays < 1 {
+		return fmt.Errorf("context creatorMaxAgeDays: %d must be at least 1", c.CreatorMaxAgeDays)
+	}
+	if c.TrailBucket != "" {
+		if bucket, _ := c.trailBucket(); !strings.HasPrefix(c.TrailBucket, "s3://") || !bucketNamePattern.MatchString(bucket) {
+			return fmt.Errorf("context trailBucket: %q is not s3://bucket or s3://bucket/prefix", c.TrailBucket)
+		}
+	}
+	if !c.LookupCreators && c.TrailBucket != "" {
+		return fmt.Errorf("context trailBucket: set, but lookupCreators is false: the bucket is only read to look creators up")
+	}
+	if !c.LookupCreators && c.CreatorGuardrails {
+		return fmt.Errorf("context creatorGuardrails: true, but lookupCreators is false: no creator is looked up to attach it to")
+	}
 	return nil
+}
+
+// trailBucket splits the trailBucket key into the bucket and the key prefix.
+func (c Config) trailBucket() (bucket, prefix string) {
+	bucket, prefix, _ = strings.Cut(strings.TrimPrefix(c.TrailBucket, "s3://"), "/")
+	return bucket, prefix
 }
 
 // Functions is the functions' configuration the stack deploys: how modes

@@ -40,6 +40,20 @@ func CloudTrailPattern(t rules.Trigger) *awsevents.EventPattern {
 	}
 }
 
+// NewCloudTrailRule is the EventBridge rule that sends one trigger's
+// successful calls on bus (nil: the account's default bus) to target. Every
+// rule that matches CloudTrail events is built here: the guards' rules (on
+// the default bus of one account, or on the central bus of an organization)
+// and the member accounts' forwarding rules.
+func NewCloudTrailRule(scope constructs.Construct, id, description string, t rules.Trigger, bus awsevents.IEventBus, target awsevents.IRuleTarget) awsevents.Rule {
+	return awsevents.NewRule(scope, jsii.String(id), &awsevents.RuleProps{
+		Description:  jsii.String(description),
+		EventBus:     bus,
+		EventPattern: CloudTrailPattern(t),
+		Targets:      &[]awsevents.IRuleTarget{target},
+	})
+}
+
 // targetWithDLQ sends the rule's events to fn, retrying for two hours before the event
 // lands in dlq; a guard that misses an event leaves a resource unchecked.
 func targetWithDLQ(g *guardFunction, dlq awssqs.Queue) awsevents.IRuleTarget {
@@ -62,6 +76,7 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 	g := &Guard{Construct: c, Name: fn.Name}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                fn.Name,
+		roleName:            s.roleName(fn.Name),
 		description:         fn.Description,
 		timeout:             awscdk.Duration_Seconds(jsii.Number(60)),
 		reservedConcurrency: s.config.ReservedConcurrency,
@@ -74,13 +89,10 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 		if svc, _, _ := strings.Cut(t.Source, "."); len(rules.Triggers(fn.Rules)) > 1 {
 			id += constructID(svc)
 		}
-		g.Rules = append(g.Rules, awsevents.NewRule(c, jsii.String(id), &awsevents.RuleProps{
-			Description:  jsii.String("vpcguard " + fn.Name + ": the CloudTrail management events its rules evaluate"),
-			EventPattern: CloudTrailPattern(t),
-			Targets:      &[]awsevents.IRuleTarget{targetWithDLQ(g.Fn, g.RuleDLQ)},
-		}))
+		g.Rules = append(g.Rules, NewCloudTrailRule(c, id, "vpcguard "+fn.Name+": the CloudTrail management events its rules evaluate",
+			t, s.bus, targetWithDLQ(g.Fn, g.RuleDLQ)))
 	}
-	grantRules(g.Fn, fn.Rules, false, s)
+	grantAccountAccess(g.Fn, fn.Rules, false, s)
 	grantTicketing(g.Fn, s)
 	if fn.Rechecks {
 		g.allowRecheckSend(s)
@@ -92,14 +104,31 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 	return g
 }
 
+// grantAccountAccess grants a function what it calls in the accounts it
+// guards: in its own account, the calls themselves (grantRules, in every
+// governed Region of an organization); in the other accounts of an
+// organization, assuming their member role, which holds the same calls.
+func grantAccountAccess(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
+	if s.config.Organization.Enabled() {
+		grantAssumeMemberRole(g, s.config.Organization)
+	}
+	grantRules(g, rs, list, s)
+}
+
 // grantRules grants what evaluating and remediating rs's resource kinds
-// calls (and listing them, for the backfill), and attaching the guardrail
-// when one of rs has statements in it.
-func grantRules(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
-	grantKindOps(g, rs, list, s.config)
+// calls, and attaching the guardrail to the caller when one of rs has
+// statements in it. The backfill also lists the kinds; it knows no caller
+// (a finding of what already exists has no CloudTrail event), so it is not
+// granted the guardrail, unless it looks creators up and may guard them
+// (creatorGuardrails).
+func grantRules(g *guardFunction, rs []rules.Rule, backfill bool, s *shared) {
+	grantKindOps(g, rs, backfill, s)
+	if backfill && !s.config.CreatorGuardrails {
+		return
+	}
 	for _, r := range rs {
-		if len(r.Guardrail()) > 0 && s.guardrail != nil {
-			grantGuardrailAttach(g, s.guardrail)
+		if len(r.Guardrail()) > 0 && s.guardrailARN != nil {
+			grantGuardrailAttach(g.Role, s.guardrailARN)
 			return
 		}
 	}

@@ -14,8 +14,9 @@ import (
 // attempt fails at the API; one policy for every rule keeps a principal far
 // from IAM's 10 managed policies per role. Only enforced rules are in it:
 // attaching it for one rule must not enforce another the operator left in
-// report or ticket mode. nil when no enforced rule has a guardrail.
-func newGuardrail(scope constructs.Construct, id string, c Config, all []rules.Rule) awsiam.ManagedPolicy {
+// report or ticket mode. nil when no enforced rule has a guardrail. An empty
+// name lets CloudFormation generate one.
+func newGuardrail(scope constructs.Construct, id, name string, c Config, all []rules.Rule) awsiam.ManagedPolicy {
 	p, ok := rules.GuardrailPolicy(rules.Enforced(all, c.Functions().ModeFor))
 	if !ok {
 		return nil
@@ -31,8 +32,12 @@ func newGuardrail(scope constructs.Construct, id string, c Config, all []rules.R
 			Conditions: &conditions,
 		})
 	}
-	return awsiam.NewManagedPolicy(scope, jsii.String(id), &awsiam.ManagedPolicyProps{
+	props := &awsiam.ManagedPolicyProps{
 		Description: jsii.String(p.Description),
 		Statements:  &statements,
-	})
+	}
+	if name != "" {
+		props.ManagedPolicyName = jsii.String(name)
+	}
+	return awsiam.NewManagedPolicy(scope, jsii.String(id), props)
 }

@@ -29,24 +29,36 @@ var (
 const (
 	reasonResourceTypeWildcard = "The function acts on resources created at any time by anyone in this account and region; the resource is narrowed to the one resource type (and for iam:Attach* to the guardrail policy by the iam:PolicyARN condition), which is as narrow as an event-driven guard can know in advance."
 	reasonNoResourceLevel      = "This action does not support resource-level permissions (Service Authorization Reference: no resource type), so IAM requires Resource \"*\"."
+	reasonAnyGovernedRegion    = " The role is global and acts in every governed Region of the organization: the ARN names any Region, and aws:RequestedRegion limits the statement to the governed ones."
 )
 
-// grantTicketing lets a function open and update tickets in the configured sinks only.
+// grantTicketing lets a function open and update tickets in the configured
+// sinks only. In an organization, Security Hub findings and OpsItems of
+// another account are filed there through its member role (TicketGrants
+// there); SNS is always published from the function's account.
 func grantTicketing(g *guardFunction, s *shared) {
-	if s.config.HasSink("securityhub") {
-		g.allow([]string{"securityhub:BatchImportFindings"}, []string{arn(securityHubProductARN)}, nil)
-		g.allow([]string{"securityhub:GetFindings"}, []string{arn(securityHubHubARN)}, nil)
-	}
-	if s.config.HasSink("opscenter") {
-		// CreateOpsItem has no ARN before it exists and DescribeOpsItems is a search.
-		g.allow([]string{"ssm:CreateOpsItem", "ssm:DescribeOpsItems"}, []string{"*"}, nil)
-		g.allow([]string{"ssm:UpdateOpsItem"}, []string{arn(opsItemARN)}, nil)
-		g.suppressWildcards(reasonNoResourceLevel+" (ssm:CreateOpsItem, ssm:DescribeOpsItems)", "Resource::*")
-		g.suppressWildcards(reasonResourceTypeWildcard, "Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:opsitem/*")
-	}
+	allowGrants(g.Role, TicketGrants(s.config), s.regions)
 	if s.config.HasSink("sns") {
 		grantPublish(g, s)
 	}
+}
+
+// TicketGrants is what filing tickets calls in the account of the resource:
+// Security Hub and OpsCenter, as configured (SNS is the home account's topic).
+func TicketGrants(c Config) []Grant {
+	var out []Grant
+	if c.HasSink("securityhub") {
+		out = append(out,
+			Grant{Actions: []string{"securityhub:BatchImportFindings"}, Resource: securityHubProductARN},
+			Grant{Actions: []string{"securityhub:GetFindings"}, Resource: securityHubHubARN})
+	}
+	if c.HasSink("opscenter") {
+		// CreateOpsItem has no ARN before it exists and DescribeOpsItems is a search.
+		out = append(out,
+			Grant{Actions: []string{"ssm:CreateOpsItem", "ssm:DescribeOpsItems"}, Resource: "*"},
+			Grant{Actions: []string{"ssm:UpdateOpsItem"}, Resource: opsItemARN})
+	}
+	return out
 }
 
 // grantPublish allows sns:Publish to the notification topic and the KMS calls SNS makes
@@ -56,43 +68,53 @@ func grantPublish(g *guardFunction, s *shared) {
 	g.allow([]string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*s.topicKey.KeyArn()}, nil)
 }
 
-// grantGuardrailAttach lets a function see and attach exactly the guardrail policy:
+// grantGuardrailAttach lets a role see and attach exactly the guardrail policy:
 // the iam:PolicyARN condition is what keeps a compromised function from attaching
 // AdministratorAccess to itself.
-func grantGuardrailAttach(g *guardFunction, guardrail awsiam.ManagedPolicy) {
-	g.allow([]string{"iam:ListAttachedRolePolicies"}, []string{arn(iamRoleARN)}, nil)
-	g.allow([]string{"iam:ListAttachedUserPolicies"}, []string{arn(iamUserARN)}, nil)
-	condition := map[string]interface{}{"ArnEquals": map[string]interface{}{"iam:PolicyARN": guardrail.ManagedPolicyArn()}}
-	g.allow([]string{"iam:AttachRolePolicy"}, []string{arn(iamRoleARN)}, condition)
-	g.allow([]string{"iam:AttachUserPolicy"}, []string{arn(iamUserARN)}, condition)
-	g.suppressWildcards(reasonResourceTypeWildcard,
+func grantGuardrailAttach(role awsiam.Role, guardrailARN *string) {
+	allow(role, []string{"iam:ListAttachedRolePolicies"}, []string{arn(iamRoleARN)}, nil)
+	allow(role, []string{"iam:ListAttachedUserPolicies"}, []string{arn(iamUserARN)}, nil)
+	condition := map[string]interface{}{"ArnEquals": map[string]interface{}{"iam:PolicyARN": guardrailARN}}
+	allow(role, []string{"iam:AttachRolePolicy"}, []string{arn(iamRoleARN)}, condition)
+	allow(role, []string{"iam:AttachUserPolicy"}, []string{arn(iamUserARN)}, condition)
+	suppressWildcards(role, reasonResourceTypeWildcard,
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
 		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*")
 }
 
-// grantKindOps grants the ops the catalogue declares (rules.Kinds) for the
+// Grant is one statement of the ops the catalogue declares: actions on one
+// resource, an ARN pattern in ${AWS::...} pseudo parameters, or "*".
+type Grant struct {
+	Actions  []string
+	Resource string
+}
+
+// KindGrants is what the catalogue (rules.Kinds) says vpcguard calls on the
 // kinds rs judge: reading them, listing them for the backfill, and each of
 // rs's remedies, plus the ops of the details rs decide on (rules.DetailOps:
 // the zones of a model's subnets). An op behind a setting is granted only
-// with the setting on. Ops on the same resource share a statement.
-func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
+// with the setting on. Ops on the same resource share a statement. The
+// central functions of the one-account stack and the member role of an
+// organization are both granted from here.
+func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 	enabled := map[string]bool{
 		"":                       true,
 		rules.WhenDeleteModels:   c.DeleteNoncompliantModels,
 		rules.WhenEndpointPolicy: false, // the stack sets no VPCGUARD_ENDPOINT_POLICY
 	}
-	var resources []string
-	actions := map[string][]string{}
+	var out []Grant
 	add := func(ops []rules.Op) {
 		for _, op := range ops {
 			if !enabled[op.When] {
 				continue
 			}
-			if !slices.Contains(resources, op.Resource) {
-				resources = append(resources, op.Resource)
+			i := slices.IndexFunc(out, func(g Grant) bool { return g.Resource == op.Resource })
+			if i < 0 {
+				out = append(out, Grant{Resource: op.Resource})
+				i = len(out) - 1
 			}
-			if !slices.Contains(actions[op.Resource], op.Action) {
-				actions[op.Resource] = append(actions[op.Resource], op.Action)
+			if !slices.Contains(out[i].Actions, op.Action) {
+				out[i].Actions = append(out[i].Actions, op.Action)
 			}
 		}
 	}
@@ -112,14 +134,37 @@ func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, c Config) {
 			add(rules.DetailOps(d))
 		}
 	}
-	for _, res := range resources {
-		if res == "*" {
-			g.allow(actions[res], []string{"*"}, nil)
-			g.suppressWildcards(reasonNoResourceLevel+" ("+strings.Join(actions[res], ", ")+")", "Resource::*")
+	return out
+}
+
+// grantKindOps grants a function the ops of the kinds rs judge (KindGrants).
+func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
+	allowGrants(g.Role, KindGrants(rs, list, s.config), s.regions)
+}
+
+// allowGrants adds gs to role, each with the reason its wildcard resource is
+// as narrow as it can be. With regions, the role acts in every Region of an
+// organization (IAM is global): Region-scoped resources name any Region, and
+// the statements of regional services are limited to regions by
+// aws:RequestedRegion.
+func allowGrants(role awsiam.Role, gs []Grant, regions []string) {
+	for _, gr := range gs {
+		resource, reason := gr.Resource, reasonResourceTypeWildcard
+		var condition map[string]interface{}
+		if regions != nil && (resource == "*" || strings.Contains(resource, "${AWS::Region}")) {
+			resource = strings.ReplaceAll(resource, "${AWS::Region}", "*")
+			condition = map[string]interface{}{"StringEquals": map[string]interface{}{"aws:RequestedRegion": regions}}
+			reason += reasonAnyGovernedRegion
+		}
+		if resource == "*" {
+			allow(role, gr.Actions, []string{"*"}, condition)
+			suppressWildcards(role, reasonNoResourceLevel+" ("+strings.Join(gr.Actions, ", ")+")", "Resource::*")
 			continue
 		}
-		g.allow(actions[res], []string{arn(res)}, nil)
-		g.suppressWildcards(reasonResourceTypeWildcard, "Resource::"+nagPattern(res))
+		allow(role, gr.Actions, []string{arn(resource)}, condition)
+		if strings.Contains(resource, "*") {
+			suppressWildcards(role, reason, "Resource::"+nagPattern(resource))
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -44,6 +45,9 @@ type VpcGuardStack struct {
 	Guardrail         awsiam.ManagedPolicy // nil when no enforced rule has a guardrail
 	RecheckQueue      awssqs.Queue
 	RecheckDLQ        awssqs.Queue
+	// Bus is the organization's central bus, which the guards' rules are on;
+	// nil in the one-account stack, whose rules are on the default bus.
+	Bus awsevents.EventBus
 }
 
 // Guard returns the function named name, or nil.
@@ -61,8 +65,26 @@ type shared struct {
 	config            Config
 	topicKey          awskms.Key
 	notificationTopic awssns.Topic
-	guardrail         awsiam.ManagedPolicy // nil: no enforced rule has one
-	recheckQueue      awssqs.Queue
+	guardrail         awsiam.ManagedPolicy // the one-account stack's; nil in an organization or when no enforced rule has one
+	// guardrailARN is the policy the functions attach: the stack's, or in an
+	// organization the member-global stack's of the same name in each account
+	// (the functions find it in the account of the event by that name); nil
+	// when no enforced rule has a guardrail.
+	guardrailARN *string
+	// regions are the governed Regions of an organization: the functions'
+	// own grants hold in each (nil: the stack's own Region).
+	regions      []string
+	recheckQueue awssqs.Queue
+	bus          awsevents.IEventBus // nil: the default bus
+}
+
+// roleName is the name of a function's role: generated in one account, named
+// in an organization, where member roles trust it by ARN.
+func (s *shared) roleName(function string) string {
+	if !s.config.Organization.Enabled() {
+		return ""
+	}
+	return CentralRoleName(s.config.StackName, function)
 }
 
 // environment is the configuration every function reads; VPCGUARD_PROTECTED_PRINCIPALS is
@@ -78,8 +100,11 @@ func (s *shared) environment() map[string]*string {
 		config.EnvExemptTagKey:             jsii.String(c.ExemptTagKey),
 		config.EnvDeleteNoncompliantModels: jsii.String(strconv.FormatBool(c.DeleteNoncompliantModels)),
 	}
-	if s.guardrail != nil {
-		env[config.EnvGuardrailARN] = s.guardrail.ManagedPolicyArn()
+	if s.guardrailARN != nil {
+		env[config.EnvGuardrailARN] = s.guardrailARN
+	}
+	if c.Organization.Enabled() {
+		centralEnv(env, c.Organization)
 	}
 	return env
 }
@@ -151,7 +176,22 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	for _, fn := range guards {
 		all = append(all, fn.Rules...)
 	}
-	s.Guardrail = newGuardrail(st, "Guardrail", cfg, all)
+	var guardrailARN *string
+	if cfg.Organization.Enabled() {
+		s.Bus = newCentralBus(st, cfg.Organization)
+		// IAM attaches only policies of the principal's own account: the
+		// guardrail is the member-global stack's, in every account including
+		// this one (the functions swap the account of this ARN for the
+		// event's).
+		if _, ok := rules.GuardrailPolicy(rules.Enforced(all, cfg.Functions().ModeFor)); ok {
+			guardrailARN = jsii.String(arn("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + MemberGuardrailName(cfg.Organization)))
+		}
+	} else {
+		s.Guardrail = newGuardrail(st, "Guardrail", "", cfg, all)
+		if s.Guardrail != nil {
+			guardrailARN = s.Guardrail.ManagedPolicyArn()
+		}
+	}
 
 	s.RecheckDLQ = awssqs.NewQueue(st, jsii.String("RecheckDLQ"), &awssqs.QueueProps{
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -171,7 +211,12 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		topicKey:          key,
 		notificationTopic: s.NotificationTopic,
 		guardrail:         s.Guardrail,
+		guardrailARN:      guardrailARN,
 		recheckQueue:      s.RecheckQueue,
+	}
+	if s.Bus != nil {
+		sh.bus = s.Bus
+		sh.regions = cfg.Organization.Regions()
 	}
 	for _, fn := range guards {
 		s.Guards = append(s.Guards, newGuard(st, fn, sh))
@@ -184,6 +229,9 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	principals = append(principals, *jsii.Strings(cfg.ProtectedPrincipals...)...)
 	for _, g := range s.Guards {
 		principals = append(principals, g.Fn.Role.RoleArn())
+	}
+	if cfg.Organization.Enabled() {
+		principals = append(principals, jsii.String(memberRolePattern(cfg.Organization)))
 	}
 	protected := awscdk.Fn_Join(jsii.String(","), &principals)
 	for _, g := range s.Guards {
@@ -230,4 +278,8 @@ func (s *VpcGuardStack) addOutputs() {
 	}
 	s.output("RecheckQueueUrl", "SQS queue of delayed notebook re-checks", s.RecheckQueue.QueueUrl())
 	s.output("RecheckDLQUrl", "notebook re-checks that failed 5 times", s.RecheckDLQ.QueueUrl())
+	if s.Bus != nil {
+		s.output("CentralBusArn", "the bus member accounts forward CloudTrail events to", s.Bus.EventBusArn())
+		s.output("MemberRoleName", "the role the functions assume in each account", jsii.String(s.Config.Organization.MemberRoleName))
+	}
 }

@@ -27,7 +27,8 @@ import (
 // defaults and every option switched on, and every test reads from that one synthesis.
 type synthesized struct {
 	name     string
-	stack    *VpcGuardStack
+	stack    *VpcGuardStack // nil for the member stacks
+	st       awscdk.Stack
 	template assertions.Template
 	raw      map[string]any // the template as plain JSON
 	file     string         // the template on disk, for cfn-lint
@@ -50,6 +51,7 @@ const (
 	testAssumeRoleName = "VpcGuardBackfill"
 	testSchedule       = "rate(1 day)"
 	testProtected      = "arn:aws:iam::*:role/Admin*"
+	testTrailBucket    = "s3://org-trail-logs/central"
 )
 
 func TestMain(m *testing.M) {
@@ -104,6 +106,9 @@ func synthesize(dir string) error {
 	all.SeparateNotificationTopic = true
 	all.CreateTrail = true
 	all.ReservedConcurrency = 0
+	all.LookupCreators = true
+	all.TrailBucket = testTrailBucket
+	all.CreatorGuardrails = true
 	for _, c := range []Config{base, all} {
 		if err := c.Validate(); err != nil {
 			return err
@@ -111,16 +116,23 @@ func synthesize(dir string) error {
 	}
 	defaults = &synthesized{name: "defaults", stack: NewVpcGuardStack(app, base.StackName, nil, base, rules.Guards())}
 	allOptions = &synthesized{name: "allOptions", stack: NewVpcGuardStack(app, all.StackName, nil, all, rules.Guards())}
+	orgStacks, err := synthesizeOrganization(app, base)
+	if err != nil {
+		return err
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
 
-	for _, s := range []*synthesized{defaults, allOptions} {
+	for _, s := range append([]*synthesized{defaults, allOptions}, orgStacks...) {
+		if s.stack != nil {
+			s.st = s.stack.Stack
+		}
 		// Annotations_FromStack forces a synthesis; Template_FromStack reuses it.
-		errs := assertions.Annotations_FromStack(s.stack.Stack).FindError(jsii.String("*"),
+		errs := assertions.Annotations_FromStack(s.st).FindError(jsii.String("*"),
 			assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 		for _, e := range *errs {
 			s.nagErrs = append(s.nagErrs, fmt.Sprintf("%s: %v", *e.Id, e.Entry.Data))
 		}
-		s.template = assertions.Template_FromStack(s.stack.Stack, nil)
+		s.template = assertions.Template_FromStack(s.st, nil)
 		b, err := json.Marshal(s.template.ToJSON())
 		if err != nil {
 			return err
@@ -141,7 +153,7 @@ func both() []*synthesized { return []*synthesized{defaults, allOptions} }
 // --- template helpers ---------------------------------------------------------------
 
 func (s *synthesized) logicalID(c constructs.IConstruct) string {
-	return *s.stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+	return *s.st.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
 }
 
 func (s *synthesized) resource(t *testing.T, c constructs.IConstruct) map[string]any {
@@ -418,6 +430,13 @@ func TestEnvironment(t *testing.T) {
 				want["VPCGUARD_ASSUME_ROLE_NAME"] = c.AssumeRoleName
 				want["VPCGUARD_CONCURRENCY"] = "16"
 			}
+			if g.Name == BackfillName && c.LookupCreators {
+				want["VPCGUARD_CREATOR_LOOKUP"] = "true"
+				want["VPCGUARD_CREATOR_LOOKUP_MAX"] = "1000"
+				want["VPCGUARD_TRAIL_BUCKET"] = testTrailBucket
+				want["VPCGUARD_CREATOR_GUARDRAILS"] = "true"
+				want["VPCGUARD_CREATOR_MAX_AGE_DAYS"] = "90"
+			}
 			got := s.props(t, g.Fn.Function)["Environment"].(map[string]any)["Variables"]
 			assertEqual(t, s.name+" "+g.Name+" environment", got, want)
 		}
@@ -489,7 +508,8 @@ var resourceStarAllowed = map[string]bool{
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
 	"sagemaker:ListNotebookInstances": true,
 	"ssm:CreateOpsItem":               true, "ssm:DescribeOpsItems": true,
-	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
+	"cloudtrail:LookupEvents": true,
+	"xray:PutTraceSegments":   true, "xray:PutTelemetryRecords": true,
 }
 
 func TestIAMRoleActions(t *testing.T) {
@@ -536,10 +556,21 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		backfill := slices.Concat(common, model(c), notebook, endpoint, network, attach,
+		backfill := slices.Concat(common, model(c), notebook, endpoint, network,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
+		}
+		// Looking creators up is granted only when asked for; the bucket only when named.
+		if c.LookupCreators {
+			backfill = append(backfill, "cloudtrail:LookupEvents")
+		}
+		if c.TrailBucket != "" {
+			backfill = append(backfill, "s3:ListBucket", "s3:GetObject")
+		}
+		// The backfill attaches the guardrail only to the creators it looked up, when asked to.
+		if c.CreatorGuardrails {
+			backfill = append(backfill, attach...)
 		}
 		want := map[string][]string{
 			modelGuard:    slices.Concat(common, model(c), attach),
@@ -585,7 +616,12 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		if s.stack.Guardrail != nil {
 			guardrail = ref(s.logicalID(s.stack.Guardrail))
 		}
-		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: guardrail, endpointGuard: nil, networkGuard: nil}
+		// The backfill knows no caller, so it attaches nothing, unless it
+		// looks creators up and guards them (creatorGuardrails).
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil, networkGuard: nil}
+		if s.stack.Config.CreatorGuardrails {
+			want[BackfillName] = guardrail
+		}
 		for _, g := range s.stack.Guards {
 			attaches := 0
 			for _, st := range roleStatements(s, g) {
@@ -636,6 +672,10 @@ func TestIAMResources(t *testing.T) {
 						continue
 					case "sts:AssumeRole":
 						want = sub("arn:${AWS::Partition}:iam::*:role/" + testAssumeRoleName)
+					case "s3:ListBucket":
+						want = sub("arn:${AWS::Partition}:s3:::org-trail-logs")
+					case "s3:GetObject":
+						want = sub("arn:${AWS::Partition}:s3:::org-trail-logs/central/*")
 					default:
 						continue
 					}
@@ -886,7 +926,7 @@ func TestOutputs(t *testing.T) {
 // --- cdk-nag and cfn-lint --------------------------------------------------------------
 
 func TestCdkNagAwsSolutions(t *testing.T) {
-	for _, s := range both() {
+	for _, s := range append(both(), organization()...) {
 		for _, e := range s.nagErrs {
 			t.Errorf("%s: unsuppressed cdk-nag error: %s", s.name, e)
 		}
@@ -918,9 +958,13 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("cfn-lint not found on PATH (%v): install it with `pip install cfn-lint`", err)
 	}
-	// One process for both templates: cfn-lint's start-up is most of its run time.
+	// One process for every template: cfn-lint's start-up is most of its run time.
 	// Exit status is a bit mask (2 errors, 4 warnings, 8 informational); read the JSON instead.
-	out, err := exec.Command(bin, "--format", "json", defaults.file, allOptions.file).Output()
+	args := []string{"--format", "json"}
+	for _, s := range append(both(), organization()...) {
+		args = append(args, s.file)
+	}
+	out, err := exec.Command(bin, args...).Output()
 	var matches []cfnLintMatch
 	if jerr := json.Unmarshal(out, &matches); jerr != nil {
 		t.Fatalf("cfn-lint: %v; output %q; parse: %v", err, out, jerr)
@@ -975,6 +1019,18 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "role name with wildcard", context: map[string]any{"assumeRoleName": "*"}, wantErr: "context assumeRoleName"},
 		{name: "bad schedule", context: map[string]any{"backfillSchedule": "daily"}, wantErr: "context backfillSchedule"},
 		{name: "protected not an ARN", context: map[string]any{"protectedPrincipals": "admin"}, wantErr: "context protectedPrincipals"},
+		{name: "creator lookup", context: map[string]any{"lookupCreators": "true", "trailBucket": "s3://org-trail-logs", "creatorMaxAgeDays": "30"}, check: func(c Config) string {
+			if !c.LookupCreators || c.TrailBucket != "s3://org-trail-logs" || c.CreatorMaxAgeDays != 30 || c.CreatorLookupMax != 1000 {
+				return fmt.Sprintf("got %+v", c)
+			}
+			return ""
+		}},
+		{name: "trail bucket not s3", context: map[string]any{"lookupCreators": true, "trailBucket": "org-trail-logs"}, wantErr: "context trailBucket"},
+		{name: "trail bucket name with a wildcard", context: map[string]any{"lookupCreators": true, "trailBucket": "s3://*"}, wantErr: "context trailBucket"},
+		{name: "trail bucket without the lookup", context: map[string]any{"trailBucket": "s3://org-trail-logs"}, wantErr: "lookupCreators is false"},
+		{name: "creator guardrails without the lookup", context: map[string]any{"creatorGuardrails": true}, wantErr: "context creatorGuardrails"},
+		{name: "lookup cap zero", context: map[string]any{"creatorLookupMax": 0}, wantErr: "context creatorLookupMax"},
+		{name: "max age zero", context: map[string]any{"creatorMaxAgeDays": 0}, wantErr: "context creatorMaxAgeDays"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -245,3 +245,6 @@ func (fk *OpsCenter) update(body []byte) (any, error) {
 	}
 	return nil, fmt.Errorf("OpsItemNotFoundException: no OpsItem %s", aws.ToString(in.OpsItemId))
 }
+
+// URL is the fake's endpoint, for AWS_ENDPOINT_URL_SSM.
+func (fk *OpsCenter) URL() string { return fk.srv.URL }

@@ -211,10 +211,20 @@ func checkCLIOutput(t *testing.T, stderr, path string, c Case) {
 		}
 		return
 	}
-	if _, ok := lineWith(stderr, "vpcguard: "+path+": ", c.Want); !ok {
-		t.Errorf("%s: stderr: got %.1000q; want a line naming %s and saying %q", c.Name, stderr, path, c.Want)
+	want := c.Want
+	if w, ok := cliReads[c.Name]; ok {
+		want = w
+	}
+	if _, ok := lineWith(stderr, "vpcguard: "+path+": ", want); !ok {
+		t.Errorf("%s: stderr: got %.1000q; want a line naming %s and saying %q", c.Name, stderr, path, want)
 	}
 }
+
+// cliReads is what the CLI says of a case it reads differently from the
+// Lambda: it decompresses gzip, as CloudTrail delivers its log files, and
+// the shared corpus's binary.json is a gzip stream of "hello", not JSON.
+// A Lambda's event is never compressed: there it is invalid UTF-8.
+var cliReads = map[string]string{"shared binary.json": "invalid JSON at byte 1: invalid character 'h'"}
 
 // TestCLINamesTheFileAndTheProblem: each case goes to the real binary
 // before a good sample. A bad file exits 2 with a stderr line naming the

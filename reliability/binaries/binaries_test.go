@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/vpcguard/vpcguard/events"
+	"github.com/vpcguard/vpcguard/infra/stack"
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
@@ -38,8 +39,10 @@ import (
 
 const region = "us-east-1"
 
-// guardNames are the catalogue's guard functions; functions adds the backfill.
+// functions are every function the stack deploys; guardNames the
+// catalogue's guards among them.
 var (
+	functions  = stack.FunctionNames()
 	guardNames = func() []string {
 		var names []string
 		for _, fn := range rules.Guards() {
@@ -47,7 +50,6 @@ var (
 		}
 		return names
 	}()
-	functions = append(append([]string{}, guardNames...), "backfill")
 )
 
 // bootstrap is each function's binary by name, built once by TestMain.
@@ -524,6 +526,36 @@ func TestInitErrorNamesTheVariable(t *testing.T) {
 			}
 			if p.Err() == nil {
 				t.Errorf("exit: got status 0; want a failure")
+			}
+		})
+	}
+}
+
+// TestLogLevel: the functions log at the level Lambda sets from the stack's
+// logLevel context key (ApplicationLogLevel, as AWS_LAMBDA_LOG_LEVEL with
+// the JSON log format): a compliant finding is logged at INFO, so it is in
+// the logs at INFO and not at ERROR.
+func TestLogLevel(t *testing.T) {
+	a := seed(t, context.Background())
+	for _, tt := range []struct {
+		level string
+		want  bool
+	}{{"INFO", true}, {"ERROR", false}} {
+		t.Run(tt.level, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			api, p := start(t, ctx, "model-guard", a.env("model-guard", "AWS_LAMBDA_LOG_LEVEL="+tt.level))
+			if err := api.WaitForNext(ctx); err != nil {
+				t.Fatalf("init: %v", err)
+			}
+			res, err := api.Invoke(ctx, a.sample(t, "model-create-in-vpc.json"))
+			if err != nil || res.Err != nil {
+				t.Fatalf("invoke: %v %v", err, res.Err)
+			}
+			p.Stop()
+			logged := strings.Contains(p.Stdout()+p.Stderr(), `"message":"finding"`)
+			if logged != tt.want {
+				t.Errorf("AWS_LAMBDA_LOG_LEVEL=%s: the INFO finding logged = %v; want %v\nlogs:\n%s%s", tt.level, logged, tt.want, p.Stdout(), p.Stderr())
 			}
 		})
 	}

@@ -49,21 +49,6 @@ func throttle30(seed uint64) faultproxy.Options {
 	return faultproxy.Options{ThrottleRate: 0.3, Faults: faultproxy.AllFaults, Seed: seed}
 }
 
-// function is a guard Lambda: its name and rules, as functions/*/main.go.
-type function struct {
-	name  string
-	rules []rules.Rule
-}
-
-// functions are the catalogue's guards (rules.Guards).
-var functions = func() []function {
-	var out []function
-	for _, fn := range rules.Guards() {
-		out = append(out, function{fn.Name, fn.Rules})
-	}
-	return out
-}()
-
 // handlers builds each guard's handler the way setup.GuardHandler does for
 // the Lambdas: configuration from the environment, clients from
 // awsclients.Load with AWS_ENDPOINT_URL at endpoint (the fault proxy). The
@@ -77,7 +62,7 @@ func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map
 	t.Setenv("VPCGUARD_GUARDRAIL_ARN", w.Guardrail)
 	ctx := context.Background()
 	out := map[string]Handler{}
-	for _, fn := range functions {
+	for _, fn := range rules.Guards() {
 		cfg, err := config.FromEnv()
 		if err != nil {
 			t.Fatalf("configuration: %v", err)
@@ -86,11 +71,11 @@ func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map
 		if err != nil {
 			t.Fatalf("load: %v", err)
 		}
-		h, err := guards.FunctionOn(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.name)
+		h, err := guards.FunctionOn(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[fn.name] = h.Handle
+		out[fn.Name] = h.Handle
 	}
 	return out
 }
@@ -155,16 +140,16 @@ func replay(t *testing.T, scenario string, opts faultproxy.Options, retry *fault
 		if err != nil {
 			t.Fatalf("events/%s: %v", step.File, err)
 		}
-		for _, fn := range functions {
+		for _, fn := range rules.Guards() {
 			if !routed(fn, evs) {
 				continue
 			}
 			p.ResetStats()
-			h := hs[fn.name]
+			h := hs[fn.Name]
 			if retry != nil {
 				h = recovering(t, p, opts, *retry, h)
 			}
-			d := Deliver(ctx, fn.name, step.File, h, json.RawMessage(raw))
+			d := Deliver(ctx, fn.Name, step.File, h, json.RawMessage(raw))
 			st := p.Stats()
 			addStats(&total, st)
 			dd := delivered{Delivery: d, summary: summarize(w, d)}
@@ -213,8 +198,8 @@ func recovering(t *testing.T, p *faultproxy.Proxy, first, retry faultproxy.Optio
 }
 
 // routed reports whether fn's EventBridge rule sends it any of evs.
-func routed(fn function, evs []cloudtrail.Event) bool {
-	e := &evaluate.Evaluator{Rules: fn.rules}
+func routed(fn rules.Function, evs []cloudtrail.Event) bool {
+	e := &evaluate.Evaluator{Rules: fn.Rules}
 	for i := range evs {
 		if e.Handles(&evs[i]) {
 			return true

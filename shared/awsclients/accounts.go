@@ -89,13 +89,34 @@ func (a *Accounts) For(ctx context.Context, account, region string) (*Clients, e
 	if !ok {
 		cfg := a.home.Base().Copy()
 		roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", resource.Partition(cfg.Region), account, a.roleName)
-		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.sts, roleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "vpcguard"
-		}))
+		// One cache per account: the role is assumed on first use and again
+		// only when its credentials near expiry, never per event.
+		cfg.Credentials = aws.NewCredentialsCache(assumedRole{
+			provider: stscreds.NewAssumeRoleProvider(a.sts, roleARN, func(o *stscreds.AssumeRoleOptions) {
+				o.RoleSessionName = "vpcguard"
+			}),
+			account: account, role: roleARN,
+		})
 		r = NewRegional(cfg)
 		a.others[account] = r
 	}
 	return r.For(region), nil
+}
+
+// assumedRole names the account and role when assuming it fails (a member
+// account without the role, or whose role refuses vpcguard), so the error
+// that sends the event to retry and the dead-letter queue says where.
+type assumedRole struct {
+	provider      aws.CredentialsProvider
+	account, role string
+}
+
+func (p assumedRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := p.provider.Retrieve(ctx)
+	if err != nil {
+		return c, fmt.Errorf("account %s: assume role %s: %w", p.account, p.role, err)
+	}
+	return c, nil
 }
 
 // HomeRegion is the region of the base configuration (AWS_REGION).

@@ -25,8 +25,10 @@ import (
 // (320 calls) met in about one run in 50 and a 600-resource one in about
 // one in 5 (reliability/faults); with 12, one call in 1.9 million. The cost
 // is in an outage: a call waits up to about 50s (backoff capped at
-// MaxBackoff) before failing, and the retry quota stops a client retrying
-// after about nine such calls, so the Lambda fails fast after that.
+// MaxBackoff) before failing, and the SDK's retry quota stops a client
+// retrying soon after (500 tokens; under its Retry Behavior 2.1 a retry of
+// a transient error costs 14 and of a throttle 5: a few calls' worth of
+// retries), so the Lambda fails fast after that.
 const MaxAttempts = 12
 
 // MaxBackoff caps the SDK's wait between two attempts of a call.
@@ -88,8 +90,8 @@ func NewRetryer() aws.Retryer { return newRetryer(options{maxBackoff: MaxBackoff
 // The guards and the backfill make few calls per resource; the standard
 // retryer's exponential backoff with jitter is the slowing down they need.
 //
-// The SDK's retry quota stays (500 tokens a client, 5 per retry, refunded
-// when the retry succeeds, 1 back per success): at 30% throttling it never
+// The SDK's retry quota stays (500 tokens a client, a few per retry,
+// refunded when the retry succeeds, 1 back per success): at 30% throttling it never
 // runs dry, and when a service fails every call it stops a client from
 // retrying every call MaxAttempts times, so a Lambda returns its error (to be retried
 // by Lambda, then kept in the dead-letter queue) instead of timing out.

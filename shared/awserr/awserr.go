@@ -63,6 +63,16 @@ func IsThrottled(err error) bool {
 	return false
 }
 
+// IsAccessDenied reports whether the caller lacks permission. S3 answers a
+// HEAD request, which has no body to carry a code, with "Forbidden".
+func IsAccessDenied(err error) bool {
+	switch Code(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess", "AuthorizationError", "Forbidden":
+		return true
+	}
+	return false
+}
+
 // IsUnmodifiable reports whether AWS refuses to change the entity at all
 // (IAM Identity Center roles, service-linked roles).
 func IsUnmodifiable(err error) bool {

@@ -34,6 +34,7 @@ func TestClassify(t *testing.T) {
 		err                    error
 		notFound, throttled    bool
 		unmodifiable, conflict bool
+		accessDenied           bool
 		code                   string
 	}{
 		{name: "nil", err: nil},
@@ -52,7 +53,8 @@ func TestClassify(t *testing.T) {
 		{name: "iam throttling", err: apiErr("IAM", "AttachUserPolicy", "Throttling", "Rate exceeded"), throttled: true, code: "Throttling"},
 		{name: "HTTP 429 without a code", err: httpErr(http.StatusTooManyRequests), throttled: true},
 		{name: "HTTP 500 without a code", err: httpErr(http.StatusInternalServerError)},
-		{name: "access denied", err: apiErr("IAM", "AttachRolePolicy", "AccessDenied", "not authorized"), code: "AccessDenied"},
+		{name: "access denied", err: apiErr("IAM", "AttachRolePolicy", "AccessDenied", "not authorized"), accessDenied: true, code: "AccessDenied"},
+		{name: "S3 HEAD refused", err: apiErr("S3", "HeadBucket", "Forbidden", ""), accessDenied: true, code: "Forbidden"},
 		{name: "wrapped by the caller", err: fmt.Errorf("describe model m: %w", apiErr("SageMaker", "DescribeModel", "ValidationException", "Could not find model 'm'.")), notFound: true, code: "ValidationException"},
 	}
 	for _, tt := range tests {
@@ -68,6 +70,9 @@ func TestClassify(t *testing.T) {
 			}
 			if got := IsConflict(tt.err); got != tt.conflict {
 				t.Errorf("IsConflict = %v; want %v", got, tt.conflict)
+			}
+			if got := IsAccessDenied(tt.err); got != tt.accessDenied {
+				t.Errorf("IsAccessDenied = %v; want %v", got, tt.accessDenied)
 			}
 			if got := Code(tt.err); got != tt.code {
 				t.Errorf("Code = %q; want %q", got, tt.code)

@@ -53,6 +53,13 @@ type Home interface {
 	HomeRegion() string
 }
 
+// Creators looks up who created a NON_COMPLIANT resource a backfill found:
+// no event names them (package history reads CloudTrail). Find records on
+// the result's finding what it found, or why it found nothing.
+type Creators interface {
+	Find(ctx context.Context, res *evaluate.Result)
+}
+
 // RegionLister lists the regions enabled in an account.
 type RegionLister func(ctx context.Context, account string) ([]string, error)
 
@@ -80,6 +87,9 @@ type Options struct {
 	Calls *Calls
 	// Progress is told after each resource is done. Calls are serialized.
 	Progress func(Progress)
+	// Creators, when set, looks up the creator of each NON_COMPLIANT
+	// resource before the guard acts on it.
+	Creators Creators
 }
 
 // Progress is how far a run has come. Total grows while listings are still
@@ -370,6 +380,9 @@ func (r *run) evaluate(ctx context.Context, t task) {
 			res, _ := r.opts.Guard.Evaluator.Decided(ctx, rule, state, reader) // a tag-read error is in the finding
 			if state.Tags == nil && res.State.Tags != nil {
 				state.Tags = res.State.Tags // the resource's next rule reads them no more
+			}
+			if r.opts.Creators != nil && res.Finding.Status == finding.NonCompliant {
+				r.opts.Creators.Find(ctx, &res)
 			}
 			if err := r.opts.Guard.Respond(ctx, &res); err != nil {
 				r.mu.Lock()

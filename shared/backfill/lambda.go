@@ -80,7 +80,9 @@ type Handler struct {
 	// NewGuard builds the guard a run acts through, for the invocation's
 	// configuration and rules.
 	NewGuard func(cfg config.Config, rs []rules.Rule) *guard.Guard
-	Log      *slog.Logger
+	// NewCreators builds each run's creator lookup; nil: none.
+	NewCreators func(ctx context.Context) (Creators, error)
+	Log         *slog.Logger
 }
 
 // Handle runs one backfill and returns its summary. Every finding is logged
@@ -112,6 +114,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	opts := h.Options
 	opts.Guard = h.NewGuard(cfg, rs)
 	opts.Regions, opts.Accounts, opts.Rules, opts.Concurrency = in.Regions, in.Accounts, rs, cfg.Concurrency
+	if h.NewCreators != nil {
+		// Per run: a run's LookupEvents calls are capped, and what it
+		// looked up is kept for the run only.
+		if opts.Creators, err = h.NewCreators(ctx); err != nil {
+			return Summary{}, fmt.Errorf("backfill: look up creators: %w", err)
+		}
+	}
 	res, err := Run(ctx, opts)
 	if h.Log != nil {
 		h.Log.InfoContext(ctx, "backfill done", "summary", res.Summary)

@@ -141,6 +141,13 @@ func parseEventBridge(r *rawRecord) (Event, error) {
 	if source != "" && !sourceMatches(source, ev.Source) {
 		return Event{}, fmt.Errorf("EventBridge source %q does not match detail.eventSource %q", source, ev.Source)
 	}
+	// vpcguard acts in the account an event names. On a bus that gathers an
+	// organization's events, the envelope's account is the sender's (which
+	// EventBridge keeps when it forwards), and it must be the account the
+	// call was made in: a disagreement is a bad event, never a guess.
+	if account != "" && ev.Account != account {
+		return Event{}, fmt.Errorf("EventBridge account %q does not match detail.recipientAccountId %q", account, ev.Account)
+	}
 	return ev, nil
 }
 

@@ -3,6 +3,7 @@ package cloudtrail
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,9 +33,18 @@ const bareRecord = `{
 }`
 
 func eventBridge(detail string) string {
+	// The envelope names the account the record does, as EventBridge's
+	// does (an event naming two accounts is refused: see
+	// TestEnvelopeAccountMustBeTheRecipient).
+	account := "123456789012"
+	if m := recipient.FindStringSubmatch(detail); m != nil {
+		account = m[1]
+	}
 	return `{"version":"0","id":"eb-1","detail-type":"AWS API Call via CloudTrail","source":"aws.sagemaker",
-	"account":"123456789012","region":"eu-west-1","time":"2026-11-20T10:01:00Z","resources":[],"detail":` + detail + `}`
+	"account":"` + account + `","region":"eu-west-1","time":"2026-11-20T10:01:00Z","resources":[],"detail":` + detail + `}`
 }
+
+var recipient = regexp.MustCompile(`"recipientAccountId"\s*:\s*"(\d+)"`)
 
 // record is a minimal successful record with extra fields spliced in.
 func record(name, source, extra string) string {
@@ -211,7 +221,7 @@ func TestEventBridgeFallbacks(t *testing.T) {
 	if ev.Region != "eu-west-1" || ev.Account != "123456789012" {
 		t.Errorf("got region=%q account=%q; want eu-west-1 123456789012 from the envelope", ev.Region, ev.Account)
 	}
-	// The record's own values win over the envelope's.
+	// The record's region wins over the envelope's (the accounts agree).
 	ev, err = ParseOne([]byte(eventBridge(record("CreateModel", "sagemaker.amazonaws.com", ""))))
 	if err != nil {
 		t.Fatalf("ParseOne: got error %v; want nil", err)
@@ -513,5 +523,28 @@ func TestParseBadCorpus(t *testing.T) {
 		if !seen[name] {
 			t.Errorf("testdata/bad/%s: missing from the corpus", name)
 		}
+	}
+}
+
+// TestEnvelopeAccountMustBeTheRecipient: an event forwarded from a member
+// account names that account in its envelope and its record; one that names
+// two accounts is refused, naming both.
+func TestEnvelopeAccountMustBeTheRecipient(t *testing.T) {
+	event := func(envelope, recipient string) string {
+		return `{"detail-type":"AWS API Call via CloudTrail","source":"aws.sagemaker","account":"` + envelope + `","region":"us-east-1",
+		"detail":{"eventSource":"sagemaker.amazonaws.com","eventName":"CreateModel","awsRegion":"us-east-1","recipientAccountId":"` + recipient + `"}}`
+	}
+	ev, err := ParseOne([]byte(event("222233334444", "222233334444")))
+	if err != nil || ev.Account != "222233334444" {
+		t.Errorf("agreeing accounts: %+v, %v; want account 222233334444", ev.Account, err)
+	}
+	_, err = ParseOne([]byte(event("111122223333", "222233334444")))
+	if err == nil || !strings.Contains(err.Error(), `"111122223333"`) || !strings.Contains(err.Error(), `"222233334444"`) {
+		t.Errorf("disagreeing accounts: %v; want an error naming both", err)
+	}
+	ev, err = ParseOne([]byte(`{"detail-type":"AWS API Call via CloudTrail","source":"aws.sagemaker","account":"222233334444","region":"us-east-1",
+		"detail":{"eventSource":"sagemaker.amazonaws.com","eventName":"CreateModel","awsRegion":"us-east-1"}}`))
+	if err != nil || ev.Account != "222233334444" {
+		t.Errorf("record without recipientAccountId: %+v, %v; want the envelope's account", ev.Account, err)
 	}
 }

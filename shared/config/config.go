@@ -35,6 +35,11 @@ const (
 	EnvRecheckMaxAttempts       = "VPCGUARD_RECHECK_MAX_ATTEMPTS"
 	EnvAssumeRoleName           = "VPCGUARD_ASSUME_ROLE_NAME"
 	EnvConcurrency              = "VPCGUARD_CONCURRENCY"
+	EnvCreatorLookup            = "VPCGUARD_CREATOR_LOOKUP"
+	EnvCreatorLookupMax         = "VPCGUARD_CREATOR_LOOKUP_MAX"
+	EnvTrailBucket              = "VPCGUARD_TRAIL_BUCKET"
+	EnvCreatorGuardrails        = "VPCGUARD_CREATOR_GUARDRAILS"
+	EnvCreatorMaxAgeDays        = "VPCGUARD_CREATOR_MAX_AGE_DAYS"
 )
 
 // Sink names.
@@ -74,6 +79,16 @@ type Config struct {
 
 	AssumeRoleName string // EnvAssumeRoleName: the role to assume in other accounts
 	Concurrency    int    // EnvConcurrency: backfill worker pool size
+
+	// A backfill has no event to name who created what already exists; it
+	// can look the creating call up in CloudTrail.
+	CreatorLookup    bool // EnvCreatorLookup: look up the creators of NON_COMPLIANT resources
+	CreatorLookupMax int  // EnvCreatorLookupMax: LookupEvents calls per run at most
+	// TrailBucket is s3://bucket/prefix of a trail's log files, read for
+	// creators older than the event history's 90 days (EnvTrailBucket).
+	TrailBucket       string
+	CreatorGuardrails bool // EnvCreatorGuardrails: enforce attaches the guardrail to creators found
+	CreatorMaxAgeDays int  // EnvCreatorMaxAgeDays: only to creators whose call is this recent
 }
 
 // Default returns the configuration used when nothing is set.
@@ -86,6 +101,8 @@ func Default() Config {
 		RecheckDelaySeconds: 120,
 		RecheckMaxAttempts:  10,
 		Concurrency:         16,
+		CreatorLookupMax:    1000,
+		CreatorMaxAgeDays:   90,
 	}
 }
 
@@ -153,6 +170,11 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	integer(EnvRecheckMaxAttempts, &c.RecheckMaxAttempts)
 	str(EnvAssumeRoleName, &c.AssumeRoleName)
 	integer(EnvConcurrency, &c.Concurrency)
+	boolean(EnvCreatorLookup, &c.CreatorLookup)
+	integer(EnvCreatorLookupMax, &c.CreatorLookupMax)
+	str(EnvTrailBucket, &c.TrailBucket)
+	boolean(EnvCreatorGuardrails, &c.CreatorGuardrails)
+	integer(EnvCreatorMaxAgeDays, &c.CreatorMaxAgeDays)
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
@@ -202,7 +224,36 @@ func (c Config) Validate() error {
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("%s: %d is outside 1..256", EnvConcurrency, c.Concurrency))
 	}
+	errs = append(errs, c.validateCreators()...)
 	return errors.Join(errs...)
+}
+
+// validateCreators checks the creator lookup's settings: each of the
+// others only means something with the lookup on, so setting one alone is
+// a mistake worth naming rather than a silent no-op.
+func (c Config) validateCreators() []error {
+	var errs []error
+	if c.CreatorLookupMax < 1 {
+		errs = append(errs, fmt.Errorf("%s: %d must be at least 1", EnvCreatorLookupMax, c.CreatorLookupMax))
+	}
+	if c.CreatorMaxAgeDays < 1 {
+		errs = append(errs, fmt.Errorf("%s: %d must be at least 1", EnvCreatorMaxAgeDays, c.CreatorMaxAgeDays))
+	}
+	if c.TrailBucket != "" {
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(c.TrailBucket, "s3://"), "/")
+		if !strings.HasPrefix(c.TrailBucket, "s3://") || bucket == "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not s3://bucket or s3://bucket/prefix", EnvTrailBucket, c.TrailBucket))
+		}
+	}
+	if !c.CreatorLookup {
+		if c.TrailBucket != "" {
+			errs = append(errs, fmt.Errorf("%s: set, but %s is off: the bucket is only read to look creators up", EnvTrailBucket, EnvCreatorLookup))
+		}
+		if c.CreatorGuardrails {
+			errs = append(errs, fmt.Errorf("%s: on, but %s is off: no creator is looked up to attach it to", EnvCreatorGuardrails, EnvCreatorLookup))
+		}
+	}
+	return errs
 }
 
 // modeNames is "report, ticket or enforce".

@@ -30,6 +30,7 @@ func TestDefaults(t *testing.T) {
 		RuleModes: map[string]mode.Mode{}, Sinks: []string{SinkSecurityHub},
 		ExemptTagKey: "vpcguard:exempt", FindingTagKey: "vpcguard:finding",
 		RecheckDelaySeconds: 120, RecheckMaxAttempts: 10, Concurrency: 16,
+		CreatorLookupMax: 1000, CreatorMaxAgeDays: 90,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults: got %+v; want %+v", c, want)
@@ -57,6 +58,11 @@ func TestEveryVariable(t *testing.T) {
 		"VPCGUARD_RECHECK_MAX_ATTEMPTS":       " 3 ",
 		"VPCGUARD_ASSUME_ROLE_NAME":           "VpcGuardAudit",
 		"VPCGUARD_CONCURRENCY":                "256",
+		"VPCGUARD_CREATOR_LOOKUP":             "true",
+		"VPCGUARD_CREATOR_LOOKUP_MAX":         "50",
+		"VPCGUARD_TRAIL_BUCKET":               " s3://org-trail-logs/central ",
+		"VPCGUARD_CREATOR_GUARDRAILS":         "true",
+		"VPCGUARD_CREATOR_MAX_AGE_DAYS":       "30",
 	}))
 	if err != nil {
 		t.Fatalf("FromLookup: got error %v; want nil", err)
@@ -78,6 +84,11 @@ func TestEveryVariable(t *testing.T) {
 		RecheckMaxAttempts:       3,
 		AssumeRoleName:           "VpcGuardAudit",
 		Concurrency:              256,
+		CreatorLookup:            true,
+		CreatorLookupMax:         50,
+		TrailBucket:              "s3://org-trail-logs/central",
+		CreatorGuardrails:        true,
+		CreatorMaxAgeDays:        30,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("FromLookup:\ngot  %+v\nwant %+v", c, want)
@@ -172,6 +183,12 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"rule modes not pairs", map[string]string{"VPCGUARD_RULE_MODES": "sagemaker-model-in-vpc"}, []string{"VPCGUARD_RULE_MODES", "not rule=mode"}},
 		{"rule modes unknown rule", map[string]string{"VPCGUARD_RULE_MODES": "no-such-rule=report"}, []string{"VPCGUARD_RULE_MODES", `unknown rule "no-such-rule"`}},
 		{"rule modes bad mode", map[string]string{"VPCGUARD_RULE_MODES": "sagemaker-model-in-vpc=loud"}, []string{"VPCGUARD_RULE_MODES", `"loud"`}},
+		{"lookup cap zero", map[string]string{"VPCGUARD_CREATOR_LOOKUP_MAX": "0"}, []string{"VPCGUARD_CREATOR_LOOKUP_MAX", "at least 1"}},
+		{"max age zero", map[string]string{"VPCGUARD_CREATOR_MAX_AGE_DAYS": "0"}, []string{"VPCGUARD_CREATOR_MAX_AGE_DAYS", "at least 1"}},
+		{"trail bucket not s3", map[string]string{"VPCGUARD_CREATOR_LOOKUP": "true", "VPCGUARD_TRAIL_BUCKET": "org-trail-logs"}, []string{"VPCGUARD_TRAIL_BUCKET", "s3://bucket"}},
+		{"trail bucket without a bucket", map[string]string{"VPCGUARD_CREATOR_LOOKUP": "true", "VPCGUARD_TRAIL_BUCKET": "s3:///logs"}, []string{"VPCGUARD_TRAIL_BUCKET"}},
+		{"trail bucket without the lookup", map[string]string{"VPCGUARD_TRAIL_BUCKET": "s3://org-trail-logs"}, []string{"VPCGUARD_TRAIL_BUCKET", "VPCGUARD_CREATOR_LOOKUP is off"}},
+		{"creator guardrails without the lookup", map[string]string{"VPCGUARD_CREATOR_GUARDRAILS": "true"}, []string{"VPCGUARD_CREATOR_GUARDRAILS", "VPCGUARD_CREATOR_LOOKUP is off"}},
 		{"several at once", map[string]string{"VPCGUARD_MODE": "x", "VPCGUARD_CONCURRENCY": "0"}, []string{"VPCGUARD_MODE", "VPCGUARD_CONCURRENCY"}},
 		{"parse errors reported together", map[string]string{"VPCGUARD_DRY_RUN": "x", "VPCGUARD_CONCURRENCY": "y"}, []string{"VPCGUARD_DRY_RUN", "VPCGUARD_CONCURRENCY"}},
 	}

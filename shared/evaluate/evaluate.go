@@ -32,6 +32,22 @@ type Result struct {
 	// Recheck counts the delayed re-checks that brought the resource back
 	// (a notebook that could not be stopped yet); 0 for an event.
 	Recheck int
+	// Creator is set when the finding's principal was not the caller of the
+	// event being handled but the creator of a resource that already
+	// existed, found in CloudTrail by a backfill.
+	Creator *Creator
+}
+
+// Creator is the call that created a resource, found in CloudTrail's
+// history: its caller is the finding's principal. Guardrails on such
+// callers are opt-in, and only for calls younger than a maximum age.
+type Creator struct {
+	EventTime time.Time
+	// Age is how old the call was when it was found.
+	Age time.Duration
+	// Source is where it was found: CloudTrail's event history, or the log
+	// file's s3:// address.
+	Source string
 }
 
 // Evaluator evaluates events with a set of rules.

@@ -2,7 +2,9 @@ package remediate
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -52,11 +54,24 @@ func ParsePrincipal(arn string) Principal {
 	return p
 }
 
+// inAccount is the guardrail policy of account: the same path and name in
+// every account (an organization's member stacks create it there), since
+// IAM attaches only a policy of the principal's own account. The configured
+// ARN is the home account's.
+func inAccount(policyARN, account string) string {
+	parts := strings.SplitN(policyARN, ":", 6)
+	if len(parts) != 6 || account == "" {
+		return policyARN
+	}
+	parts[4] = account
+	return strings.Join(parts, ":")
+}
+
 // refusal says why a guardrail must not go on this principal, or "".
 func (r *Remediator) refusal(p Principal, account string) string {
 	switch {
 	case p.ARN == "":
-		return "the caller is unknown (no CloudTrail event: backfill)"
+		return "the caller is unknown (no CloudTrail event: backfill; " + config.EnvCreatorLookup + " looks creators up)"
 	case p.Kind == "root":
 		return "the caller is the account's root user, which no IAM policy can restrict; use an SCP"
 	case p.Kind == "":
@@ -74,6 +89,25 @@ func (r *Remediator) refusal(p Principal, account string) string {
 	return ""
 }
 
+// pastCreator says why a guardrail must not go on the creator a backfill
+// found in CloudTrail's history, or "". Such a caller broke the rule
+// before anyone watched: a guardrail on them is opt-in, and only for calls
+// recent enough that they are likely still the one to stop.
+func (r *Remediator) pastCreator(res *evaluate.Result) string {
+	c := res.Creator
+	if c == nil {
+		return ""
+	}
+	if !r.Config.CreatorGuardrails {
+		return fmt.Sprintf("the caller created the resource before this backfill (found in %s); guardrails on past creators are off (%s)",
+			c.Source, config.EnvCreatorGuardrails)
+	}
+	if maxAge := time.Duration(r.Config.CreatorMaxAgeDays) * 24 * time.Hour; c.Age > maxAge {
+		return fmt.Sprintf("the creating call is %.0f days old, older than %s=%d", c.Age.Hours()/24, config.EnvCreatorMaxAgeDays, r.Config.CreatorMaxAgeDays)
+	}
+	return ""
+}
+
 // attachGuardrail attaches the guardrail policy to the IAM principal that
 // made the call, so the same mistake is refused next time. Rules without
 // guardrail statements attach nothing.
@@ -87,9 +121,13 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 	if target == "" {
 		target = "caller"
 	}
-	policyARN := r.Config.GuardrailARN
+	policyARN := inAccount(r.Config.GuardrailARN, f.Account)
 	if policyARN == "" {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "no guardrail policy configured (" + config.EnvGuardrailARN + ")"})
+		return nil
+	}
+	if why := r.pastCreator(res); why != "" {
+		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})
 		return nil
 	}
 	if why := r.refusal(p, f.Account); why != "" {

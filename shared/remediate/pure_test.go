@@ -98,6 +98,39 @@ func TestPureRefusal(t *testing.T) {
 	}
 }
 
+// TestPurePastCreator: a creator found in CloudTrail's history gets the
+// guardrail only when the operator opted in, and only for a recent call;
+// a caller named by the event itself is not concerned.
+func TestPurePastCreator(t *testing.T) {
+	day := 24 * time.Hour
+	tests := []struct {
+		name    string
+		optIn   bool
+		creator *evaluate.Creator
+		want    string // substring of the refusal; "" means the guardrail may go on
+	}{
+		{"the event's caller", false, nil, ""},
+		{"a past creator, not opted in", false, &evaluate.Creator{Age: day, Source: "CloudTrail event history"},
+			"found in CloudTrail event history); guardrails on past creators are off (VPCGUARD_CREATOR_GUARDRAILS)"},
+		{"a past creator, opted in", true, &evaluate.Creator{Age: 29 * day}, ""},
+		{"exactly the maximum age", true, &evaluate.Creator{Age: 30 * day}, ""},
+		{"older than the maximum age", true, &evaluate.Creator{Age: 31 * day}, "the creating call is 31 days old, older than VPCGUARD_CREATOR_MAX_AGE_DAYS=30"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.CreatorLookup, cfg.CreatorGuardrails, cfg.CreatorMaxAgeDays = true, tt.optIn, 30
+			got := (&Remediator{Config: cfg}).pastCreator(&evaluate.Result{Creator: tt.creator})
+			if tt.want == "" && got != "" {
+				t.Errorf("pastCreator: got %q; want none", got)
+			}
+			if tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("pastCreator: got %q; want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestPureIsFullAccessPolicy(t *testing.T) {
 	tests := []struct {
 		name string
@@ -194,5 +227,21 @@ func TestPurePrivateDNSDoesNotHang(t *testing.T) {
 	a := res.Finding.Actions[0]
 	if a.Type != actionPrivateDNS || a.Outcome != finding.Failed || !strings.Contains(a.Detail, "route53:AssociateVPCWithHostedZone") {
 		t.Errorf("action = %+v; want a failed enable-private-dns naming route53:AssociateVPCWithHostedZone", a)
+	}
+}
+
+// TestPureGuardrailInAccount: the guardrail attached in a member account is
+// that account's policy of the same path and name.
+func TestPureGuardrailInAccount(t *testing.T) {
+	for _, tt := range []struct{ arn, account, want string }{
+		{"arn:aws:iam::111122223333:policy/vpcguard-guardrail", "222233334444", "arn:aws:iam::222233334444:policy/vpcguard-guardrail"},
+		{"arn:aws:iam::111122223333:policy/security/vpcguard-guardrail", "111122223333", "arn:aws:iam::111122223333:policy/security/vpcguard-guardrail"},
+		{"arn:aws-cn:iam::111122223333:policy/g", "222233334444", "arn:aws-cn:iam::222233334444:policy/g"},
+		{"", "222233334444", ""},
+		{"arn:aws:iam::111122223333:policy/g", "", "arn:aws:iam::111122223333:policy/g"},
+	} {
+		if got := inAccount(tt.arn, tt.account); got != tt.want {
+			t.Errorf("inAccount(%q, %q) = %q; want %q", tt.arn, tt.account, got, tt.want)
+		}
 	}
 }

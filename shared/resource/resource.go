@@ -6,6 +6,7 @@ package resource
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind is a resource's CloudFormation type.
@@ -39,6 +40,10 @@ func (r Ref) String() string {
 // are nil when it is not (offline, from an event that does not tell).
 type State struct {
 	Ref
+	// Created is when the resource was created, as its describe or listing
+	// says; zero when unknown. A backfill looks its creator up around it.
+	Created time.Time
+
 	ARN      string
 	Missing  bool              // the resource does not exist (deleted, or never created)
 	Tags     map[string]string // nil when tags were not read

@@ -40,10 +40,17 @@ func GuardHandler(ctx context.Context, log *slog.Logger, name string, kinds ...K
 	return &guard.Handler{Guard: Guard(cfg, accounts, fn.Rules, log, kinds...)}, nil
 }
 
+// Creators builds one backfill run's lookup of the creators of what already
+// exists (setup/creators wires it to CloudTrail and S3, which only the
+// binaries that look creators up link).
+type Creators func(ctx context.Context, cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) (backfill.Creators, error)
+
 // BackfillHandler builds the backfill function's handler from the
 // environment, for every rule of the catalogue; kinds must read them all.
-// enabledRegions lists an account's regions for {"regions": ["all"]}.
-func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) (*backfill.Handler, error) {
+// enabledRegions lists an account's regions for {"regions": ["all"]};
+// creators looks up the creators of NON_COMPLIANT resources when the
+// configuration asks for it (VPCGUARD_CREATOR_LOOKUP).
+func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, creators Creators, kinds ...Kind) (*backfill.Handler, error) {
 	if err := unwired(rules.All(), kinds); err != nil {
 		return nil, err
 	}
@@ -54,12 +61,19 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 	}
 	opts := BackfillOptions(accounts, log, enabledRegions, kinds...)
 	opts.Calls = calls
-	return &backfill.Handler{
+	h := &backfill.Handler{
 		Config:   cfg,
 		Options:  opts,
 		NewGuard: func(cfg config.Config, rs []rules.Rule) *guard.Guard { return Guard(cfg, accounts, rs, log, kinds...) },
 		Log:      log,
-	}, nil
+	}
+	if cfg.CreatorLookup {
+		if creators == nil {
+			return nil, fmt.Errorf("%s is on, but this function is not wired to look creators up", config.EnvCreatorLookup)
+		}
+		h.NewCreators = func(ctx context.Context) (backfill.Creators, error) { return creators(ctx, cfg, accounts, log) }
+	}
+	return h, nil
 }
 
 // BackfillOptions is what every backfill run through accounts shares: the

@@ -23,9 +23,10 @@ var Writes = []string{
 
 // Call is one request as the client sent it.
 type Call struct {
-	Op    string // the operation, e.g. ModifyVpcEndpoint
-	Input any    // its input, e.g. *ec2.ModifyVpcEndpointInput
-	Label string // the recorder's label when it was sent (e.g. which guard)
+	Service string // the SDK's service id, e.g. EC2
+	Op      string // the operation, e.g. ModifyVpcEndpoint
+	Input   any    // its input, e.g. *ec2.ModifyVpcEndpointInput
+	Label   string // the recorder's label when it was sent (e.g. which guard)
 }
 
 // Recorder is smithy middleware that keeps every operation's name and
@@ -42,7 +43,7 @@ func (r *Recorder) Option(stack *middleware.Stack) error {
 	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("testenv/recorder",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 			r.mu.Lock()
-			r.calls = append(r.calls, Call{Op: awsmiddleware.GetOperationName(ctx), Input: in.Parameters, Label: r.label})
+			r.calls = append(r.calls, Call{Service: awsmiddleware.GetServiceID(ctx), Op: awsmiddleware.GetOperationName(ctx), Input: in.Parameters, Label: r.label})
 			r.mu.Unlock()
 			return next.HandleInitialize(ctx, in)
 		}), middleware.After)

@@ -279,6 +279,21 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 		return
 	case <-r.Context().Done():
 		return
+	case <-run.gone:
+		return
+	}
+	// A poll left over from a process that has exited (its connection
+	// closed, or its exit accounted for) must not swallow the invocation
+	// meant for the next process: select picks at random among ready
+	// cases, so it can take one just as it learns it is stale. Hand it back.
+	if r.Context().Err() != nil || closed(run.gone) {
+		go func() {
+			select {
+			case s.queue <- inv:
+			case <-s.closed:
+			}
+		}()
+		return
 	}
 	h := w.Header()
 	h.Set(headerRequestID, inv.id)
@@ -406,6 +421,19 @@ func (s *Server) processExited(run *runState, waitErr error) {
 		})
 	}
 	close(run.gone)
+}
+
+// closed reports whether ch is closed; a nil channel never is.
+func closed(ch chan struct{}) bool {
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func writeAccepted(w http.ResponseWriter) {

@@ -86,6 +86,7 @@ func State(account, region string, ep ec2types.VpcEndpoint) resource.State {
 		},
 		Tags: map[string]string{},
 	}
+	s.Created = aws.ToTime(ep.CreationTimestamp)
 	if strings.EqualFold(s.Endpoint.State, "deleted") {
 		s.Missing = true
 	}

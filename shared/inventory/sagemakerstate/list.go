@@ -69,6 +69,7 @@ func searchedModel(account, region string, m *smtypes.Model) resource.State {
 		Model: &resource.ModelConfig{NetworkIsolation: aws.ToBool(m.EnableNetworkIsolation)},
 		Tags:  map[string]string{}, // Search returns the tags: no ListTags needed
 	}
+	s.Created = aws.ToTime(m.CreationTime)
 	if m.VpcConfig != nil {
 		s.Model.Subnets = m.VpcConfig.Subnets
 		s.Model.SecurityGroups = m.VpcConfig.SecurityGroupIds
@@ -87,7 +88,8 @@ func (l Models) listAndDescribe(ctx context.Context, account, region string, pag
 			return fmt.Errorf("list models: %w", err)
 		}
 		for _, m := range page.Models {
-			s := resource.State{Ref: resource.Ref{Kind: resource.Model, ID: aws.ToString(m.ModelName), Account: account, Region: region}, ARN: aws.ToString(m.ModelArn)}
+			s := resource.State{Ref: resource.Ref{Kind: resource.Model, ID: aws.ToString(m.ModelName), Account: account, Region: region},
+				ARN: aws.ToString(m.ModelArn), Created: aws.ToTime(m.CreationTime)}
 			if !emit(s, false) {
 				return nil
 			}
@@ -112,7 +114,7 @@ func (l Notebooks) List(ctx context.Context, account, region string, pageSize in
 		}
 		for _, nb := range page.NotebookInstances {
 			s := resource.State{Ref: resource.Ref{Kind: resource.Notebook, ID: aws.ToString(nb.NotebookInstanceName), Account: account, Region: region},
-				ARN: aws.ToString(nb.NotebookInstanceArn)}
+				ARN: aws.ToString(nb.NotebookInstanceArn), Created: aws.ToTime(nb.CreationTime)}
 			if !emit(s, false) {
 				return nil
 			}

@@ -47,6 +47,7 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 			return s, fmt.Errorf("describe model %s: %w", ref.ID, err)
 		}
 		s.ARN = aws.ToString(out.ModelArn)
+		s.Created = aws.ToTime(out.CreationTime)
 		s.Model = &resource.ModelConfig{NetworkIsolation: aws.ToBool(out.EnableNetworkIsolation)}
 		// moto answers "VpcConfig": {} for a model without a VPC; AWS omits it.
 		if out.VpcConfig != nil {
@@ -64,6 +65,7 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 			return s, fmt.Errorf("describe notebook instance %s: %w", ref.ID, err)
 		}
 		s.ARN = aws.ToString(out.NotebookInstanceArn)
+		s.Created = aws.ToTime(out.CreationTime)
 		s.Notebook = &resource.NotebookConfig{
 			DirectInternetAccess: string(out.DirectInternetAccess),
 			SubnetID:             aws.ToString(out.SubnetId),

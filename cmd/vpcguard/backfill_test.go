@@ -114,9 +114,13 @@ func TestBackfillCommandLooksUpCreators(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
 		t.Fatalf("stdout: %v\n%s", err, stdout.String())
 	}
+	// model-in-vpc's findings (network isolation's are NON_COMPLIANT too,
+	// and looked up the same way).
 	byName := map[string]finding.Finding{}
 	for _, f := range fs {
-		byName[f.ResourceName] = f
+		if f.Rule == "sagemaker-model-in-vpc" {
+			byName[f.ResourceName] = f
+		}
 	}
 	if f := byName["churn-xgb-public"]; f.Principal != "arn:aws:iam::123456789012:role/MLEngineer" || f.EventID != "00000000-0000-0000-0000-00000001991a" {
 		t.Errorf("churn-xgb-public: principal %q event %q; want MLEngineer and the sample's event", f.Principal, f.EventID)
@@ -124,9 +128,10 @@ func TestBackfillCommandLooksUpCreators(t *testing.T) {
 	if f := byName["nobody-knows"]; f.Principal != "" || len(f.Actions) != 1 || f.Actions[0].Outcome != finding.Skipped {
 		t.Errorf("nobody-knows: principal %q actions %+v; want none and one skipped lookup", f.Principal, f.Actions)
 	}
-	// One call finds churn-xgb-public's slot; nobody-knows's window may
-	// reach into the next slot, which then costs a second one.
-	summary := regexp.MustCompile(`creators: 1 found, 1 not found, 0 failed; [12] LookupEvents calls? \(CloudTrail allows 2 a second per account and region\), 0 log files read`)
+	// Two NON_COMPLIANT findings each (outside a VPC, not isolated). One call
+	// finds churn-xgb-public's slot; nobody-knows's window may reach into the
+	// next slot, which then costs a second one.
+	summary := regexp.MustCompile(`creators: 2 found, 2 not found, 0 failed; [12] LookupEvents calls? \(CloudTrail allows 2 a second per account and region\), 0 log files read`)
 	if !summary.MatchString(stderr.String()) {
 		t.Errorf("stderr lacks a line matching %s:\n%s", summary, stderr.String())
 	}

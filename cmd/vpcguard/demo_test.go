@@ -37,7 +37,7 @@ func TestDemo(t *testing.T) {
 		"4. Backfill in enforce mode, guarding the creators",
 		"CloudTrail's event history is a FAKE here (moto has no LookupEvents)",
 		"CreateNotebookInstance by arn:aws:iam::123456789012:user/dana",
-		"creators: 8 found, 0 not found, 0 failed",
+		"creators: 16 found, 2 not found, 0 failed", // forecast-prod predates the fake history; a VPC has no creation time
 		"user dana: vpcguard-guardrail; team-sandbox Stopped",
 		"moto_server stopped.",
 	} {

@@ -133,12 +133,15 @@ func TestOrgCentralRoles(t *testing.T) {
 	model := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags"}
 	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
 	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
+	network := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "ec2:DescribeSubnets",
+		"ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "sagemaker:Search", "sagemaker:ListModels"}
 	common := slices.Concat(logs, failureDLQ, ticket, []string{"sts:AssumeRole"})
 	want := map[string][]string{
 		modelGuard:    slices.Concat(common, model, attach),
 		endpointGuard: slices.Concat(common, endpoint),
 		notebookGuard: slices.Concat(common, notebook, attach, consume),
-		BackfillName: slices.Concat(common, model, notebook, endpoint,
+		networkGuard:  slices.Concat(common, network),
+		BackfillName: slices.Concat(common, model, notebook, endpoint, network,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "cloudtrail:LookupEvents"}),
 	}
 	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
@@ -321,6 +324,7 @@ func TestMemberRole(t *testing.T) {
 		"sagemaker:DescribeNotebookInstance": "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*",
 		"sagemaker:StopNotebookInstance":     "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*",
 		"ec2:DescribeVpcEndpoints":           "*", "ec2:DescribeVpcAttribute": "*", "ec2:DescribeRegions": "*",
+		"ec2:DescribeSubnets": "*", "ec2:DescribeVpcs": "*",
 		"ec2:ModifyVpcEndpoint":              "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-endpoint/*",
 		"ec2:CreateTags":                     "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-endpoint/*",
 		"route53:AssociateVPCWithHostedZone": "arn:${AWS::Partition}:route53:::hostedzone/*",
@@ -367,8 +371,10 @@ func TestMemberRole(t *testing.T) {
 
 	gp := s.props(t, orgStacks.MemberGlobal.Guardrail)
 	assertEqual(t, "member guardrail name", gp["ManagedPolicyName"], "VpcGuardMemberGuardrail")
-	if n := len(statements(gp["PolicyDocument"])); n != 3 {
-		t.Errorf("member guardrail: %d statements; want the 3 of the enforced rules", n)
+	// Every rule is enforced: every rule's statements.
+	all, _ := rules.GuardrailPolicy(rules.All())
+	if n := len(statements(gp["PolicyDocument"])); n != len(all.Statements) {
+		t.Errorf("member guardrail: %d statements; want the %d of the enforced rules", n, len(all.Statements))
 	}
 }
 

@@ -221,23 +221,28 @@ func TestVPCList(t *testing.T) {
 	must(t, c.Model(ctx, "platform-model", e.Net, nil))
 	must(t, c.CreateModel(ctx, "sandbox-model", estate.ModelSpec{Subnets: sandbox.Subnets, SecurityGroups: []string{sandbox.SecurityGroup}}))
 	must(t, c.CreateModel(ctx, "no-vpc", estate.ModelSpec{}))
-	l := networkstate.VPCList{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker}, ModelsMatter: rules.ModelsMatter}
-	mark := e.Recorder.Mark()
-	got := map[string]string{}
-	must(t, l.List(ctx, testenv.Account, region, 100, func(s resource.State, known bool) bool {
-		if !known || s.VPC == nil || !s.VPC.ModelsRead {
-			t.Errorf("%s: known %v, %+v; want its state, models read", s.ID, known, s.VPC)
-		}
-		got[s.ID] = fmt.Sprint(len(s.VPC.Endpoints), s.VPC.Models)
-		return true
-	}))
-	if got[e.Net.VPC] != "0 [platform-model]" || got[sandbox.VPC] != "1 [sandbox-model]" || len(got) != 3 {
-		t.Errorf("VPCs: got %v; want ml-platform with platform-model, the sandbox with its endpoint and sandbox-model, and the default VPC", got)
-	}
-	// One call each of EC2's, and the model scan (moto refuses Search).
-	want := map[string]int{"DescribeVpcs": 1, "DescribeVpcEndpoints": 1, "DescribeSubnets": 1, "Search": 1, "ListModels": 1, "DescribeModel": 3}
-	if c := calls(e, mark); fmt.Sprint(c) != fmt.Sprint(want) {
-		t.Errorf("calls: got %v; want %v", c, want)
+	// The models described one at a time, and several at once (the backfill's).
+	for _, parallel := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d describes at once", parallel), func(t *testing.T) {
+			l := networkstate.VPCList{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, Parallel: parallel}, ModelsMatter: rules.ModelsMatter}
+			mark := e.Recorder.Mark()
+			got := map[string]string{}
+			must(t, l.List(ctx, testenv.Account, region, 100, func(s resource.State, known bool) bool {
+				if !known || s.VPC == nil || !s.VPC.ModelsRead {
+					t.Errorf("%s: known %v, %+v; want its state, models read", s.ID, known, s.VPC)
+				}
+				got[s.ID] = fmt.Sprint(len(s.VPC.Endpoints), s.VPC.Models)
+				return true
+			}))
+			if got[e.Net.VPC] != "0 [platform-model]" || got[sandbox.VPC] != "1 [sandbox-model]" || len(got) != 3 {
+				t.Errorf("VPCs: got %v; want ml-platform with platform-model, the sandbox with its endpoint and sandbox-model, and the default VPC", got)
+			}
+			// One call each of EC2's, and the model scan (moto refuses Search).
+			want := map[string]int{"DescribeVpcs": 1, "DescribeVpcEndpoints": 1, "DescribeSubnets": 1, "Search": 1, "ListModels": 1, "DescribeModel": 3}
+			if c := calls(e, mark); fmt.Sprint(c) != fmt.Sprint(want) {
+				t.Errorf("calls: got %v; want %v", c, want)
+			}
+		})
 	}
 }
 

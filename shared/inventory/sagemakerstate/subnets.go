@@ -2,7 +2,9 @@ package sagemakerstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -41,6 +43,10 @@ type ModelSubnets struct {
 	// (one call per model); 0 is no bound. Search pages are not bounded:
 	// 100 models a call.
 	MaxDescribes int
+	// Parallel is how many describes run at once where Search is refused
+	// (1 when 0): a backfill reads every model, and one at a time would make
+	// its VPC listing the run's longest task.
+	Parallel int
 }
 
 // Each calls fn with each model's name and subnets (none for a model
@@ -86,24 +92,77 @@ func (m ModelSubnets) listAndDescribe(ctx context.Context, fn func(name string, 
 		if err != nil {
 			return fmt.Errorf("list models: %w", err)
 		}
+		names := make([]string, 0, len(page.Models))
 		for _, sum := range page.Models {
-			if m.MaxDescribes > 0 && described >= m.MaxDescribes {
-				return &BoundedError{Described: described}
+			names = append(names, aws.ToString(sum.ModelName))
+		}
+		bounded := false
+		if m.MaxDescribes > 0 && described+len(names) > m.MaxDescribes {
+			names, bounded = names[:m.MaxDescribes-described], true
+		}
+		described += len(names)
+		// One at a time, fn may stop the scan after any describe (a guard
+		// needs the first model in a VPC); in parallel, after the page.
+		batch := [][]string{names}
+		if m.Parallel <= 1 {
+			batch = batch[:0]
+			for _, n := range names {
+				batch = append(batch, []string{n})
 			}
-			described++
-			out, err := m.SageMaker.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: sum.ModelName})
-			if awserr.IsNotFound(err) {
-				continue
-			}
+		}
+		for _, part := range batch {
+			found, err := m.describe(ctx, part)
 			if err != nil {
-				return fmt.Errorf("describe model %s: %w", aws.ToString(sum.ModelName), err)
+				return err
 			}
-			if !fn(aws.ToString(out.ModelName), vpcSubnets(out.VpcConfig)) {
-				return nil
+			for _, f := range found {
+				if !f.gone && !fn(f.name, f.subnets) {
+					return nil
+				}
 			}
+		}
+		if bounded {
+			return &BoundedError{Described: described}
 		}
 	}
 	return nil
+}
+
+// described is one model's VpcConfig subnets, or gone when it was deleted
+// between the listing and its describe.
+type described struct {
+	name    string
+	subnets []string
+	gone    bool
+}
+
+// describe reads the models' subnets, in their order, Parallel at a time.
+func (m ModelSubnets) describe(ctx context.Context, names []string) ([]described, error) {
+	out := make([]described, len(names))
+	errs := make([]error, len(names))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range max(m.Parallel, 1) {
+		wg.Go(func() {
+			for i := range work {
+				d, err := m.SageMaker.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String(names[i])})
+				switch {
+				case awserr.IsNotFound(err):
+					out[i] = described{name: names[i], gone: true}
+				case err != nil:
+					errs[i] = fmt.Errorf("describe model %s: %w", names[i], err)
+				default:
+					out[i] = described{name: aws.ToString(d.ModelName), subnets: vpcSubnets(d.VpcConfig)}
+				}
+			}
+		})
+	}
+	for i := range names {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // vpcSubnets reads a VpcConfig's subnets: none for nil, and for moto's

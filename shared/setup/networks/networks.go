@@ -36,11 +36,16 @@ var VPCs = setup.Kind{
 	Lister: func(c *awsclients.Clients, _ *slog.Logger) backfill.Lister {
 		return networkstate.VPCList{
 			EC2:          awsclients.Service(c, ec2.NewFromConfig),
-			Models:       sagemakerstate.ModelSubnets{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)},
+			Models:       sagemakerstate.ModelSubnets{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), Parallel: listDescribes},
 			ModelsMatter: rules.ModelsMatter,
 		}
 	},
 }
+
+// listDescribes is how many models the backfill's VPC listing describes at
+// once where Search is refused: it reads every model of the region, beside
+// the backfill's own workers.
+const listDescribes = 8
 
 // Models reads models with their subnets' zones and remediates nothing:
 // network-guard's model rule only tickets.

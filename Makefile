@@ -11,13 +11,14 @@ TEST_FLAGS ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION ?= 1
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION ?= 1
 
-.PHONY: help deps build test vet fuzz bench sdk-updates reliability demo evaluate clean
+.PHONY: help deps build test vet fuzz bench sdk-updates reliability demo report-demo evaluate clean
 
 help:
 	@echo "make deps          install what tests need (moto_server, cfn-lint) when missing"
 	@echo "make build         build every Lambda bootstrap for provided.al2023 arm64 into build/<name>/bootstrap"
 	@echo "make test          vet, unit and integration tests (moto_server), CDK synth checks (cdk-nag, cfn-lint)"
 	@echo "make demo          the main job on a local AWS emulator: backfill, replay events in enforce mode, backfill again"
+	@echo "make report-demo   an HTML report of an enforce-mode backfill on the emulator, and its 1280x800 screenshot (build/report-demo/)"
 	@echo "make evaluate EVENT=events/model-create-no-vpc.json   evaluate one event offline"
 	@echo "make bench         benchmarks; prints a table and writes bench/results.json"
 	@echo "make sdk-updates   newer AWS SDK releases on the module proxy, and how to measure what taking them costs (needs the network)"
@@ -26,10 +27,17 @@ help:
 	@echo "make synth|deploy|diff|destroy   the CDK app (see README)"
 
 # Tests talk to moto_server (a real AWS API emulator) and check the CDK
-# template with cfn-lint; a fresh machine gets both from PyPI.
+# template with cfn-lint; a fresh machine gets both from PyPI. The HTML
+# report's browser test drives Debian's chromium package (CI too: .ci/run
+# runs make test, which runs this). If it cannot be installed the test
+# says SKIP, loudly, instead of passing.
 deps:
 	@command -v moto_server >/dev/null 2>&1 || python3 -m pip install --quiet 'moto[server]==5.2.1'
 	@command -v cfn-lint >/dev/null 2>&1 || python3 -m pip install --quiet cfn-lint
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || [ -n "$$VPCGUARD_CHROMIUM" ] || { \
+		echo "deps: installing Chromium (apt-get install -y chromium) for the HTML report's browser test"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || \
+		echo "deps: WARNING: Chromium could not be installed (apt-get install -y chromium failed): TestReportInBrowser will SKIP"; }
 	@$(GO) mod download
 
 build:
@@ -43,10 +51,14 @@ build:
 vet:
 	$(GO) vet ./...
 
-# The whole suite, then a few seconds of each fuzz target (their seed
-# corpora already ran as ordinary tests).
+# The whole suite, then the HTML report in a real browser on its own (-v:
+# its PASS, or its SKIP and why, is printed), then a few seconds of each
+# fuzz target (their seed corpora already ran as ordinary tests).
+BROWSER_TEST = ^TestReportInBrowser$$
+
 test: deps vet build
-	$(GO) test $(TEST_FLAGS) -count=1 ./...
+	$(GO) test $(TEST_FLAGS) -count=1 -skip '$(BROWSER_TEST)' ./...
+	$(GO) test $(TEST_FLAGS) -count=1 -v -run '$(BROWSER_TEST)' ./shared/report/
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 # Every package with a Fuzz target, found from the test files.
@@ -88,6 +100,10 @@ reliability:
 
 demo:
 	$(GO) run ./cmd/vpcguard demo
+
+# Not committed: build/ is ignored.
+report-demo: deps
+	$(GO) run ./internal/testenv/reportdemo -out $(BUILD_DIR)/report-demo
 
 EVENT ?= events/model-create-no-vpc.json
 evaluate:

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
@@ -202,7 +201,7 @@ func runBackfill(ctx context.Context, moto *motoserver.Server, sizes []int, quic
 	}
 	notes = append(notes,
 		"backfill: each run is a separate process (this binary); wall time and resources/s are backfill.Run's own (listing to last finding), calls are counted by backfill.Calls on every attempt, retries included",
-		"backfill: peak heap is runtime.MemStats.HeapInuse sampled every 5 ms during the run; peak RSS is the run process's ru_maxrss (getrusage), the whole process's high-water mark; memory MB are MiB (2^20 bytes), as in BenchmarkBackfill",
+		"backfill: peak heap is runtime.MemStats.HeapInuse sampled every 5 ms during the run; peak RSS is the run process's VmHWM (/proc/PID/status, sampled every 10 ms; wait4's ru_maxrss would include this bench's own memory), the whole process's high-water mark; memory MB are MiB (2^20 bytes), as in BenchmarkBackfill",
 		fmt.Sprintf("backfill: latency is injected by internal/testenv/faultproxy (%s before every request is forwarded to moto); moto_server is single-threaded Python, so its own service time caps any concurrency", injectedLatency),
 	)
 	return figs, comp, notes, nil
@@ -223,16 +222,20 @@ func runOne(ctx context.Context, self, endpoint string, concurrency int) (measur
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		return measured{}, fmt.Errorf("backfill run: %w", err)
+	}
+	hwm := watchHWM(cmd.Process.Pid)
+	err := cmd.Wait()
+	rss := hwm.stop()
+	if err != nil {
 		return measured{}, fmt.Errorf("backfill run: %w", err)
 	}
 	var m measured
 	if err := json.Unmarshal(out.Bytes(), &m.childRun); err != nil {
 		return measured{}, fmt.Errorf("read the run's report: %w", err)
 	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.rssBytes = ru.Maxrss * 1024 // kilobytes on Linux
-	}
+	m.rssBytes = rss
 	return m, nil
 }
 
@@ -279,14 +282,15 @@ func diffCount(a, b []string) int {
 	return d
 }
 
-// sageMakerCallsPerItem is the SageMaker calls (listings, describes, tag
-// reads, retries) per model or notebook: the unit that grows with the
-// estate. An average over every resource would count the endpoints too,
-// which one DescribeVpcEndpoints page lists by the hundred.
+// sageMakerCallsPerItem is the calls made for models and notebooks
+// (SageMaker listings, describes, tag reads, the tag query, retries) per
+// model or notebook: the unit that grows with the estate. An average over
+// every resource would count the endpoints too, which one
+// DescribeVpcEndpoints page lists by the hundred.
 func sageMakerCallsPerItem(r childRun, n int) float64 {
 	var sm int64
 	for name, c := range r.Calls {
-		if strings.HasPrefix(name, "sagemaker:") {
+		if strings.HasPrefix(name, "sagemaker:") || strings.HasPrefix(name, "resourcegroupstaggingapi:") {
 			sm += c
 		}
 	}

@@ -5,7 +5,7 @@
 // bench/results.json. A missed goal is reported, never a failure: the exit
 // status is non-zero only when the benchmarks could not run.
 //
-//	go run ./cmd/vpcguard-bench [-quick] [-only eval,coldstart,backfill] [-out bench/results.json]
+//	go run ./cmd/vpcguard-bench [-quick] [-only eval,coldstart,backfill,memory] [-out bench/results.json]
 package main
 
 import (
@@ -24,11 +24,11 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 )
 
-var allGroups = []string{"eval", "coldstart", "backfill"}
+var allGroups = []string{"eval", "coldstart", "backfill", "memory"}
 
 func main() {
-	quick := flag.Bool("quick", false, "200 per kind only, 5 cold starts per function, shorter eval benchtime")
-	only := flag.String("only", "", "run only these groups, comma-separated: eval, coldstart, backfill")
+	quick := flag.Bool("quick", false, "200 per kind only (memory: 200 and 1,000), 5 cold starts per function, shorter eval benchtime")
+	only := flag.String("only", "", "run only these groups, comma-separated: eval, coldstart, backfill, memory")
 	out := flag.String("out", filepath.Join("bench", "results.json"), "where to write the results")
 	runs := flag.Int("runs", 0, "cold starts per function (default 20, 5 with -quick)")
 	childEndpoint := flag.String("child-endpoint", "", "internal: run one backfill against this endpoint and print its report")
@@ -87,7 +87,7 @@ func run(groups []string, quick bool, runs int, out string) error {
 	if err != nil {
 		return err
 	}
-	needsMoto := slices.Contains(groups, "coldstart") || slices.Contains(groups, "backfill")
+	needsMoto := slices.Contains(groups, "coldstart") || slices.Contains(groups, "backfill") || slices.Contains(groups, "memory")
 	var moto *motoserver.Server
 	if needsMoto {
 		if moto, err = motoserver.Start(); err != nil {
@@ -117,6 +117,12 @@ func run(groups []string, quick bool, runs int, out string) error {
 			var comp []Comparison
 			figs, comp, notes, err = runBackfill(ctx, moto, sizes, quick)
 			res.Comparison = append(res.Comparison, comp...)
+		case "memory":
+			sizes := memorySizes
+			if quick {
+				sizes = memorySizesQuick
+			}
+			figs, notes, err = runMemory(ctx, root, moto, sizes)
 		}
 		res.Figures = append(res.Figures, figs...)
 		res.Notes = append(res.Notes, notes...)

@@ -17,6 +17,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/history"
+	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -53,7 +54,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs := flag.NewFlagSet("vpcguard backfill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var common commonFlags
-	common.register(fs, "table | json | csv")
+	common.register(fs, "table | json | csv | html (one self-contained file: summary, charts, filterable findings)")
 	var bf backfillFlags
 	bf.register(fs)
 	fs.Usage = func() {
@@ -62,7 +63,11 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 Evaluates every SageMaker model, notebook instance and SageMaker interface VPC
 endpoint that exists in the chosen regions and accounts, and acts per mode
 (report by default: nothing is changed unless --mode ticket|enforce is given).
-Findings go to stdout, the summary (and a progress bar on a terminal) to stderr.
+Findings go to stdout as each one completes (so their order is the order of
+completion), the summary (and a progress bar on a terminal) to stderr.
+In the table, ◐ CONTAINED marks a NON_COMPLIANT resource that vpcguard's
+measures hold (stopped, guardrail attached, tagged); JSON and CSV say
+"contained" and which measures.
 Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 		fs.PrintDefaults()
 	}
@@ -83,7 +88,7 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
 		return exitBadInput
 	}
-	format, err := common.outputFormat(stdout, report.Table, report.JSON, report.CSV)
+	format, err := common.outputFormat(stdout, report.Table, report.JSON, report.CSV, report.HTML)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcguard: --format: %v\n", err)
 		return exitBadInput
@@ -102,8 +107,8 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 	calls := backfill.NewCalls()
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
-	shared := setup.BackfillOptions(accounts, log, regions.Enabled, kinds...)
-	opts.Sources, opts.Home, opts.EnabledRegions = shared.Sources, shared.Home, shared.EnabledRegions
+	shared := setup.BackfillOptions(accounts, log, setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New}, kinds...)
+	opts.Sources, opts.Home, opts.EnabledRegions, opts.AccountDone = shared.Sources, shared.Home, shared.EnabledRegions, shared.AccountDone
 	opts.Calls = calls
 	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, log, kinds...)
 	var finder *history.Finder
@@ -115,21 +120,40 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 		opts.Creators = finder
 	}
 
+	// Each finding is written as it completes; nothing is held but counts.
+	out := report.NewWriter(stdout, format, common.writerOptions(stdout, format, "vpcguard backfill",
+		"vpcguard backfill "+strings.Join(args, " ")+" · mode "+string(cfg.Mode)+dryRunNote(cfg)))
 	bar := newProgressBar(stderr)
 	opts.Progress = bar.Update
-	res, err := backfill.Run(ctx, opts)
+	written := 0
+	var writeErr error
+	creatorOutcomes := map[finding.Outcome]int{}
+	opts.Findings = func(f finding.Finding) error {
+		written++
+		for _, a := range f.Actions {
+			if a.Type == history.ActionFind {
+				creatorOutcomes[a.Outcome]++
+			}
+		}
+		bar.Around(func() { writeErr = out.Write(f) })
+		return writeErr
+	}
+	s, err := backfill.Run(ctx, opts)
 	bar.Finish()
-	if err != nil && !errors.Is(err, backfill.ErrNothingListed) {
+	if err != nil && !errors.Is(err, backfill.ErrNothingListed) && writeErr == nil && written == 0 {
 		fmt.Fprintf(stderr, "vpcguard: backfill could not run: %v\n", err)
 		return exitFailed
 	}
-	if werr := report.Write(stdout, format, res.Findings, format == report.Table && isTerminal(stdout)); werr != nil {
-		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", werr)
+	if writeErr == nil {
+		writeErr = out.Close()
+	}
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", writeErr)
 		return exitFailed
 	}
-	writeBackfillSummary(stderr, cfg, res.Summary)
+	writeBackfillSummary(stderr, cfg, s)
 	if finder != nil {
-		writeCreatorSummary(stderr, res.Findings, finder)
+		writeCreatorSummary(stderr, creatorOutcomes, finder)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcguard: backfill could not run: %v\n", err)
@@ -211,7 +235,7 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 	}
 	fmt.Fprintf(w, "\nbackfill: %d resources in %s, %s (mode %s%s) in %.1fs, %.0f resources/s\n",
 		s.Resources, plural(len(s.Accounts), "account"), regionList(s.Regions), cfg.Mode, dry, s.DurationSeconds, s.ResourcesPerSecond)
-	_ = report.WriteTally(w, s.ByRule)
+	_ = report.WriteTally(w, s.Counts)
 	if s.CallsTotal > 0 {
 		keys := make([]string, 0, len(s.Calls))
 		for k := range s.Calls {
@@ -225,7 +249,11 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 		fmt.Fprintf(w, "AWS calls: %d (%.2f per resource): %s\n", s.CallsTotal, s.CallsPerResource, strings.Join(parts, ", "))
 	}
 	if len(s.Errors) > 0 {
-		fmt.Fprintf(w, "%s:\n", plural(len(s.Errors), "error"))
+		more := ""
+		if s.ErrorsOmitted > 0 {
+			more = fmt.Sprintf(" (%d more not listed)", s.ErrorsOmitted)
+		}
+		fmt.Fprintf(w, "%s%s:\n", plural(len(s.Errors)+s.ErrorsOmitted, "error"), more)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, e := range s.Errors {
 			what := e.Kind
@@ -238,17 +266,16 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 	}
 }
 
-// writeCreatorSummary says how the creator lookup went: found, not found,
-// and what it cost.
-func writeCreatorSummary(w io.Writer, findings []finding.Finding, f *history.Finder) {
-	outcomes := map[finding.Outcome]int{}
-	for _, fd := range findings {
-		for _, a := range fd.Actions {
-			if a.Type == history.ActionFind {
-				outcomes[a.Outcome]++
-			}
-		}
+func dryRunNote(cfg config.Config) string {
+	if cfg.DryRun {
+		return " (dry run)"
 	}
+	return ""
+}
+
+// writeCreatorSummary says how the creator lookup went: found, not found,
+// and what it cost. outcomes counts the lookup actions, as findings streamed by.
+func writeCreatorSummary(w io.Writer, outcomes map[finding.Outcome]int, f *history.Finder) {
 	fmt.Fprintf(w, "creators: %d found, %d not found, %d failed; %s (CloudTrail allows %d a second per account and region), %s read\n",
 		outcomes[finding.Done], outcomes[finding.Skipped], outcomes[finding.Failed],
 		plural(f.Lookups(), "LookupEvents call"), history.CallsPerSecond, plural(f.FilesRead(), "log file"))

@@ -78,6 +78,57 @@ func TestBackfillCommand(t *testing.T) {
 	}
 }
 
+// TestBackfillFormats: the table fits --width (and, written to a pipe, keeps
+// every value whole), the HTML report is one document with a row per
+// finding, and the help says what the table does off a terminal.
+func TestBackfillFormats(t *testing.T) {
+	e := testenv.New(t, testenv.Seed(0))
+	e.Setenv("")
+	c := e.Estate("us-east-1")
+	ctx := context.Background()
+	long := "notebook-with-a-rather-long-name-that-would-widen-every-table"
+	if err := c.Notebook(ctx, long, "Enabled", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Model(ctx, "no-vpc", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	backfill := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(ctx, append([]string{"backfill"}, args...), nil, &stdout, &stderr); code != exitOK {
+			t.Fatalf("backfill %v: exit %d; want 0\n%s", args, code, stderr.String())
+		}
+		return stdout.String()
+	}
+
+	out := backfill("--format", "table", "--width", "100")
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if n := len([]rune(line)); n > 100 {
+			t.Errorf("--width 100: a line of %d columns: %q", n, line)
+		}
+	}
+	if strings.Contains(out, long) || !strings.Contains(out, "…") {
+		t.Errorf("--width 100: want the long name shortened in the middle\n%s", out)
+	}
+	if out := backfill("--format", "table"); !strings.Contains(out, long) {
+		t.Errorf("table to a pipe: want every value whole (no width limit)\n%s", out)
+	}
+
+	html := backfill("--format", "html")
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.HasSuffix(html, "</html>\n") || strings.Count(html, "<tr data-status=") != 5 {
+		t.Errorf("--format html: want one document with 5 finding rows (the notebook; the model under three rules; the default VPC)\n%.300s", html)
+	}
+
+	var stdout, stderr bytes.Buffer
+	run(ctx, []string{"backfill", "-h"}, nil, &stdout, &stderr)
+	for _, want := range []string{"when stdout is not a terminal, none", "html", "◐ CONTAINED"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("backfill -h lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
 // TestBackfillCommandLooksUpCreators: --lookup-creators names the creator
 // of a NON_COMPLIANT model, found in the event history (a FAKE of
 // LookupEvents, which moto lacks, reached the way a person would point the

@@ -32,6 +32,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/history"
+	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -200,10 +201,10 @@ func (d *demo) backfill(ctx context.Context) error {
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts := setup.BackfillOptions(accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Calls, opts.Regions = calls, []string{demoRegion}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
-	res, err := backfill.Run(ctx, opts)
+	res, err := backfill.Collect(ctx, opts) // a small estate: sorted for the reader
 	if err != nil {
 		return fmt.Errorf("backfill: %w", err)
 	}
@@ -336,7 +337,7 @@ func (d *demo) creators(ctx context.Context) error {
 	cfg.GuardrailARN = d.guardrail
 	cfg.CreatorLookup, cfg.CreatorGuardrails = true, true
 	accounts := awsclients.NewAccounts(d.base, "")
-	opts := setup.BackfillOptions(accounts, nil, nil, kinds...)
+	opts := setup.BackfillOptions(accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Regions = []string{demoRegion}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	finder := &history.Finder{
@@ -344,7 +345,7 @@ func (d *demo) creators(ctx context.Context) error {
 		MaxLookups: cfg.CreatorLookupMax,
 	}
 	opts.Creators = finder
-	res, err := backfill.Run(ctx, opts)
+	res, err := backfill.Collect(ctx, opts) // a small estate: sorted for the reader
 	if err != nil {
 		return fmt.Errorf("backfill: %w", err)
 	}
@@ -364,7 +365,15 @@ $ vpcguard backfill --regions %s --mode enforce --lookup-creators --creator-guar
 	if err := report.WriteTable(d.out, noncompliant, false); err != nil {
 		return err
 	}
-	writeCreatorSummary(d.out, res.Findings, finder)
+	outcomes := map[finding.Outcome]int{}
+	for _, f := range res.Findings {
+		for _, a := range f.Actions {
+			if a.Type == history.ActionFind {
+				outcomes[a.Outcome]++
+			}
+		}
+	}
+	writeCreatorSummary(d.out, outcomes, finder)
 	p, err := d.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(pastCreator)})
 	if err != nil {
 		return fmt.Errorf("list policies of %s: %w", pastCreator, err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +17,6 @@ import (
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/config"
-	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -130,7 +130,7 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	fs := flag.NewFlagSet("vpcguard evaluate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var common commonFlags
-	common.register(fs, "json | table")
+	common.register(fs, "json | table | html (one self-contained file: summary, charts, filterable findings)")
 	var ef evaluateFlags
 	ef.register(fs)
 	fs.Usage = func() {
@@ -156,7 +156,7 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stderr, "vpcguard: %v\n", err)
 		return exitBadInput
 	}
-	format, err := common.outputFormat(stdout, report.JSON, report.Table)
+	format, err := common.outputFormat(stdout, report.JSON, report.Table, report.HTML)
 	if err != nil {
 		fmt.Fprintf(stderr, "vpcguard: --format: %v\n", err)
 		return exitBadInput
@@ -192,6 +192,10 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		guard:  setup.Guard(cfg, accounts, rules.All(), log, kinds...),
 		log:    log,
 		stderr: stderr,
+		// Each finding is written as soon as it is made: a week of log
+		// files costs no more memory than one.
+		out: report.NewWriter(stdout, format, common.writerOptions(stdout, format, "vpcguard evaluate",
+			"vpcguard evaluate "+strings.Join(args, " ")+" · mode "+string(cfg.Mode)+dryRunNote(cfg))),
 	}
 	code := exitOK
 	for _, name := range fs.Args() {
@@ -213,8 +217,11 @@ func runEvaluate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		code = worse(code, run.input(ctx, name, data, source{window: ef.window, skipLevel: slog.LevelWarn}))
 	}
-	if err := report.Write(stdout, format, run.findings, format == report.Table && isTerminal(stdout)); err != nil {
-		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", err)
+	if run.writeErr == nil {
+		run.writeErr = run.out.Close()
+	}
+	if run.writeErr != nil {
+		fmt.Fprintf(stderr, "vpcguard: write output: %v\n", run.writeErr)
 		return exitFailed
 	}
 	return code
@@ -231,11 +238,14 @@ func worse(a, b int) int {
 
 // evaluation is one evaluate run over its inputs.
 type evaluation struct {
-	flags    *evaluateFlags
-	guard    *guard.Guard
-	log      *slog.Logger
-	stderr   io.Writer
-	findings []finding.Finding
+	flags  *evaluateFlags
+	guard  *guard.Guard
+	log    *slog.Logger
+	stderr io.Writer
+	// out writes each finding as it is made; writeErr is its first failure,
+	// after which nothing more is written.
+	out      report.Writer
+	writeErr error
 	// evaluated and events count what the inputs held, for a bucket's summary.
 	evaluated, events int
 }
@@ -284,7 +294,11 @@ func (e *evaluation) input(ctx context.Context, name string, data []byte, src so
 		}
 		e.evaluated++
 		found, err := e.guard.Event(ctx, ev)
-		e.findings = append(e.findings, found...)
+		for _, f := range found {
+			if e.writeErr == nil {
+				e.writeErr = e.out.Write(f)
+			}
+		}
 		if err != nil {
 			fmt.Fprintf(e.stderr, "vpcguard: %s: event %s (%s): %v\n", name, ev.ID, ev.Name, err)
 			code = worse(code, exitFailed)

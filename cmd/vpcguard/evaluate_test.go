@@ -398,3 +398,16 @@ func TestEvaluateNamesSkippedEvents(t *testing.T) {
 		t.Errorf("--log-level error: got stderr %q; want nothing", quiet)
 	}
 }
+
+// TestEvaluateHTML: evaluate writes the same self-contained HTML report,
+// a row per finding.
+func TestEvaluateHTML(t *testing.T) {
+	files := []string{"../../events/model-create-no-vpc.json", "../../events/notebook-start.json"}
+	code, stdout, stderr := evaluateCLI(t, "", append([]string{"--offline", "--format", "html"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "<!DOCTYPE html>") || strings.Count(stdout, "<tr data-status=") != 4 || !strings.Contains(stdout, "CreateModel") && !strings.Contains(stdout, "sagemaker-model-in-vpc") {
+		t.Errorf("--format html: want a document with 4 finding rows (the model under three rules, the notebook)\n%.400s", stdout)
+	}
+}

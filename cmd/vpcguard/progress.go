@@ -42,6 +42,24 @@ func (b *progressBar) Update(p backfill.Progress) {
 	b.draw()
 }
 
+// Around runs write (a finding going to stdout, the same terminal) with the
+// bar cleared, and draws it again after, so rows and bar do not garble.
+func (b *progressBar) Around(write func()) {
+	if !b.enabled {
+		write()
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\x1b[2K")
+	}
+	write()
+	if b.drawn {
+		b.draw()
+	}
+}
+
 // Finish clears the bar so the summary starts on a clean line.
 func (b *progressBar) Finish() {
 	if !b.enabled {
@@ -78,5 +96,9 @@ func progressLine(p backfill.Progress, width int) string {
 	} else if rate > 0 {
 		eta = "ETA " + (time.Duration(float64(p.Total-p.Done) / rate * float64(time.Second))).Round(time.Second).String()
 	}
-	return fmt.Sprintf("[%s] %d/%s resources  %.0f/s  %s", bar, p.Done, total, rate, eta)
+	accounts := ""
+	if p.Accounts > 1 {
+		accounts = fmt.Sprintf("  %d/%d accounts", p.AccountsDone, p.Accounts)
+	}
+	return fmt.Sprintf("[%s] %d/%s resources%s  %.0f/s  %s", bar, p.Done, total, accounts, rate, eta)
 }

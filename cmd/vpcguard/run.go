@@ -14,6 +14,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/report"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // Exit codes: scripts rely on them.
@@ -68,6 +69,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type commonFlags struct {
 	mode, ruleModes, sinks, exemptTag, region, format, logLevel, protected string
 	dryRun                                                                 bool
+	width                                                                  int
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet, formats string) {
@@ -79,6 +81,8 @@ func (c *commonFlags) register(fs *flag.FlagSet, formats string) {
 	fs.StringVar(&c.protected, "protected-principals", "", "ARN patterns never given a guardrail ("+config.EnvProtectedPrincipals+")")
 	fs.StringVar(&c.region, "region", "", "AWS region for API calls without one (AWS_REGION)")
 	fs.StringVar(&c.format, "format", "", formats+" (default: table on a terminal, else json)")
+	fs.IntVar(&c.width, "width", -1, "table width in columns: long ids are shortened in the middle (JSON, CSV and HTML keep them whole) and reasons wrapped\n"+
+		"(default: the terminal's width; when stdout is not a terminal, none: every value in full, the columns padded to fixed widths)")
 	fs.StringVar(&c.logLevel, "log-level", "", "debug | info | warn | error on stderr ("+envLogLevel+"; default warn: errors and skipped events)")
 }
 
@@ -141,6 +145,44 @@ func (c *commonFlags) outputFormat(stdout io.Writer, allowed ...report.Format) (
 		return report.JSON, nil
 	}
 	return report.ParseFormat(c.format, allowed...)
+}
+
+// writerOptions shape format's output on stdout: a table fits the
+// terminal (or --width) and is colored there; the HTML report is titled.
+func (c *commonFlags) writerOptions(stdout io.Writer, format report.Format, title, context string) report.Options {
+	o := report.Options{Title: title, Context: context, RuleWidth: ruleWidth()}
+	if format == report.Table {
+		o.Color = isTerminal(stdout)
+		o.Width = c.width
+		if c.width < 0 {
+			o.Width = terminalWidth(stdout)
+		}
+	}
+	return o
+}
+
+// ruleWidth is the longest rule name in the catalogue: the table's RULE
+// column.
+func ruleWidth() int {
+	n := 0
+	for _, r := range rules.All() {
+		n = max(n, len(r.Name()))
+	}
+	return n
+}
+
+// terminalWidth is the width of the terminal w writes to, or 0 (no limit)
+// when w is not a terminal.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || width <= 0 {
+		return 0
+	}
+	return width
 }
 
 func isTerminal(w io.Writer) bool {

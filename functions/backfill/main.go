@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
@@ -22,7 +23,8 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := setup.BackfillHandler(context.Background(), log, regions.Enabled, creators.Wiring,
+	only := setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New, Creators: creators.Wiring}
+	h, err := setup.BackfillHandler(context.Background(), log, only,
 		networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs)
 	if err != nil {
 		setup.InitFailed(log, err)

@@ -142,7 +142,7 @@ func TestOrgCentralRoles(t *testing.T) {
 		notebookGuard: slices.Concat(common, notebook, attach, consume),
 		networkGuard:  slices.Concat(common, network),
 		BackfillName: slices.Concat(common, model, notebook, endpoint, network,
-			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "cloudtrail:LookupEvents"}),
+			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "cloudtrail:LookupEvents", "tag:GetResources"}),
 	}
 	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
 	guardrail := map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/VpcGuardMemberGuardrail")}}
@@ -337,6 +337,7 @@ func TestMemberRole(t *testing.T) {
 		"iam:AttachRolePolicy":         "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*",
 		"iam:AttachUserPolicy":         "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
 		"cloudtrail:LookupEvents":      "*", // lookupCreators
+		"tag:GetResources":             "*", // the backfill's exemption-tag query
 	}
 	got := map[string]bool{}
 	for _, r := range s.resourcesOfType("AWS::IAM::Policy") {

@@ -506,8 +506,8 @@ var resourceStarAllowed = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
 	"ec2:DescribeVpcs": true, "ec2:DescribeSubnets": true,
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
-	"sagemaker:ListNotebookInstances": true,
-	"ssm:CreateOpsItem":               true, "ssm:DescribeOpsItems": true,
+	"sagemaker:ListNotebookInstances": true, "tag:GetResources": true,
+	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true,
 	"cloudtrail:LookupEvents": true,
 	"xray:PutTraceSegments":   true, "xray:PutTelemetryRecords": true,
 }
@@ -557,7 +557,7 @@ func TestIAMRoleActions(t *testing.T) {
 			attach = nil
 		}
 		backfill := slices.Concat(common, model(c), notebook, endpoint, network,
-			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions"})
+			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "tag:GetResources"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
 		}

@@ -88,7 +88,7 @@ func runBackfill(t *testing.T, opts faultproxy.Options) backfillRun {
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
 	start := time.Now()
-	res, err := backfill.Run(ctx, guards.Backfill(accounts, backfill.Options{
+	res, err := backfill.Collect(ctx, guards.Backfill(accounts, backfill.Options{
 		Guard:       setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...),
 		Regions:     regions,
 		Concurrency: cfg.Concurrency,

@@ -42,7 +42,6 @@ import (
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/creators"
-	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
 func TestMain(m *testing.M) {
@@ -203,7 +202,7 @@ func record(t *testing.T) map[string]map[string]bool {
 	e, w = freshAccount(t)
 	cfg.SNSTopicARN, cfg.GuardrailARN, cfg.RecheckQueueURL = w.Topic, w.Guardrail, e.RecheckQueueURL
 	pending.set("team-sandbox") // found Pending by the backfill: a re-check is sent
-	opts := setup.BackfillOptions(accounts, nil, regions.Enabled, guards.Kinds...)
+	opts := setup.BackfillOptions(accounts, nil, guards.BackfillOnly, guards.Kinds...)
 	opts.Accounts, opts.Regions = []string{testenv.Account, otherAccount}, []string{backfill.AllRegions}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...)
 	s3c := trail.S3(e.Config)
@@ -273,7 +272,8 @@ func freshAccount(t *testing.T) (*testenv.Env, *world.World) {
 // iamAction names a recorded call as IAM does: the SDK's service id
 // ("SecurityHub") lowercased, and the operation, but for the operations IAM
 // authorizes under another action's name (Service Authorization Reference:
-// S3's HeadBucket and ListObjectsV2 are s3:ListBucket).
+// S3's HeadBucket and ListObjectsV2 are s3:ListBucket; the Resource Groups
+// Tagging API's prefix is tag).
 func iamAction(c recorder.Call) string {
 	a := strings.ToLower(strings.ReplaceAll(c.Service, " ", "")) + ":" + c.Op
 	if renamed, ok := iamNames[a]; ok {
@@ -282,7 +282,8 @@ func iamAction(c recorder.Call) string {
 	return a
 }
 
-var iamNames = map[string]string{"s3:HeadBucket": "s3:ListBucket", "s3:ListObjectsV2": "s3:ListBucket"}
+var iamNames = map[string]string{"s3:HeadBucket": "s3:ListBucket", "s3:ListObjectsV2": "s3:ListBucket",
+	"resourcegroupstaggingapi:GetResources": "tag:GetResources"}
 
 // recheck makes a notebook instance that is still Pending when its create
 // call is evaluated (moto makes them InService at once; pendingOnce answers

@@ -103,6 +103,16 @@ func (a *Accounts) For(ctx context.Context, account, region string) (*Clients, e
 	return r.For(region), nil
 }
 
+// Forget lets go of the clients of another account: a run over many
+// accounts calls it once an account is done, so it holds the clients (and
+// credentials) of the accounts in flight only. The home account's stay.
+// A later For builds them again.
+func (a *Accounts) Forget(account string) {
+	a.mu.Lock()
+	delete(a.others, account)
+	a.mu.Unlock()
+}
+
 // assumedRole names the account and role when assuming it fails (a member
 // account without the role, or whose role refuses vpcguard), so the error
 // that sends the event to retry and the dead-letter queue says where.

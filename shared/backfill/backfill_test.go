@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	tagging "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/smithy-go"
@@ -76,7 +77,7 @@ func (e *env) run(t *testing.T, mode mode.Mode, opts backfill.Options) backfill.
 	opts = guards.Backfill(e.accounts, opts)
 	opts.Calls = e.calls
 	opts.Guard = setup.Guard(cfg, e.accounts, opts.Rules, nil, guards.Kinds...)
-	res, err := backfill.Run(context.Background(), opts)
+	res, err := backfill.Collect(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -218,14 +219,16 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 	// VPC listing, which looks for the models each VPC hosts (the default
 	// VPC lacks the endpoints models need). A model is read once for its
 	// three rules. Zones are read for the one model with two subnets (in-vpc);
-	// the VPC listing reads every subnet once. Tags are read only for the
-	// SageMaker resources that would be non-compliant (the exemption check),
-	// once per resource: no-vpc, no-vpc-exempt, in-vpc (no isolation) and
-	// the two internet notebooks, 5 per region.
+	// the VPC listing reads every subnet once. The exemption tag of the
+	// SageMaker resources that would be non-compliant (no-vpc, no-vpc-exempt,
+	// in-vpc (no isolation) and the two internet notebooks) comes from one
+	// Resource Groups Tagging API query per region, not a ListTags each; a
+	// VPC's tags come with DescribeVpcs.
 	wantCalls := map[string]int64{
 		"sagemaker:Search": 4, "sagemaker:ListModels": 4, "sagemaker:DescribeModel": 12,
 		"sagemaker:ListNotebookInstances": 2, "sagemaker:DescribeNotebookInstance": 6,
-		"ec2:DescribeVpcEndpoints": 4, "ec2:DescribeVpcs": 2, "ec2:DescribeSubnets": 4, "sagemaker:ListTags": 10,
+		"ec2:DescribeVpcEndpoints": 4, "ec2:DescribeVpcs": 2, "ec2:DescribeSubnets": 4,
+		"resourcegroupstaggingapi:GetResources": 2, "sagemaker:ListTags": 0,
 	}
 	for k, w := range wantCalls {
 		if s.Calls[k] != w {
@@ -498,7 +501,7 @@ func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
 	cfg := config.Default()
 	cfg.Mode = mode.Report
 	g := setup.Guard(cfg, nil, []rules.Rule{rules.ModelInVPC{}}, nil)
-	res, err := backfill.Run(context.Background(), backfill.Options{
+	res, err := backfill.Collect(context.Background(), backfill.Options{
 		Sources: func(context.Context, string, string) (backfill.Source, error) {
 			return backfill.Source{
 				Reader: &sagemakerstate.Reader{SageMaker: fake},
@@ -521,5 +524,245 @@ func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
 	}
 	if !slices.Equal(fake.calls, []string{"Search", "Search"}) {
 		t.Errorf("calls %v; want two Search pages and nothing else (tags come with Search)", fake.calls)
+	}
+}
+
+// lateTag is the account and region's real tag index (the Resource Groups
+// Tagging API on moto) that, once it has answered, has the exemption tag
+// put on some resources: a tag added after the query, or one the index had
+// not caught up with yet (the API is eventually consistent).
+type lateTag struct {
+	backfill.TagIndex
+	tag func(ctx context.Context)
+}
+
+func (l lateTag) Tagged(ctx context.Context, key string, types []string, each func(arn, value string)) error {
+	err := l.TagIndex.Tagged(ctx, key, types, each)
+	l.tag(ctx)
+	return err
+}
+
+// TestTagAddedAfterTheQueryStopsTheWrite: the exemption tag read from the
+// index is read again from the resource before the first write, dry run
+// included, so a resource tagged after the query is never touched.
+func TestTagAddedAfterTheQueryStopsTheWrite(t *testing.T) {
+	for _, dryRun := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dryRun=%v", dryRun), func(t *testing.T) {
+			e := newEnv(t)
+			c := e.seed("us-east-1")
+			ctx := context.Background()
+			must(t, c.Notebook(ctx, "late-exempt", "Enabled", "", nil))
+			must(t, c.Model(ctx, "late-exempt-model", nil, nil))
+			must(t, c.Notebook(ctx, "open", "Enabled", "", nil))
+			arns := []string{"arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/late-exempt", "arn:aws:sagemaker:us-east-1:123456789012:model/late-exempt-model"}
+			tagged := 0
+			opts := guards.Backfill(e.accounts, backfill.Options{Regions: []string{"us-east-1"}, Calls: e.calls})
+			sources := opts.Sources
+			opts.Sources = func(ctx context.Context, account, region string) (backfill.Source, error) {
+				src, err := sources(ctx, account, region)
+				src.Tags = lateTag{TagIndex: src.Tags, tag: func(ctx context.Context) {
+					for _, arn := range arns {
+						_, err := c.SageMaker.AddTags(ctx, &sagemaker.AddTagsInput{ResourceArn: aws.String(arn),
+							Tags: []smtypes.Tag{{Key: aws.String("vpcguard:exempt"), Value: aws.String("added late")}}})
+						must(t, err)
+						tagged++
+					}
+				}}
+				return src, err
+			}
+			cfg := config.Default()
+			cfg.Mode, cfg.DryRun, cfg.Sinks = mode.Enforce, dryRun, nil
+			opts.Guard = setup.Guard(cfg, e.accounts, rules.All(), nil, guards.Kinds...)
+			res, err := backfill.Collect(ctx, opts)
+			must(t, err)
+			if tagged != len(arns) {
+				t.Fatalf("the tag index was asked %d times; want once (tagging %d resources)", tagged/len(arns), len(arns))
+			}
+			got := map[string]finding.Finding{}
+			reread := map[string]int{}
+			for _, f := range res.Findings {
+				if f.Status != finding.NotApplicable || !strings.Contains(f.Reason, "found on reading the tags again") {
+					if !strings.HasPrefix(f.ResourceName, "late-exempt") {
+						got[f.ResourceName] = f
+					}
+					if f.ResourceName == "late-exempt-model" && (f.Status != finding.NotApplicable || len(f.Actions) != 0) {
+						// The model's first non-compliant rule (network
+						// isolation) read the tag again; its other rules
+						// decide on that fresh read: exempt, no action.
+						t.Errorf("late-exempt-model under %s: %s %q, actions %+v; want NOT_APPLICABLE, no action", f.Rule, f.Status, f.Reason, f.Actions)
+					}
+					continue
+				}
+				reread[f.ResourceName]++
+				got[f.ResourceName] = f
+			}
+			for _, name := range []string{"late-exempt", "late-exempt-model"} {
+				f := got[name]
+				if reread[name] != 1 || !strings.Contains(f.Reason, `vpcguard:exempt="added late", found on reading the tags again before acting`) {
+					t.Errorf("%s: %s %q (%d re-reads); want NOT_APPLICABLE once, exempt by the tag found on the re-read", name, f.Status, f.Reason, reread[name])
+				}
+				if len(f.Actions) != 1 || f.Actions[0].Type != "remediate" || f.Actions[0].Outcome != finding.Skipped {
+					t.Errorf("%s: actions %+v; want one skipped remediate action, nothing else", name, f.Actions)
+				}
+			}
+			open := got["open"]
+			want := finding.Done
+			if dryRun {
+				want = finding.DryRun
+			}
+			stop := false
+			for _, a := range open.Actions {
+				stop = stop || (a.Type == "stop-notebook" && a.Outcome == want)
+			}
+			if open.Status != finding.NonCompliant || !stop {
+				t.Errorf("open: %s, actions %+v; want NON_COMPLIANT with stop-notebook %s", open.Status, open.Actions, want)
+			}
+			nb, err := c.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String("late-exempt")})
+			must(t, err)
+			if nb.NotebookInstanceStatus != smtypes.NotebookInstanceStatusInService {
+				t.Errorf("late-exempt is %s; want InService: an exempt notebook must not be stopped", nb.NotebookInstanceStatus)
+			}
+			tags, err := c.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String(arns[1])})
+			must(t, err)
+			for _, tg := range tags.Tags {
+				if aws.ToString(tg.Key) == "vpcguard:finding" {
+					t.Errorf("late-exempt-model carries vpcguard:finding; want it untouched")
+				}
+			}
+			// Each resource the index did not see as exempt is read again
+			// before acting, once whatever its rules: the two late ones and
+			// open. Tagging open reads its finding tag before writing it (the
+			// value lists every rule it broke): one more, not in a dry run.
+			if got, want := res.Summary.Calls["sagemaker:ListTags"], map[bool]int64{false: 4, true: 3}[dryRun]; got != want {
+				t.Errorf("ListTags calls %d; want %d (one re-read before acting per non-compliant resource, and open's finding tag)", got, want)
+			}
+			if got, want := res.Summary.Calls["sagemaker:StopNotebookInstance"], map[bool]int64{false: 1, true: 0}[dryRun]; got != want {
+				t.Errorf("StopNotebookInstance calls %d; want %d (open only)", got, want)
+			}
+		})
+	}
+}
+
+// TestTagIndexRefusedFallsBackToListTags: where the Resource Groups Tagging
+// API is denied, each non-compliant resource's tags are read instead, and
+// the findings are the same.
+func TestTagIndexRefusedFallsBackToListTags(t *testing.T) {
+	e := newEnv(t, failOn(func(_ context.Context, in any) bool {
+		_, ok := in.(*tagging.GetResourcesInput)
+		return ok
+	}))
+	mixed(t, e.seed("us-east-1"), "us-east-1")
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}})
+	got := map[string]finding.Status{}
+	for _, f := range res.Findings {
+		got[f.Rule+" "+f.ResourceName] = f.Status
+	}
+	for name, want := range map[string]finding.Status{
+		modelRule + " no-vpc": finding.NonCompliant, modelRule + " no-vpc-exempt": finding.NotApplicable,
+		notebookRule + " internet-enabled": finding.NonCompliant, modelRule + " in-vpc": finding.Compliant,
+		isolatedRule + " in-vpc": finding.NonCompliant, isolatedRule + " no-vpc-exempt": finding.NotApplicable,
+	} {
+		if got[name] != want {
+			t.Errorf("%s: got %s; want %s", name, got[name], want)
+		}
+	}
+	// The refused query is made once; then no-vpc, no-vpc-exempt, in-vpc
+	// (not isolated) and the two internet notebooks have their tags read one
+	// by one, once per resource whatever its rules.
+	if g, l := res.Summary.Calls["resourcegroupstaggingapi:GetResources"], res.Summary.Calls["sagemaker:ListTags"]; g != 0 || l != 5 {
+		t.Errorf("calls GetResources %d (refused before sending), ListTags %d; want 0 and 5", g, l)
+	}
+	if len(res.Summary.Errors) != 0 {
+		t.Errorf("errors %v; want none: the fallback is not a failure", res.Summary.Errors)
+	}
+}
+
+// TestContainment: after an enforce-mode backfill the non-compliant
+// notebooks are contained (stopped, tagged) and the model tagged; a later
+// report-mode backfill still finds the stopped notebooks contained, and the
+// summary counts them.
+func TestContainment(t *testing.T) {
+	e := newEnv(t)
+	mixed(t, e.seed("us-east-1"), "us-east-1")
+	enforced := e.run(t, mode.Enforce, backfill.Options{Regions: []string{"us-east-1"}})
+	reported := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}})
+	for _, tt := range []struct {
+		res  backfill.Result
+		name string
+		want map[string]string // resource (and rule, for a model's other rules) -> containment
+	}{
+		{enforced, "enforce", map[string]string{"internet-enabled": "stopped tagged", "internet-omitted": "stopped tagged", "no-vpc": "tagged", "endpoint": "fixed tagged",
+			isolatedRule + " in-vpc": "tagged", isolatedRule + " no-vpc": "tagged"}},
+		{reported, "report afterwards", map[string]string{"internet-enabled": "stopped", "internet-omitted": "stopped", "no-vpc": "",
+			isolatedRule + " in-vpc": "", isolatedRule + " no-vpc": ""}},
+	} {
+		for _, f := range tt.res.Findings {
+			name := f.ResourceName
+			if f.Rule == endpointRule && f.Status == finding.NonCompliant {
+				name = "endpoint" // api and notebook, private DNS off
+			}
+			switch f.Rule {
+			case isolatedRule:
+				name = f.Rule + " " + name
+			case multiAZRule, pathRule:
+				name = f.Rule + " " + name // ticket only: never contained
+			}
+			want, ok := tt.want[name]
+			if !ok {
+				if f.Contained {
+					t.Errorf("%s: %s is contained (%v); want not", tt.name, f.ResourceName, f.Containment)
+				}
+				continue
+			}
+			var got []string
+			for _, m := range f.Containment {
+				got = append(got, string(m))
+			}
+			if strings.Join(got, " ") != want || f.Contained != (want != "") || f.Status != finding.NonCompliant {
+				t.Errorf("%s: %s %s contained %v %q; want NON_COMPLIANT contained %v %q", tt.name, f.ResourceName, f.Status, f.Contained, got, want != "", want)
+			}
+		}
+	}
+	if got := reported.Summary.Contained[notebookRule]; got != 2 {
+		t.Errorf("report afterwards: summary contained %s = %d; want 2", notebookRule, got)
+	}
+	if got := enforced.Summary.Contained[modelRule]; got != 1 {
+		t.Errorf("enforce: summary contained %s = %d; want 1", modelRule, got)
+	}
+	if got := enforced.Summary.Contained[isolatedRule]; got != 2 {
+		t.Errorf("enforce: summary contained %s = %d; want 2", isolatedRule, got)
+	}
+}
+
+// TestFindingsStreamAndAccountsReport: every finding is handed on once as it
+// completes, the account is reported done once with its counts, and a
+// finding that cannot be handed on ends the run with the error.
+func TestFindingsStreamAndAccountsReport(t *testing.T) {
+	e := newEnv(t)
+	mixed(t, e.seed("us-east-1"), "us-east-1")
+	var streamed []finding.Finding
+	var done []backfill.AccountSummary
+	opts := backfill.Options{Regions: []string{"us-east-1"},
+		Findings:    func(f finding.Finding) error { streamed = append(streamed, f); return nil },
+		AccountDone: func(s backfill.AccountSummary) { done = append(done, s) }}
+	res := e.run(t, mode.Report, opts)
+	// 3 models under 3 rules, 3 notebooks, 3 endpoints, 2 VPCs (ml-platform, default).
+	if len(streamed) != 17 || res.Summary.Resources != 11 {
+		t.Errorf("streamed %d findings, %d resources; want 17 and 11", len(streamed), res.Summary.Resources)
+	}
+	if len(done) != 1 || done[0].Account != testenv.Account || done[0].Resources != 11 || done[0].ByRule[modelRule][finding.NonCompliant] != 1 {
+		t.Errorf("accounts done %+v; want %s once, with 11 resources and 1 non-compliant model", done, testenv.Account)
+	}
+
+	stop := errors.New("disk full")
+	n := 0
+	cfg := config.Default()
+	cfg.Mode, cfg.Sinks = mode.Report, nil
+	o := guards.Backfill(e.accounts, backfill.Options{Regions: []string{"us-east-1"}, Concurrency: 1,
+		Findings: func(finding.Finding) error { n++; return stop }})
+	o.Guard = setup.Guard(cfg, e.accounts, rules.All(), nil, guards.Kinds...)
+	_, err := backfill.Run(context.Background(), o)
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Run with a failing output: err %v after %d findings; want the output's error after the first", err, n)
 	}
 }

@@ -60,17 +60,17 @@ func BenchmarkBackfill(b *testing.B) {
 				for b.Loop() {
 					stop := peak.watch()
 					start := time.Now()
-					res, err := backfill.Run(ctx, opts)
+					s, err := backfill.Run(ctx, opts)
 					elapsed += time.Since(start)
 					stop()
 					if err != nil {
 						b.Fatal(err)
 					}
-					if want := 3 * n; res.Summary.Resources != want {
-						b.Fatalf("resources %d; want %d", res.Summary.Resources, want)
+					if want := 3 * n; s.Resources != want {
+						b.Fatalf("resources %d; want %d", s.Resources, want)
 					}
-					resources += int64(res.Summary.Resources)
-					callsTotal += res.Summary.CallsTotal
+					resources += int64(s.Resources)
+					callsTotal += s.CallsTotal
 				}
 				b.ReportMetric(float64(resources)/elapsed.Seconds(), "resources/s")
 				b.ReportMetric(float64(callsTotal)/float64(resources), "calls/resource")

@@ -92,7 +92,7 @@ func (e *pastEstate) run(t *testing.T, f *history.Finder, creatorGuardrails bool
 	opts := guards.Backfill(accounts, backfill.Options{})
 	opts.Guard = setup.Guard(cfg, accounts, nil, nil, guards.Kinds...)
 	opts.Creators = f
-	res, err := backfill.Run(context.Background(), opts)
+	res, err := backfill.Collect(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

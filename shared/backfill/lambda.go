@@ -85,9 +85,11 @@ type Handler struct {
 	Log         *slog.Logger
 }
 
-// Handle runs one backfill and returns its summary. Every finding is logged
-// by the guard. Listing failures are in the summary; the error is returned
-// only when the input is bad or nothing could be listed.
+// Handle runs one backfill and returns its summary: counts, never the
+// findings, which the guard logs one by one as they complete, so the
+// function's memory and its response stay small whatever the estate.
+// Listing failures are in the summary; the error is returned only when the
+// input is bad or nothing could be listed.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	in, err := ParseInput(raw)
 	if err != nil {
@@ -121,12 +123,12 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 			return Summary{}, fmt.Errorf("backfill: look up creators: %w", err)
 		}
 	}
-	res, err := Run(ctx, opts)
+	s, err := Run(ctx, opts)
 	if h.Log != nil {
-		h.Log.InfoContext(ctx, "backfill done", "summary", res.Summary)
+		h.Log.InfoContext(ctx, "backfill done", "summary", s)
 	}
 	if err != nil {
-		return res.Summary, fmt.Errorf("backfill: %w", err)
+		return s, fmt.Errorf("backfill: %w", err)
 	}
-	return res.Summary, nil
+	return s, nil
 }

@@ -139,9 +139,11 @@ func (e *Evaluator) state(ctx context.Context, r rules.Rule, known resource.Stat
 		if state.ARN == "" {
 			state.ARN = known.ARN
 		}
+		state.TagsRead = state.Tags != nil // a describe by id that returns tags (EC2)
 		res, err := e.decide(ctx, r, state, rd.reader, mode)
 		if rd.state.Tags == nil && res.State.Tags != nil {
-			rd.state.Tags = res.State.Tags // the next rule needs no second read
+			// The next rule needs no second read.
+			rd.state.Tags, rd.state.TagsRead = res.State.Tags, res.State.TagsRead
 		}
 		return res, err
 	}
@@ -149,7 +151,8 @@ func (e *Evaluator) state(ctx context.Context, r rules.Rule, known resource.Stat
 }
 
 // Decided evaluates a state that was already read (as a backfill does from a
-// listing), reading tags only if the decision needs them.
+// listing), reading tags only if the decision needs them and neither the
+// listing nor a tag index (State.Exemption) told them.
 func (e *Evaluator) Decided(ctx context.Context, r rules.Rule, state resource.State, reader StateReader) (Result, error) {
 	return e.decide(ctx, r, state, reader, "online")
 }
@@ -159,20 +162,61 @@ func (e *Evaluator) decide(ctx context.Context, r rules.Rule, state resource.Sta
 	// Tags are read only when they can change the outcome: an exemption
 	// matters for a resource vpcguard would otherwise act on.
 	if d.Status == finding.NonCompliant && e.ExemptTagKey != "" {
-		if state.Tags == nil && reader != nil {
+		if state.Tags == nil && state.Exemption == nil && reader != nil {
 			tags, err := reader.Tags(ctx, state)
 			if err != nil {
 				return e.result(r, state, mode, rules.Decision{Status: finding.InsufficientData,
 					Reason: "non-compliant, but the exemption tag could not be read: " + err.Error()}), err
 			}
-			state.Tags = tags
+			state.Tags, state.TagsRead = tags, true
 		}
-		if state.Exempt(e.ExemptTagKey) {
+		if v, ok := state.ExemptValue(e.ExemptTagKey); ok {
 			d = rules.Decision{Status: finding.NotApplicable,
-				Reason: fmt.Sprintf("exempt: tagged %s=%q (would be non-compliant: %s)", e.ExemptTagKey, state.Tags[e.ExemptTagKey], d.Reason)}
+				Reason: fmt.Sprintf("exempt: tagged %s=%q (would be non-compliant: %s)", e.ExemptTagKey, v, d.Reason)}
 		}
 	}
 	return e.result(r, state, mode, d), nil
+}
+
+// Reconfirm reads the exemption tag again, from the resource's own API,
+// right before vpcguard writes anything because of res: the remediator
+// calls it first, dry run included, so every write path goes through it.
+// "Never touches an exempt resource" is a promise, and the tags a decision
+// used may come from an index that lags a change by minutes (a listing,
+// SageMaker Search, the Resource Groups Tagging API a backfill asks once per
+// account and region). Tags already read from the resource for this
+// decision (State.TagsRead: a guard's online read) are not read twice.
+//
+// A resource found exempt turns res NOT_APPLICABLE; one whose tags cannot be
+// read turns INSUFFICIENT_DATA, and the error is returned for a retry: in
+// neither case may anything be written.
+func (e *Evaluator) Reconfirm(ctx context.Context, res *Result) error {
+	if res.Finding.Status != finding.NonCompliant || e.ExemptTagKey == "" || e.Readers == nil || res.State.TagsRead {
+		return nil
+	}
+	reader, err := e.Readers(ctx, res.State.Account, res.State.Region)
+	var tags map[string]string
+	if err == nil {
+		unread := res.State
+		unread.Tags, unread.Exemption = nil, nil
+		tags, err = reader.Tags(ctx, unread)
+	}
+	if err != nil {
+		res.Finding.Status, res.Finding.Severity = finding.InsufficientData, ""
+		res.Finding.Reason = "non-compliant, but the exemption tag could not be read again before acting: " + err.Error()
+		return fmt.Errorf("read the tags of %s before acting: %w", res.Finding.ResourceID, err)
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	res.State.Tags, res.State.TagsRead, res.State.Exemption = tags, true, nil
+	if v, ok := tags[e.ExemptTagKey]; ok {
+		res.Finding.Status, res.Finding.Severity = finding.NotApplicable, ""
+		res.Finding.Reason = fmt.Sprintf("exempt: tagged %s=%q, found on reading the tags again before acting (would be non-compliant: %s)",
+			e.ExemptTagKey, v, res.Finding.Reason)
+		res.Finding.Contained, res.Finding.Containment = false, nil
+	}
+	return nil
 }
 
 func (e *Evaluator) result(r rules.Rule, s resource.State, mode string, d rules.Decision) Result {
@@ -193,6 +237,9 @@ func (e *Evaluator) result(r rules.Rule, s resource.State, mode string, d rules.
 	}
 	if d.Status == finding.NonCompliant {
 		f.Severity = r.Severity()
+		if s.Stopped() {
+			f.Contain(finding.Stopped) // found in place: stopped by an earlier run, or by its owner
+		}
 	}
 	return Result{Finding: f, State: s, Rule: r}
 }

@@ -40,6 +40,40 @@ type Finding struct {
 	Region       string   `json:"region"`
 	Evaluation   string   `json:"evaluation"` // "online" (current state read) or "offline" (event only)
 	Actions      []Action `json:"actions,omitempty"`
+	// Contained marks a NON_COMPLIANT resource that vpcguard's measures
+	// hold (Containment says which): it still breaks the rule, and cannot
+	// be changed to comply (a notebook's internet access, a model's VPC),
+	// but it is not untouched.
+	Contained   bool      `json:"contained,omitempty"`
+	Containment []Measure `json:"containment,omitempty"`
+}
+
+// Measure is one thing that holds a NON_COMPLIANT resource: done by this
+// run, or found already in place (stopped by an earlier run, the guardrail
+// already on the creator).
+type Measure string
+
+const (
+	Stopped           Measure = "stopped"            // the notebook instance is stopped (or stopping)
+	GuardrailAttached Measure = "guardrail attached" // the creator carries the guardrail policy
+	Tagged            Measure = "tagged"             // the resource carries the finding tag
+	Deleted           Measure = "deleted"            // the resource was deleted (opt-in)
+	Fixed             Measure = "fixed"              // a remedy made it comply (private DNS turned on): the next evaluation reads COMPLIANT
+)
+
+// Contain records that measure holds the finding's resource. Dry-run
+// actions hold nothing: only call it for what is done or in place.
+func (f *Finding) Contain(m Measure) {
+	if f.Status != NonCompliant {
+		return
+	}
+	for _, have := range f.Containment {
+		if have == m {
+			return
+		}
+	}
+	f.Containment = append(f.Containment, m)
+	f.Contained = true
 }
 
 // Outcome says what became of an action.
@@ -68,6 +102,27 @@ func (f *Finding) AddAction(a Action) { f.Actions = append(f.Actions, a) }
 
 // Tally counts findings by rule and status.
 type Tally map[string]map[Status]int
+
+// Counts tallies findings as they stream by: by rule and status, and the
+// contained ones by rule. It holds counts only.
+type Counts struct {
+	ByRule    Tally          `json:"byRule"`
+	Contained map[string]int `json:"containedByRule,omitempty"` // rule -> NON_COMPLIANT findings contained
+}
+
+// Add counts f.
+func (c *Counts) Add(f Finding) {
+	if c.ByRule == nil {
+		c.ByRule = Tally{}
+	}
+	c.ByRule.Add(f)
+	if f.Contained {
+		if c.Contained == nil {
+			c.Contained = map[string]int{}
+		}
+		c.Contained[f.Rule]++
+	}
+}
 
 // Add counts f.
 func (t Tally) Add(f Finding) {

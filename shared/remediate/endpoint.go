@@ -84,6 +84,7 @@ func (r *Remediator) enablePrivateDNS(ctx context.Context, api API, res *evaluat
 		return outcome(f, actionPrivateDNS, id, err)
 	}
 	f.AddAction(finding.Action{Type: actionPrivateDNS, Target: id, Outcome: finding.Done, Detail: "PrivateDnsEnabled=true"})
+	f.Contain(finding.Fixed)
 	return nil
 }
 
@@ -152,6 +153,7 @@ func (r *Remediator) tagEndpoint(ctx context.Context, api API, res *evaluate.Res
 	key := r.Config.FindingTagKey
 	if res.State.Tags != nil && res.State.Tags[key] == f.Rule {
 		f.AddAction(finding.Action{Type: "tag", Target: id, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + f.Rule})
+		f.Contain(finding.Tagged)
 		return nil
 	}
 	if r.Config.DryRun {
@@ -163,5 +165,6 @@ func (r *Remediator) tagEndpoint(ctx context.Context, api API, res *evaluate.Res
 		return outcome(f, "tag", id, err)
 	}
 	f.AddAction(finding.Action{Type: "tag", Target: id, Outcome: finding.Done, Detail: key + "=" + f.Rule})
+	f.Contain(finding.Tagged)
 	return nil
 }

@@ -144,6 +144,7 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 	}
 	if attached {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: "already attached: " + policyARN})
+		f.Contain(finding.GuardrailAttached)
 		return nil
 	}
 	if r.Config.DryRun {
@@ -162,5 +163,6 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 		return outcome(f, actionAttach, target, err)
 	}
 	f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Done, Detail: "attached " + policyARN})
+	f.Contain(finding.GuardrailAttached)
 	return nil
 }

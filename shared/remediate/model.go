@@ -22,6 +22,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 	key := r.Config.FindingTagKey
 	if res.State.Tags != nil && listsRule(res.State.Tags[key], f.Rule) {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + res.State.Tags[key]})
+		f.Contain(finding.Tagged)
 		return nil
 	}
 	if res.State.ARN == "" {
@@ -35,6 +36,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 	current, err := api.SageMaker.TagValue(ctx, res.State.ARN, key)
 	if err == nil && listsRule(current, f.Rule) {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + current})
+		f.Contain(finding.Tagged)
 		return nil
 	}
 	value := withRule(current, f.Rule)
@@ -49,6 +51,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 		return outcome(f, "tag", res.State.ARN, err)
 	}
 	f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Done, Detail: key + "=" + value})
+	f.Contain(finding.Tagged)
 	return nil
 }
 
@@ -95,5 +98,6 @@ func (r *Remediator) deleteModel(ctx context.Context, api API, res *evaluate.Res
 		return outcome(f, "delete-model", name, err)
 	}
 	f.AddAction(finding.Action{Type: "delete-model", Target: name, Outcome: finding.Done, Detail: "deleted (VPCGUARD_DELETE_NONCOMPLIANT_MODELS=true)"})
+	f.Contain(finding.Deleted)
 	return nil
 }

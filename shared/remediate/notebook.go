@@ -69,7 +69,11 @@ func (r *Remediator) stopNotebook(ctx context.Context, api API, res *evaluate.Re
 	case statusInService:
 	case statusPending, statusUpdating:
 		return r.scheduleRecheck(ctx, api, res, attempt)
-	case statusStopping, statusStopped, statusFailed:
+	case statusStopping, statusStopped:
+		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: "already " + status})
+		f.Contain(finding.Stopped)
+		return nil
+	case statusFailed:
 		f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Skipped, Detail: "already " + status})
 		return nil
 	default:
@@ -92,6 +96,7 @@ func (r *Remediator) stopNotebook(ctx context.Context, api API, res *evaluate.Re
 		return outcome(f, actionStop, name, err)
 	}
 	f.AddAction(finding.Action{Type: actionStop, Target: name, Outcome: finding.Done, Detail: "stopped"})
+	f.Contain(finding.Stopped)
 	return nil
 }
 

@@ -64,6 +64,13 @@ type Remediator struct {
 	// PrivateDNSTimeout bounds turning an endpoint's private DNS on; 0 is
 	// privateDNSTimeout.
 	PrivateDNSTimeout time.Duration
+	// Confirm reads the resource's exemption tag again before the first
+	// write (evaluate.Evaluator.Reconfirm): every write vpcguard makes goes
+	// through Remediate, so this is the one place that keeps "never touches
+	// an exempt resource" true whatever index the decision's tags came from.
+	// It may turn the finding NOT_APPLICABLE or INSUFFICIENT_DATA. nil takes
+	// the state's tags as they are (only tests build a Remediator so).
+	Confirm func(ctx context.Context, res *evaluate.Result) error
 }
 
 // Remediate runs the remediations of res's rule and records them on the
@@ -85,6 +92,19 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 		err := fmt.Errorf("no %s client to remediate a %s with: this function is not wired for it", m, res.State.Kind)
 		res.Finding.AddAction(finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
 		return err
+	}
+	// Before the first write, and in a dry run too: is the resource exempt now?
+	if r.Confirm != nil {
+		err := r.Confirm(ctx, res)
+		if res.Finding.Status != finding.NonCompliant {
+			a := finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Skipped, Detail: res.Finding.Reason}
+			if err != nil {
+				a.Outcome, a.Detail = finding.Failed, err.Error()
+			}
+			res.Finding.AddAction(a)
+			r.logAction(res.Finding, a)
+			return err
+		}
 	}
 	var errs []error
 	do := func(err error) {

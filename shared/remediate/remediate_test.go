@@ -130,6 +130,10 @@ func TestGuardrailIdempotent(t *testing.T) {
 				t.Errorf("delivery %d: tag = %s; want skipped (already tagged)", i+1, a.Outcome)
 			}
 		}
+		// Done now or found in place, the guardrail and the tag hold it.
+		if want := []finding.Measure{finding.GuardrailAttached, finding.Tagged}; !res.Finding.Contained || !slices.Equal(res.Finding.Containment, want) {
+			t.Errorf("delivery %d: contained %v %v; want true %v", i+1, res.Finding.Contained, res.Finding.Containment, want)
+		}
 	}
 	if got := e.RolePolicies("MLEngineer"); len(got) != 1 || got[0] != e.Guardrail {
 		t.Errorf("attached = %v; want exactly [%s]", got, e.Guardrail)
@@ -243,6 +247,9 @@ func TestNotebookStop(t *testing.T) {
 	if got := e.SageMakerTags(res.State.ARN)["vpcguard:finding"]; got != res.Finding.Rule {
 		t.Errorf("tag vpcguard:finding = %q; want %q", got, res.Finding.Rule)
 	}
+	if want := []finding.Measure{finding.GuardrailAttached, finding.Stopped, finding.Tagged}; !slices.Equal(res.Finding.Containment, want) {
+		t.Errorf("containment %v; want %v", res.Finding.Containment, want)
+	}
 
 	t.Run("a second delivery finds it stopped", func(t *testing.T) {
 		res := evaluateOne(e, evaluator(e, cfg, nil), "notebook-create-internet-enabled.json")
@@ -251,6 +258,9 @@ func TestNotebookStop(t *testing.T) {
 		}
 		if a := action(t, res.Finding, "stop-notebook"); a.Outcome != finding.Skipped || a.Detail != "already Stopped" {
 			t.Errorf("stop-notebook = %s %q; want skipped \"already Stopped\"", a.Outcome, a.Detail)
+		}
+		if !slices.Contains(res.Finding.Containment, finding.Stopped) || res.Finding.Status != finding.NonCompliant {
+			t.Errorf("%s, containment %v; want NON_COMPLIANT, contained: stopped (by the earlier delivery)", res.Finding.Status, res.Finding.Containment)
 		}
 		if n := len(e.Recorder.Inputs("StopNotebookInstance")); n != 1 {
 			t.Errorf("StopNotebookInstance calls = %d; want 1", n)

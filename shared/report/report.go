@@ -1,11 +1,11 @@
-// Package report writes findings for people (an aligned table) and for
-// scripts (JSON, CSV), and sums them up by rule and status.
+// Package report writes findings for people (an aligned table, an HTML
+// report) and for scripts (JSON, CSV), one finding at a time as they
+// complete (NewWriter): nothing is held but counts, so a report over a large
+// estate costs no more memory than a small one. Tally sums findings up by
+// rule and status.
 package report
 
 import (
-	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -22,6 +22,7 @@ const (
 	JSON  Format = "json"
 	Table Format = "table"
 	CSV   Format = "csv"
+	HTML  Format = "html"
 )
 
 // ParseFormat checks a --format value.
@@ -38,135 +39,77 @@ func ParseFormat(s string, allowed ...Format) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (want %s)", s, strings.Join(names, ", "))
 }
 
-// Write writes findings in format f. Color highlights statuses in a table
-// and is only wanted on a terminal.
-func Write(w io.Writer, f Format, findings []finding.Finding, color bool) error {
+// Writer writes findings one at a time, as they complete, and ends the
+// document on Close (the JSON array's bracket, the HTML report's summary).
+// A Writer is not safe for concurrent use: the backfill engine serializes
+// its calls.
+type Writer interface {
+	Write(f finding.Finding) error
+	Close() error
+}
+
+// Options shape a Writer's output.
+type Options struct {
+	// Color marks the table's statuses with ANSI colors: for a terminal.
+	Color bool
+	// Width is the table's width in columns: long ids are shortened in the
+	// middle and reasons wrapped to fit. 0 sets no limit: every value in
+	// full, columns padded to fixed widths.
+	Width int
+	// RuleWidth is the longest rule name (the catalogue's); 0 is 44.
+	RuleWidth int
+	// Title and Context head the HTML report: what it is, and what was run
+	// (command, mode, accounts, regions).
+	Title, Context string
+
+	layout *layout // Write: the columns measured from the findings
+}
+
+// NewWriter returns a Writer of format f on w.
+func NewWriter(w io.Writer, f Format, o Options) Writer {
 	switch f {
 	case JSON:
-		return WriteJSON(w, findings)
+		return &jsonWriter{w: w}
 	case CSV:
-		return WriteCSV(w, findings)
+		return newCSVWriter(w)
+	case HTML:
+		return newHTMLWriter(w, o)
 	default:
-		return WriteTable(w, findings, color)
+		return newTableWriter(w, o)
 	}
+}
+
+// Write writes findings in format f, all at once: the table's columns fit
+// the widest value. Color highlights statuses in a table and is only wanted
+// on a terminal. Streams use NewWriter.
+func Write(w io.Writer, f Format, findings []finding.Finding, color bool) error {
+	o := Options{Color: color}
+	if f == Table || f == "" {
+		o.layout = measured(findings)
+	}
+	out := NewWriter(w, f, o)
+	for _, fd := range findings {
+		if err := out.Write(fd); err != nil {
+			return err
+		}
+	}
+	return out.Close()
 }
 
 // WriteJSON writes one JSON array: [] when there are no findings, never null.
 func WriteJSON(w io.Writer, findings []finding.Finding) error {
-	if findings == nil {
-		findings = []finding.Finding{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(findings)
+	return Write(w, JSON, findings, false)
 }
-
-var csvHeader = []string{"rule", "resourceType", "resourceId", "status", "reason", "account", "region", "principal", "eventId", "eventName", "actions"}
 
 // WriteCSV writes a header and one row per finding.
 func WriteCSV(w io.Writer, findings []finding.Finding) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return err
-	}
-	for _, f := range findings {
-		if err := cw.Write([]string{f.Rule, f.ResourceType, f.ResourceID, string(f.Status), f.Reason, f.Account, f.Region,
-			f.Principal, f.EventID, f.EventName, ActionsSummary(f.Actions)}); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-const (
-	red    = "\x1b[31m"
-	green  = "\x1b[32m"
-	yellow = "\x1b[33m"
-	grey   = "\x1b[90m"
-	reset  = "\x1b[0m"
-)
-
-func statusCell(s finding.Status, color bool) string {
-	label := string(s)
-	if s == finding.NonCompliant {
-		label = "✗ " + label
-	} else if s == finding.Compliant {
-		label = "✓ " + label
-	} else {
-		label = "· " + label
-	}
-	if !color {
-		return label
-	}
-	switch s {
-	case finding.NonCompliant:
-		return red + label + reset
-	case finding.Compliant:
-		return green + label + reset
-	case finding.InsufficientData:
-		return yellow + label + reset
-	}
-	return grey + label + reset
+	return Write(w, CSV, findings, false)
 }
 
 // WriteTable writes an aligned table, one finding a line, with its actions
-// indented beneath it.
+// indented beneath it; the columns fit the widest value.
 func WriteTable(w io.Writer, findings []finding.Finding, color bool) error {
-	// tabwriter counts escape codes as text, which would skew the columns:
-	// lay the table out plain, then color each row's leading status label.
-	out := w
-	var plainTable bytes.Buffer
-	if color {
-		out = &plainTable
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STATUS\tRULE\tRESOURCE\tREGION\tPRINCIPAL\tREASON")
-	for _, f := range findings {
-		plain := statusCell(f.Status, false)
-		cell := plain + strings.Repeat(" ", max(0, 20-len([]rune(plain))))
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell, f.Rule, shortName(f), f.Region, shortPrincipal(f.Principal), f.Reason)
-		for _, a := range f.Actions {
-			detail := ""
-			if a.Detail != "" {
-				detail = ": " + a.Detail
-			}
-			fmt.Fprintf(tw, "\t  ↳ %s\t%s\t%s\t\t%s\n", a.Type, a.Target, a.Outcome, strings.TrimPrefix(detail, ": "))
-		}
-	}
-	if err := tw.Flush(); err != nil || !color {
-		return err
-	}
-	for line := range strings.Lines(plainTable.String()) {
-		for _, s := range statusOrder {
-			if plain := statusCell(s, false); strings.HasPrefix(line, plain) {
-				line = statusCell(s, true) + line[len(plain):]
-				break
-			}
-		}
-		if _, err := io.WriteString(w, line); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func shortName(f finding.Finding) string {
-	if f.ResourceName != "" {
-		return f.ResourceName
-	}
-	return f.ResourceID
-}
-
-func shortPrincipal(p string) string {
-	if i := strings.LastIndex(p, ":"); i >= 0 && strings.HasPrefix(p, "arn:") {
-		return p[i+1:]
-	}
-	if p == "" {
-		return "-"
-	}
-	return p
+	return Write(w, Table, findings, color)
 }
 
 // ActionsSummary is actions in one line: "attach-guardrail done; tag dry-run".
@@ -182,21 +125,32 @@ func ActionsSummary(actions []finding.Action) string {
 	return strings.Join(parts, "; ")
 }
 
+// Containment is a finding's measures in one line: "stopped, tagged".
+func Containment(f finding.Finding) string {
+	parts := make([]string, len(f.Containment))
+	for i, m := range f.Containment {
+		parts[i] = string(m)
+	}
+	return strings.Join(parts, ", ")
+}
+
 var statusOrder = []finding.Status{finding.NonCompliant, finding.Compliant, finding.NotApplicable, finding.InsufficientData}
 
-// WriteTally writes the counts by rule and status as a small table.
-func WriteTally(w io.Writer, s finding.Tally) error {
+// WriteTally writes the counts by rule and status as a small table. The
+// CONTAINED column counts the NON_COMPLIANT findings vpcguard's measures
+// hold; they are counted under NON_COMPLIANT too.
+func WriteTally(w io.Writer, c finding.Counts) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RULE\tNON_COMPLIANT\tCOMPLIANT\tNOT_APPLICABLE\tINSUFFICIENT_DATA")
-	rulesSorted := make([]string, 0, len(s))
-	for r := range s {
+	fmt.Fprintln(tw, "RULE\tNON_COMPLIANT\tCONTAINED\tCOMPLIANT\tNOT_APPLICABLE\tINSUFFICIENT_DATA")
+	rulesSorted := make([]string, 0, len(c.ByRule))
+	for r := range c.ByRule {
 		rulesSorted = append(rulesSorted, r)
 	}
 	sort.Strings(rulesSorted)
 	for _, r := range rulesSorted {
-		fmt.Fprint(tw, r)
-		for _, st := range statusOrder {
-			fmt.Fprintf(tw, "\t%d", s[r][st])
+		fmt.Fprintf(tw, "%s\t%d\t%d", r, c.ByRule[r][finding.NonCompliant], c.Contained[r])
+		for _, st := range statusOrder[1:] {
+			fmt.Fprintf(tw, "\t%d", c.ByRule[r][st])
 		}
 		fmt.Fprintln(tw)
 	}

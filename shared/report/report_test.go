@@ -96,7 +96,8 @@ func TestWriteCSV(t *testing.T) {
 	if err != nil {
 		t.Fatalf("output is not CSV: %v", err)
 	}
-	wantHeader := []string{"rule", "resourceType", "resourceId", "status", "reason", "account", "region", "principal", "eventId", "eventName", "actions"}
+	wantHeader := []string{"rule", "resourceType", "resourceId", "status", "reason", "account", "region", "principal", "eventId", "eventName", "actions",
+		"contained", "containment"}
 	if !slices.Equal(rows[0], wantHeader) {
 		t.Errorf("header: got %q; want %q", rows[0], wantHeader)
 	}
@@ -106,7 +107,7 @@ func TestWriteCSV(t *testing.T) {
 	first := rows[1]
 	want := []string{"sagemaker-model-in-vpc", "AWS::SageMaker::Model", "arn:aws:sagemaker:us-east-1:111122223333:model/m", "NON_COMPLIANT",
 		findings[0].Reason, "111122223333", "us-east-1", "arn:aws:iam::111122223333:role/MLEngineer", "ev-1", "CreateModel",
-		"attach-guardrail done; tag skipped (exempt)"}
+		"attach-guardrail done; tag skipped (exempt)", "false", ""}
 	if !slices.Equal(first, want) {
 		t.Errorf("row 1:\ngot  %q\nwant %q", first, want)
 	}
@@ -257,15 +258,15 @@ func TestTally(t *testing.T) {
 		t.Errorf("model NOT_APPLICABLE: got %d; want 1", got)
 	}
 	var buf bytes.Buffer
-	if err := WriteTally(&buf, s); err != nil {
+	if err := WriteTally(&buf, finding.Counts{ByRule: s, Contained: map[string]int{"sagemaker-model-in-vpc": 1}}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 4 {
 		t.Fatalf("summary lines: got %d; want header + 3 rules\n%s", len(lines), buf.String())
 	}
-	if f := strings.Fields(lines[1]); !slices.Equal(f, []string{"sagemaker-model-in-vpc", "1", "0", "1", "0"}) {
-		t.Errorf("summary row: got %q; want model row 1 0 1 0 (sorted by rule)", f)
+	if f := strings.Fields(lines[1]); !slices.Equal(f, []string{"sagemaker-model-in-vpc", "1", "1", "0", "1", "0"}) {
+		t.Errorf("summary row: got %q; want model row 1 1 0 1 0 (sorted by rule; the second column is CONTAINED)", f)
 	}
 }
 

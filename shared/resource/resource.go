@@ -44,13 +44,24 @@ type State struct {
 	// says; zero when unknown. A backfill looks its creator up around it.
 	Created time.Time
 
-	ARN      string
-	Missing  bool              // the resource does not exist (deleted, or never created)
-	Tags     map[string]string // nil when tags were not read
-	Model    *ModelConfig
-	Notebook *NotebookConfig
-	Endpoint *EndpointConfig
-	VPC      *VPCConfig
+	ARN     string
+	Missing bool              // the resource does not exist (deleted, or never created)
+	Tags    map[string]string // every tag of the resource; nil when they were not read
+	// TagsRead says Tags were read from the resource's own API for this
+	// decision (ListTags, a describe by id), not taken from a listing,
+	// SageMaker Search or the Resource Groups Tagging API: indexes, which
+	// can lag a change by minutes. A write trusts only tags read this way
+	// (evaluate.Evaluator.Reconfirm reads them again otherwise).
+	TagsRead bool
+	// Exemption is what a tag index saw of the exemption tag when Tags were
+	// not read: a backfill asks the Resource Groups Tagging API once per
+	// account and region instead of reading each resource's tags. nil when
+	// nothing is known.
+	Exemption *Exemption
+	Model     *ModelConfig
+	Notebook  *NotebookConfig
+	Endpoint  *EndpointConfig
+	VPC       *VPCConfig
 }
 
 // ModelConfig is the part of a model the rules read.
@@ -110,13 +121,43 @@ type EndpointSummary struct {
 	State       string // available, pending, deleted, ...
 }
 
+// Exemption is whether a resource carried the exemption tag, and its value,
+// as a tag index saw it.
+type Exemption struct {
+	Exempt bool
+	Value  string
+}
+
 // Exempt reports whether the resource carries the exemption tag key.
 func (s State) Exempt(tagKey string) bool {
-	if tagKey == "" || s.Tags == nil {
-		return false
-	}
-	_, ok := s.Tags[tagKey]
+	_, ok := s.ExemptValue(tagKey)
 	return ok
+}
+
+// ExemptValue returns the exemption tag's value and whether the resource
+// carries it: from its tags when they were read, else from what a tag index
+// saw.
+func (s State) ExemptValue(tagKey string) (string, bool) {
+	switch {
+	case tagKey == "":
+		return "", false
+	case s.Tags != nil:
+		v, ok := s.Tags[tagKey]
+		return v, ok
+	case s.Exemption != nil && s.Exemption.Exempt:
+		return s.Exemption.Value, true
+	}
+	return "", false
+}
+
+// Stopped reports whether the resource is known not to run: a notebook
+// instance Stopped or Stopping. A stopped resource that breaks a rule is
+// contained until someone starts it again.
+func (s State) Stopped() bool {
+	if s.Notebook != nil {
+		return s.Notebook.Status == "Stopped" || s.Notebook.Status == "Stopping"
+	}
+	return false
 }
 
 // EndpointARN builds a VPC endpoint's ARN, which EC2 does not return.

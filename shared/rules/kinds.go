@@ -76,7 +76,13 @@ func DetailOps(d Detail) []Op {
 // current state (every function that judges it), to list it (the
 // backfill), and each remedy's calls (enforce mode).
 type KindOps struct {
-	Kind     resource.Kind
+	Kind resource.Kind
+	// TagType is the kind's resource type in the Resource Groups Tagging
+	// API (GetResources' ResourceTypeFilters), "" when the API does not
+	// know it. A backfill asks that API once per account and region for the
+	// resources carrying the exemption tag, instead of reading each
+	// resource's tags.
+	TagType  string
 	Read     []Op
 	List     []Op
 	Remedies map[Remedy][]Op
@@ -91,12 +97,19 @@ const (
 	arnHostedZone     = "arn:${AWS::Partition}:route53:::hostedzone/*"
 )
 
+// opTagIndex is the backfill's one query per account and region for the
+// resources carrying the exemption tag, across every kind with a TagType.
+// GetResources has no resource type in the Service Authorization Reference:
+// IAM requires Resource "*".
+var opTagIndex = Op{Action: "tag:GetResources", Resource: "*"}
+
 // Kinds declares the ops of every kind of resource the rules judge.
 func Kinds() []KindOps {
 	return []KindOps{{
-		Kind:      resource.Model,
-		Read:      []Op{{Action: "sagemaker:DescribeModel", Resource: arnModel}, {Action: "sagemaker:ListTags", Resource: arnModel}},
-		List:      []Op{{Action: "sagemaker:Search", Resource: "*"}, {Action: "sagemaker:ListModels", Resource: "*"}},
+		Kind:    resource.Model,
+		TagType: "sagemaker:model",
+		Read:    []Op{{Action: "sagemaker:DescribeModel", Resource: arnModel}, {Action: "sagemaker:ListTags", Resource: arnModel}},
+		List:    []Op{{Action: "sagemaker:Search", Resource: "*"}, {Action: "sagemaker:ListModels", Resource: "*"}, opTagIndex},
 		Remedies: map[Remedy][]Op{
 			// The finding tag lists every rule the model broke: read, then written.
 			Tag: {{Action: "sagemaker:ListTags", Resource: arnModel}, {Action: "sagemaker:AddTags", Resource: arnModel}},
@@ -108,15 +121,17 @@ func Kinds() []KindOps {
 			},
 		},
 	}, {
-		Kind:      resource.Notebook,
-		Read:      []Op{{Action: "sagemaker:DescribeNotebookInstance", Resource: arnNotebook}, {Action: "sagemaker:ListTags", Resource: arnNotebook}},
-		List:      []Op{{Action: "sagemaker:ListNotebookInstances", Resource: "*"}},
+		Kind:    resource.Notebook,
+		TagType: "sagemaker:notebook-instance",
+		Read:    []Op{{Action: "sagemaker:DescribeNotebookInstance", Resource: arnNotebook}, {Action: "sagemaker:ListTags", Resource: arnNotebook}},
+		List:    []Op{{Action: "sagemaker:ListNotebookInstances", Resource: "*"}, opTagIndex},
 		Remedies: map[Remedy][]Op{
 			StopNotebook: {{Action: "sagemaker:StopNotebookInstance", Resource: arnNotebook}},
 			Tag:          {{Action: "sagemaker:ListTags", Resource: arnNotebook}, {Action: "sagemaker:AddTags", Resource: arnNotebook}},
 		},
 	}, {
-		Kind: resource.VPCEndpoint,
+		Kind:    resource.VPCEndpoint,
+		TagType: "ec2:vpc-endpoint",
 		// Describes return the tags too.
 		Read: []Op{{Action: "ec2:DescribeVpcEndpoints", Resource: "*"}},
 		List: []Op{{Action: "ec2:DescribeVpcEndpoints", Resource: "*"}},

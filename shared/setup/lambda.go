@@ -40,17 +40,34 @@ func GuardHandler(ctx context.Context, log *slog.Logger, name string, kinds ...K
 	return &guard.Handler{Guard: Guard(cfg, accounts, fn.Rules, log, kinds...)}, nil
 }
 
+// TagIndex builds the tag index of one account and region from its clients
+// (tagindex.New).
+type TagIndex func(c *awsclients.Clients, account string, log *slog.Logger) backfill.TagIndex
+
 // Creators builds one backfill run's lookup of the creators of what already
 // exists (setup/creators wires it to CloudTrail and S3, which only the
 // binaries that look creators up link).
 type Creators func(ctx context.Context, cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger) (backfill.Creators, error)
 
+// BackfillOnly is what only a backfill calls, beyond its kinds: each comes
+// from a package of its own, so that the guard Lambdas, which import setup,
+// link none of EC2's region listing, the Resource Groups Tagging API,
+// CloudTrail or S3.
+type BackfillOnly struct {
+	// EnabledRegions lists an account's regions, for {"regions": ["all"]}
+	// (regions.Enabled); nil refuses "all".
+	EnabledRegions func(*awsclients.Accounts) backfill.RegionLister
+	// TagIndex finds the exempt resources of an account and region in one
+	// query (tagindex.New); nil reads each non-compliant resource's tags.
+	TagIndex TagIndex
+	// Creators looks up the creators of NON_COMPLIANT resources when the
+	// configuration asks for it (VPCGUARD_CREATOR_LOOKUP; creators.Wiring).
+	Creators Creators
+}
+
 // BackfillHandler builds the backfill function's handler from the
 // environment, for every rule of the catalogue; kinds must read them all.
-// enabledRegions lists an account's regions for {"regions": ["all"]};
-// creators looks up the creators of NON_COMPLIANT resources when the
-// configuration asks for it (VPCGUARD_CREATOR_LOOKUP).
-func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, creators Creators, kinds ...Kind) (*backfill.Handler, error) {
+func BackfillHandler(ctx context.Context, log *slog.Logger, only BackfillOnly, kinds ...Kind) (*backfill.Handler, error) {
 	if err := unwired(rules.All(), kinds); err != nil {
 		return nil, err
 	}
@@ -59,7 +76,7 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 	if err != nil {
 		return nil, err
 	}
-	opts := BackfillOptions(accounts, log, enabledRegions, kinds...)
+	opts := BackfillOptions(accounts, log, only, kinds...)
 	opts.Calls = calls
 	h := &backfill.Handler{
 		Config:   cfg,
@@ -68,6 +85,7 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 		Log:      log,
 	}
 	if cfg.CreatorLookup {
+		creators := only.Creators
 		if creators == nil {
 			return nil, fmt.Errorf("%s is on, but this function is not wired to look creators up", config.EnvCreatorLookup)
 		}
@@ -77,11 +95,14 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, enabledRegions func(
 }
 
 // BackfillOptions is what every backfill run through accounts shares: the
-// kinds' sources, the home account and region, and the enabled regions.
-func BackfillOptions(accounts *awsclients.Accounts, log *slog.Logger, enabledRegions func(*awsclients.Accounts) backfill.RegionLister, kinds ...Kind) backfill.Options {
-	opts := backfill.Options{Sources: Sources(accounts, log, kinds...), Home: accounts}
-	if enabledRegions != nil {
-		opts.EnabledRegions = enabledRegions(accounts)
+// kinds' sources and the tag index, the home account and region, the
+// enabled regions; and, once an account is done, its clients let go, so a
+// run over many accounts holds the clients of the few in flight.
+func BackfillOptions(accounts *awsclients.Accounts, log *slog.Logger, only BackfillOnly, kinds ...Kind) backfill.Options {
+	opts := backfill.Options{Sources: Sources(accounts, log, only.TagIndex, kinds...), Home: accounts,
+		AccountDone: func(s backfill.AccountSummary) { accounts.Forget(s.Account) }}
+	if only.EnabledRegions != nil {
+		opts.EnabledRegions = only.EnabledRegions(accounts)
 	}
 	return opts
 }

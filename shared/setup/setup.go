@@ -59,20 +59,25 @@ func Guard(cfg config.Config, accounts *awsclients.Accounts, rs []rules.Rule, lo
 		}
 		return readers(c, kinds), nil
 	}
-	g.Remediator = &remediate.Remediator{Config: cfg, APIs: remediationAPIs(accounts, kinds), Log: log}
+	g.Remediator = &remediate.Remediator{Config: cfg, APIs: remediationAPIs(accounts, kinds), Log: log, Confirm: ev.Reconfirm}
 	g.Tickets = Tickets(cfg, accounts)
 	return g
 }
 
-// Sources hands the backfill engine each account and region's reader and
-// listers, through accounts' clients.
-func Sources(accounts *awsclients.Accounts, log *slog.Logger, kinds ...Kind) backfill.Sources {
+// Sources hands the backfill engine each account and region's reader,
+// listers and tag index (tagIndex may be nil), through accounts' clients.
+func Sources(accounts *awsclients.Accounts, log *slog.Logger, tagIndex TagIndex, kinds ...Kind) backfill.Sources {
 	return func(ctx context.Context, account, region string) (backfill.Source, error) {
 		c, err := accounts.For(ctx, account, region)
 		if err != nil {
 			return backfill.Source{}, err
 		}
+		var tags backfill.TagIndex
+		if tagIndex != nil {
+			tags = tagIndex(c, account, log)
+		}
 		return backfill.Source{
+			Tags:   tags,
 			Reader: readers(c, kinds),
 			Lister: func(kind resource.Kind) (backfill.Lister, error) {
 				for _, k := range kinds {

@@ -137,8 +137,8 @@ func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
 	}
 }
 
-// TestGuardsLinkOnlyTheServicesTheyCall: each guard Lambda imports the AWS
-// SDK services it calls and no other. Importing a service package links it
+// TestGuardsLinkOnlyTheServicesTheyCall: each guard Lambda (and the
+// backfill) imports the AWS SDK services it calls and no other. Importing a service package links it
 // and runs its init at every cold start (SageMaker's allocates 3.8 MB), so
 // one stray import costs every cold start of that function.
 func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
@@ -157,6 +157,11 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"notebook-guard": {"iam", "sagemaker", "sqs"},
 		// Ticket-only rules: no IAM. EC2 for zones, VPCs and endpoints.
 		"network-guard": {"ec2", "sagemaker"},
+		// The backfill alone asks the Resource Groups Tagging API for the
+		// exempt resources of each account and region (inventory/tagindex),
+		// and CloudTrail and S3 for the creators of what exists
+		// (setup/creators).
+		"backfill": {"cloudtrail", "ec2", "iam", "resourcegroupstaggingapi", "s3", "sagemaker", "sqs"},
 	}
 	for _, fn := range rules.Guards() {
 		if _, ok := tests[fn.Name]; !ok {

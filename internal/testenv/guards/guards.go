@@ -15,6 +15,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/backfill"
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
@@ -74,11 +75,15 @@ func FunctionOn(c config.Config, accounts *awsclients.Accounts, name string) (*g
 // Kinds is every kind of resource, wired as the CLI and the backfill wire them.
 var Kinds = []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs}
 
+// BackfillOnly is what the CLI and the backfill Lambda wire beyond the
+// kinds: the enabled regions and the tag index.
+var BackfillOnly = setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New}
+
 // Backfill fills opts with what a backfill through accounts reads, as the
 // CLI and the backfill Lambda wire it: every kind's sources, the home
 // account and region, and the enabled regions.
 func Backfill(accounts *awsclients.Accounts, opts backfill.Options) backfill.Options {
-	wired := setup.BackfillOptions(accounts, nil, regions.Enabled, Kinds...)
+	wired := setup.BackfillOptions(accounts, nil, BackfillOnly, Kinds...)
 	opts.Sources, opts.Home, opts.EnabledRegions = wired.Sources, wired.Home, wired.EnabledRegions
 	return opts
 }

@@ -25,12 +25,15 @@ type Endpoints struct {
 // prefix (com.amazonaws.R.sagemaker.api, aws.sagemaker.R.notebook,
 // cn.com.amazonaws.R.sagemaker.runtime, ...) and grow with new services, so a
 // list of names would miss some: the type filter is server-side, the
-// service test is Keep. Describes return whole endpoints with tags, 1,000 a
-// page: no per-endpoint call.
-func (l Endpoints) List(ctx context.Context, account, region string, _ int32, emit func(resource.State, bool) bool) error {
+// service test is Keep. Describes return whole endpoints with tags: no
+// per-endpoint call. A page holds pageSize of them, not the 1,000 EC2 would
+// give: a page is decoded whole and held while its endpoints are evaluated,
+// so its size is what the backfill's memory grows by, and 100 a page (the
+// SageMaker listings' size) costs one call per 100 endpoints.
+func (l Endpoints) List(ctx context.Context, account, region string, pageSize int32, emit func(resource.State, bool) bool) error {
 	p := ec2.NewDescribeVpcEndpointsPaginator(l.EC2, &ec2.DescribeVpcEndpointsInput{
 		Filters:    []ec2types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: []string{string(ec2types.VpcEndpointTypeInterface)}}},
-		MaxResults: aws.Int32(1000),
+		MaxResults: aws.Int32(min(max(pageSize, 5), 1000)), // EC2 takes 5 to 1,000
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -15,6 +15,8 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/faultproxy"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // injectedLatency is added to every AWS call by faultproxy in the latency runs.
@@ -73,6 +75,18 @@ func casesFor(n int, scaling bool) []backfillCase {
 // estateVPCs are the VPCs a seeded region holds: the estate's network and
 // moto's default VPC, each a resource of the private-path rule.
 const estateVPCs = 2
+
+// estateFindings is how many findings a backfill of every rule makes on an
+// estate of n per kind: one per resource and rule that judges its kind (a
+// model is judged by every model rule).
+func estateFindings(n int) int {
+	seeded := map[resource.Kind]int{resource.Model: n, resource.Notebook: n, resource.VPCEndpoint: n, resource.VPC: estateVPCs}
+	total := 0
+	for _, r := range rules.All() {
+		total += seeded[r.Kind()]
+	}
+	return total
+}
 
 // measured is one run: what the child reported and its peak RSS.
 type measured struct {

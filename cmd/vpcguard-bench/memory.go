@@ -92,7 +92,7 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 		if err != nil {
 			return nil, nil, fmt.Errorf("%d/kind: %w", n, err)
 		}
-		if want := 3 * n; r.findings != want {
+		if want := estateFindings(n); r.findings != want {
 			return nil, nil, fmt.Errorf("%d/kind: vpcguard backfill printed %d findings; want %d", n, r.findings, want)
 		}
 		progress("memory: %d/kind: peak RSS %.1f MB, %d findings (%.1f MB of JSON) in %.1f s, %.3f calls per model or notebook",
@@ -111,7 +111,7 @@ func runMemory(ctx context.Context, root string, moto *motoserver.Server, sizes 
 
 	var figs []*Figure
 	for i, r := range runs {
-		f := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill %d/kind (%d resources), every rule: peak RSS of the process", r.perKind, 3*r.perKind),
+		f := &Figure{Group: "memory", Name: fmt.Sprintf("vpcguard backfill %d/kind (%d resources), every rule: peak RSS of the process", r.perKind, 3*r.perKind+estateVPCs),
 			Value: mb(r.rssBytes), Unit: "MB",
 			Extra: map[string]float64{"wall s": r.seconds, "findings": float64(r.findings), "NON_COMPLIANT": float64(r.nonCompliant),
 				"JSON output MB": mb(r.outputBytes), "calls": float64(r.calls)}}

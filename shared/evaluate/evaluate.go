@@ -36,6 +36,10 @@ type Result struct {
 	// event): a rule may refuse its guardrail to some callers
 	// (rules.GuardrailRefuser).
 	Caller cloudtrail.Identity
+	// Told is what the event said of the resource (the rule's FromEvent),
+	// zero without an event: whether the call itself did what the rule
+	// forbids, which the current state cannot tell (rules.GuardrailRefuser).
+	Told resource.State
 	// Creator is set when the finding's principal was not the caller of the
 	// event being handled but the creator of a resource that already
 	// existed, found in CloudTrail by a backfill.
@@ -97,6 +101,7 @@ func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, 
 			}
 			res.Finding.Principal = ev.Identity.Principal()
 			res.Caller = ev.Identity
+			res.Told = fromEvent
 			out = append(out, res)
 			if err != nil {
 				errs = append(errs, err)

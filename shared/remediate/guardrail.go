@@ -134,7 +134,7 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 	// The rule's own reason first: it says more than "not an IAM entity"
 	// about a job SageMaker started itself.
 	if refuser, ok := res.Rule.(rules.GuardrailRefuser); ok {
-		if why := refuser.RefuseGuardrail(res.Caller, f.Principal, res.State); why != "" {
+		if why := refuser.RefuseGuardrail(res.Caller, f.Principal, res.State, res.Told); why != "" {
 			f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})
 			return nil
 		}

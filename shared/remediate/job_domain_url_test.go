@@ -322,3 +322,31 @@ func TestPresignedURLGuardrail(t *testing.T) {
 		t.Errorf("attach-guardrail = %s %q; want skipped for the IAM Identity Center role", a.Outcome, a.Detail)
 	}
 }
+
+// TestDomainUpdateOfOtherSettingsGetsNoGuardrail: an UpdateDomain that
+// leaves the network alone, on a domain that is public, finds the domain
+// NON_COMPLIANT (its current state) and tags it, but its caller did not make
+// it public: no guardrail, and the action says why. The same domain's
+// CreateDomain caller gets one.
+func TestDomainUpdateOfOtherSettingsGetsNoGuardrail(t *testing.T) {
+	e := newEnv(t)
+	role(e, "/", "PlatformAdmin")
+	id := e.Domain("studio-prod", "PublicInternetOnly")
+	cfg := enforceConfig(e)
+	res := evaluateOne(e, evaluator(e, cfg, nil), "domain-update-settings.json", "d-8n3kq7x2v5wm", id)
+	if res.Finding.Status != finding.NonCompliant {
+		t.Fatalf("finding %s %q; want NON_COMPLIANT: the domain is public", res.Finding.Status, res.Finding.Reason)
+	}
+	if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+		t.Fatalf("Remediate: %v", err)
+	}
+	if a := action(t, res.Finding, "attach-guardrail"); a.Outcome != finding.Skipped || !strings.Contains(a.Detail, "left the domain's network setting alone") {
+		t.Errorf("attach-guardrail = %s %q; want skipped, saying the update left the network alone", a.Outcome, a.Detail)
+	}
+	if got := e.RolePolicies("PlatformAdmin"); len(got) != 0 {
+		t.Errorf("PlatformAdmin policies = %v; want none", got)
+	}
+	if got := e.SageMakerTags(res.State.ARN)["vpcguard:finding"]; got != "sagemaker-studio-domain-vpc-only" {
+		t.Errorf("domain tag = %q; want the rule: the domain is still marked", got)
+	}
+}

@@ -180,7 +180,7 @@ func (JobInVPC) Decide(s resource.State) Decision {
 // when it is one this rule judges (tuning, AutoML), puts the guardrail on
 // the person who made it; for a pipeline, the step's definition is what to
 // fix.
-func (JobInVPC) RefuseGuardrail(caller cloudtrail.Identity, principal string, s resource.State) string {
+func (JobInVPC) RefuseGuardrail(caller cloudtrail.Identity, principal string, s, _ resource.State) string {
 	parent := s.Tags[PipelineExecutionTag]
 	if s.Job != nil && s.Job.Parent != "" {
 		parent = s.Job.Parent

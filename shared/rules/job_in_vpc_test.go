@@ -177,7 +177,7 @@ func TestJobRefuseGuardrail(t *testing.T) {
 			job("arn:aws:sagemaker:us-east-1:111122223333:monitoring-schedule/m1"), "fix its NetworkConfig"},
 	}
 	for _, tt := range tests {
-		got := JobInVPC{}.RefuseGuardrail(tt.caller, tt.principal, tt.state)
+		got := JobInVPC{}.RefuseGuardrail(tt.caller, tt.principal, tt.state, resource.State{})
 		if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: got %q; want %q", tt.name, got, tt.want)
 		}

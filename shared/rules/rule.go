@@ -103,12 +103,15 @@ func IsEventOnly(r Rule) bool {
 // GuardrailRefuser is a rule that knows, from the call and the resource,
 // when its guardrail must not go on the principal behind the call: a job
 // SageMaker started for a tuning job, an AutoML job or a pipeline runs as an
-// execution role that every such job needs.
+// execution role that every such job needs; an update that left a Studio
+// domain's network alone did not make it public.
 type GuardrailRefuser interface {
 	Rule
 	// RefuseGuardrail says why the guardrail must not go on principal, who
-	// made the call as caller, or "" when it may.
-	RefuseGuardrail(caller cloudtrail.Identity, principal string, s resource.State) string
+	// made the call as caller, or "" when it may. s is the resource's
+	// current state; told is what the call's event said of it (zero when
+	// there is no event: a backfill's creator).
+	RefuseGuardrail(caller cloudtrail.Identity, principal string, s, told resource.State) string
 }
 
 // Settings are the operator's choices that change what a rule decides or

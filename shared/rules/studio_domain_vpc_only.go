@@ -120,6 +120,18 @@ func (StudioDomainVPCOnly) Decide(s resource.State) Decision {
 	}
 }
 
+// RefuseGuardrail keeps the guardrail off the caller of an UpdateDomain
+// that left the network setting alone (it carries AppNetworkAccessType
+// only when it changes it): the domain is judged on its current state, and
+// may be public, but that caller did not make it so. The domain is still
+// tagged and ticketed.
+func (StudioDomainVPCOnly) RefuseGuardrail(_ cloudtrail.Identity, _ string, _, told resource.State) string {
+	if told.Kind != "" && !told.Missing && told.Domain == nil {
+		return "this UpdateDomain left the domain's network setting alone: its caller did not make the domain public"
+	}
+	return ""
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "(unknown)"

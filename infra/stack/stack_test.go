@@ -828,12 +828,15 @@ func TestGuardrailPolicy(t *testing.T) {
 					"sagemaker:CreateAutoMLJob", "sagemaker:CreateAutoMLJobV2"},
 				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
 			},
-			// The context's allow-list: the endpoint and the VPC (a CIDR
-			// cannot be told from aws:SourceVpce or aws:SourceVpc).
+			// The context's allow-list: the endpoint, the VPC and the range
+			// (from the internet, or through an endpoint).
 			map[string]any{
 				"Sid": "DenyPresignedUrlOutsideVpc", "Effect": "Deny", "Resource": "*",
-				"Action":    []any{"sagemaker:CreatePresignedDomainUrl", "sagemaker:CreatePresignedNotebookInstanceUrl"},
-				"Condition": map[string]any{"StringNotEquals": map[string]any{"aws:SourceVpce": testAllowedEndpoint, "aws:SourceVpc": testAllowedVPC}},
+				"Action": []any{"sagemaker:CreatePresignedDomainUrl", "sagemaker:CreatePresignedNotebookInstanceUrl"},
+				"Condition": map[string]any{
+					"StringNotEquals": map[string]any{"aws:SourceVpce": testAllowedEndpoint, "aws:SourceVpc": testAllowedVPC},
+					"NotIpAddress":    map[string]any{"aws:SourceIp": "10.20.0.0/16", "aws:VpcSourceIp": "10.20.0.0/16"},
+				},
 			},
 		},
 	})

@@ -52,17 +52,23 @@ func (r PresignedURLViaEndpoint) configure(s Settings) Rule {
 	return r
 }
 
-// Guardrail is the seed pages' policy turned into a deny: the two calls are
-// refused unless they come through one of the allowed endpoints (or from
-// one of the allowed VPCs), or, with no list, through any endpoint.
+// Guardrail is the seed pages' policy turned into a deny, refusing what
+// Decide calls NON_COMPLIANT: the two calls are refused unless they come
+// through one of the allowed endpoints (or from one of the allowed VPCs),
+// or, with no endpoint or VPC listed, through any endpoint; and unless they
+// come from one of the allowed address ranges, seen as aws:SourceIp from
+// the internet or as aws:VpcSourceIp through an endpoint (seed pages 001
+// and 004 give both keys).
 func (r PresignedURLViaEndpoint) Guardrail() []guardrail.Statement {
 	st := guardrail.Statement{
 		Sid:     "DenyPresignedUrlOutsideVpc",
 		Actions: []string{"sagemaker:CreatePresignedDomainUrl", "sagemaker:CreatePresignedNotebookInstanceUrl"},
 	}
-	// StringNotEquals also holds when the key is absent (the call did not
-	// come through an endpoint); two keys in one statement must both hold,
-	// so a call from an allowed endpoint or an allowed VPC is let through.
+	// Negated operators (StringNotEquals, NotIpAddress) also hold when the
+	// key is absent (the call did not come through an endpoint, or came
+	// through one and has no aws:SourceIp); every condition of a statement
+	// must hold for the deny, so a call that any allowed source lets
+	// through is not refused.
 	if len(r.Allowed.Endpoints) > 0 {
 		st.Conditions = append(st.Conditions, guardrail.Condition{Operator: "StringNotEquals", Key: "aws:SourceVpce", Values: r.Allowed.Endpoints})
 	}
@@ -71,6 +77,15 @@ func (r PresignedURLViaEndpoint) Guardrail() []guardrail.Statement {
 	}
 	if len(st.Conditions) == 0 {
 		st.Conditions = []guardrail.Condition{{Operator: "Null", Key: "aws:SourceVpce", Values: []string{"true"}}}
+	}
+	if cidrs := r.Allowed.CIDRs; len(cidrs) > 0 {
+		ranges := make([]string, len(cidrs))
+		for i, p := range cidrs {
+			ranges[i] = p.String()
+		}
+		st.Conditions = append(st.Conditions,
+			guardrail.Condition{Operator: "NotIpAddress", Key: "aws:SourceIp", Values: ranges},
+			guardrail.Condition{Operator: "NotIpAddress", Key: "aws:VpcSourceIp", Values: ranges})
 	}
 	return []guardrail.Statement{st}
 }

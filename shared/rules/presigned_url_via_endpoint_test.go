@@ -103,7 +103,8 @@ func TestPresignedURLDecide(t *testing.T) {
 }
 
 // TestPresignedURLGuardrail is the seed pages' condition as a deny: no
-// list, any endpoint; endpoints, those; VPCs, those; both, either.
+// list, any endpoint; endpoints, those; VPCs, those; both, either; address
+// ranges, from the internet or through an endpoint, beside the others.
 func TestPresignedURLGuardrail(t *testing.T) {
 	actions := []string{"sagemaker:CreatePresignedDomainUrl", "sagemaker:CreatePresignedNotebookInstanceUrl"}
 	tests := []struct {
@@ -112,7 +113,14 @@ func TestPresignedURLGuardrail(t *testing.T) {
 		want    []guardrail.Condition
 	}{
 		{"no list", nil, []guardrail.Condition{{Operator: "Null", Key: "aws:SourceVpce", Values: []string{"true"}}}},
-		{"ranges only: the guardrail cannot use them", []string{"10.0.0.0/8"}, []guardrail.Condition{{Operator: "Null", Key: "aws:SourceVpce", Values: []string{"true"}}}},
+		{"ranges only: any endpoint, or an allowed address", []string{"10.0.0.0/8", "203.0.113.0/24"}, []guardrail.Condition{
+			{Operator: "Null", Key: "aws:SourceVpce", Values: []string{"true"}},
+			{Operator: "NotIpAddress", Key: "aws:SourceIp", Values: []string{"10.0.0.0/8", "203.0.113.0/24"}},
+			{Operator: "NotIpAddress", Key: "aws:VpcSourceIp", Values: []string{"10.0.0.0/8", "203.0.113.0/24"}}}},
+		{"an endpoint and a range", []string{"vpce-0a1b2c3d4e5f60001", "10.20.0.0/16"}, []guardrail.Condition{
+			{Operator: "StringNotEquals", Key: "aws:SourceVpce", Values: []string{"vpce-0a1b2c3d4e5f60001"}},
+			{Operator: "NotIpAddress", Key: "aws:SourceIp", Values: []string{"10.20.0.0/16"}},
+			{Operator: "NotIpAddress", Key: "aws:VpcSourceIp", Values: []string{"10.20.0.0/16"}}}},
 		{"endpoints", []string{"vpce-0a1b2c3d4e5f60001", "vpce-0a1b2c3d4e5f60002"},
 			[]guardrail.Condition{{Operator: "StringNotEquals", Key: "aws:SourceVpce", Values: []string{"vpce-0a1b2c3d4e5f60001", "vpce-0a1b2c3d4e5f60002"}}}},
 		{"VPCs", []string{"vpc-0a1b2c3d"}, []guardrail.Condition{{Operator: "StringNotEquals", Key: "aws:SourceVpc", Values: []string{"vpc-0a1b2c3d"}}}},

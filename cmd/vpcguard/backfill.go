@@ -183,14 +183,11 @@ func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Op
 	if set["assume-role"] {
 		cfg.AssumeRoleName = strings.TrimSpace(b.assumeRole)
 	}
-	names := config.SplitList(b.rules)
-	for _, n := range names {
-		r := rules.ByName(n)
-		if r == nil {
-			return opts, fmt.Errorf("--rules: unknown rule %q (known: %s)", n, strings.Join(rules.Names(rules.All()), ", "))
-		}
-		opts.Rules = append(opts.Rules, r)
+	selected, err := rules.Select(config.SplitList(b.rules))
+	if err != nil {
+		return opts, fmt.Errorf("--rules: %w", err)
 	}
+	opts.Rules = selected
 	if len(opts.Rules) == 0 {
 		opts.Rules = rules.All()
 	}

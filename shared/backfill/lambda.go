@@ -55,10 +55,8 @@ func ParseInput(raw []byte) (Input, error) {
 			errs = append(errs, fmt.Errorf("accounts: %q is not a 12-digit account id", a))
 		}
 	}
-	for _, r := range in.Rules {
-		if rules.ByName(r) == nil {
-			errs = append(errs, fmt.Errorf("rules: unknown rule %q (known: %s)", r, strings.Join(rules.Names(rules.All()), ", ")))
-		}
+	if _, err := rules.Select(in.Rules); err != nil {
+		errs = append(errs, fmt.Errorf("rules: %w", err))
 	}
 	if in.Mode != "" && !mode.Mode(in.Mode).Valid() {
 		errs = append(errs, fmt.Errorf("mode: %q is not report, ticket or enforce", in.Mode))
@@ -108,10 +106,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	}
 	rs := rules.All()
 	if len(in.Rules) > 0 {
-		rs = nil
-		for _, n := range in.Rules {
-			rs = append(rs, rules.ByName(n))
-		}
+		rs, _ = rules.Select(in.Rules) // validated above
 	}
 	opts := h.Options
 	opts.Guard = h.NewGuard(cfg, rs)

@@ -8,7 +8,9 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
 	"github.com/vpcguard/vpcguard/shared/finding"
@@ -156,6 +158,27 @@ func ByName(name string) Rule {
 		}
 	}
 	return nil
+}
+
+// Select returns the named rules in catalogue order (All's), each once,
+// whatever order and repeats names has: the order is what keeps a rule
+// that may delete a resource after the others of its kind. An unknown name
+// is an error.
+func Select(names []string) ([]Rule, error) {
+	want := map[string]bool{}
+	for _, n := range names {
+		if ByName(n) == nil {
+			return nil, fmt.Errorf("unknown rule %q (known: %s)", n, strings.Join(Names(All()), ", "))
+		}
+		want[n] = true
+	}
+	var out []Rule
+	for _, r := range All() {
+		if want[r.Name()] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // Handles reports whether r evaluates ev: the call is one of its triggers

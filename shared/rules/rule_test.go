@@ -503,3 +503,22 @@ func flatten(m map[Remedy][]Op) []Op {
 	}
 	return out
 }
+
+// TestSelect: rules named in any order, repeated, come in catalogue order
+// once each, so model-in-vpc's opt-in delete still acts after network
+// isolation's tag; an unknown name is an error naming it.
+func TestSelect(t *testing.T) {
+	got, err := Select([]string{"sagemaker-model-in-vpc", "sagemaker-model-network-isolation", "sagemaker-model-in-vpc"})
+	if err != nil {
+		t.Fatalf("Select: %v", err)
+	}
+	if names := Names(got); !reflect.DeepEqual(names, []string{"sagemaker-model-network-isolation", "sagemaker-model-in-vpc"}) {
+		t.Errorf("Select = %v; want network isolation then model-in-vpc, once each", names)
+	}
+	if got, err := Select(nil); err != nil || len(got) != 0 {
+		t.Errorf("Select(nil) = %v, %v; want none", got, err)
+	}
+	if _, err := Select([]string{"sagemaker-model-in-vpc", "nope"}); err == nil || !strings.Contains(err.Error(), `unknown rule "nope"`) {
+		t.Errorf("Select with an unknown name: %v; want an error naming it", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/awserr"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // tagger is what tagging needs of every SageMaker kind's client.
@@ -21,31 +22,32 @@ type tagger interface {
 // rules (a model outside a VPC and without network isolation): the tag's
 // value lists them, space-separated and sorted, so the tag is the same
 // whatever order the rules act in, and a rule already listed writes nothing.
-// The value is read again right before the write, because the state was
-// read before the other rules of the same event tagged it.
+// Where another rule of the kind tags too, the value is read again right
+// before the write, because the state was read before the other rules of
+// the same event tagged it; otherwise the tags read with the state will do.
+// Dry-run stops after the read, so it reports what enforce would write.
 func (r *Remediator) tagSageMaker(ctx context.Context, api tagger, res *evaluate.Result) error {
 	f := &res.Finding
 	key := r.Config.FindingTagKey
-	if res.State.Tags != nil && listsRule(res.State.Tags[key], f.Rule) {
-		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + res.State.Tags[key]})
-		f.Contain(finding.Tagged)
-		return nil
-	}
 	if res.State.ARN == "" {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ID, Outcome: finding.Skipped, Detail: "ARN unknown"})
 		return nil
 	}
-	if r.Config.DryRun {
-		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + withRule(res.State.Tags[key], f.Rule)})
-		return nil
+	current := res.State.Tags[key]
+	var err error
+	if res.State.Tags == nil || othersTag(res.Rule) {
+		current, err = api.TagValue(ctx, res.State.ARN, key)
 	}
-	current, err := api.TagValue(ctx, res.State.ARN, key)
 	if err == nil && listsRule(current, f.Rule) {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "already tagged " + key + "=" + current})
 		f.Contain(finding.Tagged)
 		return nil
 	}
 	value := withRule(current, f.Rule)
+	if err == nil && r.Config.DryRun {
+		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + value})
+		return nil
+	}
 	if err == nil {
 		err = api.AddTag(ctx, res.State.ARN, key, value)
 	}
@@ -59,6 +61,18 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api tagger, res *evaluate
 	f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Done, Detail: key + "=" + value})
 	f.Contain(finding.Tagged)
 	return nil
+}
+
+// othersTag reports whether another rule of the catalogue tags resources
+// of rule's kind (the model rules), so the finding tag may have changed
+// since the state was read.
+func othersTag(rule rules.Rule) bool {
+	for _, o := range rules.All() {
+		if o.Name() != rule.Name() && o.Kind() == rule.Kind() && slices.Contains(o.Remedies(), rules.Tag) {
+			return true
+		}
+	}
+	return false
 }
 
 // listsRule reports whether a finding tag's value lists rule.

@@ -64,6 +64,31 @@ func TestNetworkIsolationRemediation(t *testing.T) {
 		})
 	}
 
+	// Dry-run reads the tag as enforce does: on a model another rule
+	// already tagged it says it would write both rules, and writes nothing.
+	t.Run("dry-run reports what enforce would write", func(t *testing.T) {
+		e := newEnv(t)
+		role(e, "/", "MLEngineer")
+		e.Model("churn-xgb-public", false, nil)
+		cfg := enforceConfig(e)
+		enforced := evaluateOne(e, evaluator(e, cfg, nil, rules.ModelInVPC{}), "model-create-no-vpc.json")
+		if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &enforced); err != nil {
+			t.Fatalf("Remediate: %v", err)
+		}
+		cfg.DryRun = true
+		res := evaluateOne(e, evaluator(e, cfg, nil, rules.ModelNetworkIsolation{}), "model-create-no-vpc.json")
+		tags := len(e.Recorder.Inputs("AddTags"))
+		if err := remediator(e, cfg, nil, nil).Remediate(context.Background(), &res); err != nil {
+			t.Fatalf("Remediate: %v", err)
+		}
+		if a := action(t, res.Finding, "tag"); a.Outcome != finding.DryRun || a.Detail != "would tag vpcguard:finding="+both {
+			t.Errorf("tag %s %q; want dry-run, would tag vpcguard:finding=%s", a.Outcome, a.Detail, both)
+		}
+		if n := len(e.Recorder.Inputs("AddTags")); n != tags {
+			t.Errorf("AddTags calls in dry-run = %d; want none", n-tags)
+		}
+	})
+
 	t.Run("no delete, even with the opt-in", func(t *testing.T) {
 		e := newEnv(t)
 		role(e, "/", "MLEngineer")

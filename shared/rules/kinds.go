@@ -185,7 +185,8 @@ func Kinds() []KindOps {
 		Read: []Op{{Action: "sagemaker:DescribeDomain", Resource: arnDomain}, {Action: "sagemaker:ListTags", Resource: arnDomain}},
 		List: []Op{{Action: "sagemaker:ListDomains", Resource: "*"}},
 		Remedies: map[Remedy][]Op{
-			Tag: {{Action: "sagemaker:AddTags", Resource: arnDomain}},
+			// Tagging reads the finding tag before adding to it.
+			Tag: {{Action: "sagemaker:AddTags", Resource: arnDomain}, {Action: "sagemaker:ListTags", Resource: arnDomain}},
 			// UpdateDomain passes no role here, so iam:PassRole (its
 			// dependent action for execution roles) is not needed.
 			SwitchDomainToVPCOnly: {{Action: "sagemaker:UpdateDomain", Resource: arnDomain, When: WhenSwitchDomains}},
@@ -203,7 +204,7 @@ func Kinds() []KindOps {
 			{Action: "sagemaker:ListHyperParameterTuningJobs", Resource: "*"}, {Action: "sagemaker:ListAutoMLJobs", Resource: "*"}},
 		Remedies: map[Remedy][]Op{
 			StopJob: jobOps(func(t string) string { return "Stop" + t }, ""),
-			Tag:     tagOps("sagemaker:AddTags"),
+			Tag:     append(tagOps("sagemaker:AddTags"), tagOps("sagemaker:ListTags")...),
 		},
 	}, {
 		// A presigned URL call is judged from its event alone: nothing is

@@ -77,7 +77,9 @@ type Decision struct {
 // list, not init(), so what runs is visible in one place. Rules are
 // evaluated and remediated in this order, so a rule whose remedies may
 // delete a resource (model-in-vpc's opt-in DeleteModel) comes after every
-// other rule of its kind: they act on the resource while it exists.
+// other rule of its kind that changes it: they act on the resource while it
+// exists. (The multi-AZ rule comes later: it only tickets, and a model it
+// judges is in a VPC, which model-in-vpc never deletes.)
 func All() []Rule {
 	return []Rule{
 		ModelNetworkIsolation{}, ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{},

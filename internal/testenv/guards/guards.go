@@ -78,7 +78,8 @@ func FunctionOn(c config.Config, accounts *awsclients.Accounts, name string) (*g
 	return &guard.Handler{Guard: setup.Guard(c, accounts, fn.Rules, nil, kinds...)}, nil
 }
 
-// Kinds is every kind of resource, wired as the CLI and the backfill wire them.
+// Kinds is every kind of resource, wired as the CLI wires them (the
+// backfill leaves out presigned URL calls, which are not resources).
 var Kinds = []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs,
 	domains.Wiring, jobs.Wiring, presignedurls.Wiring}
 

@@ -311,7 +311,12 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if len(r.opts.Rules) == 0 {
 		r.opts.Rules = rules.All()
 	}
-	callsBefore := opts.Calls.Snapshot()
+	// The run's own calls: other runs may share the counter (WithScope).
+	var scope *Calls
+	if opts.Calls != nil {
+		scope = NewCalls()
+		ctx = WithScope(ctx, scope)
+	}
 
 	// Regions first: a missing region is the likelier mistake, and the
 	// clearer message. "all" is listed with the first account's clients.
@@ -433,7 +438,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		s.ByRule = finding.Tally{}
 	}
 	if opts.Calls != nil {
-		s.Calls = since(callsBefore, opts.Calls.Snapshot())
+		s.Calls = scope.Snapshot()
 		for _, n := range s.Calls {
 			s.CallsTotal += n
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/inventory/recorded"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -35,6 +36,10 @@ type Kind struct {
 	Lister func(c *awsclients.Clients, log *slog.Logger) backfill.Lister
 	// Remediation sets on api the clients the kind's remediations call.
 	Remediation func(c *awsclients.Clients, api *remediate.API)
+	// Recorded is how AWS Config records the kind, declared beside its
+	// reader; nil when Config does not record it (the organization
+	// backfill then lists it in every account and region).
+	Recorded *recorded.Kind
 }
 
 // Guard builds the pipeline for rules, reading and remediating the kinds'

@@ -129,5 +129,8 @@ func (p assumedRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	return c, nil
 }
 
+// HomeClients are the home account's clients in the home region.
+func (a *Accounts) HomeClients() *Clients { return a.home.For("") }
+
 // HomeRegion is the region of the base configuration (AWS_REGION).
 func (a *Accounts) HomeRegion() string { return a.home.Base().Region }

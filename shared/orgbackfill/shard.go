@@ -19,6 +19,8 @@ import (
 //	{"shard": {"account": "111122223333", "region": "us-east-1"}, "run": "<execution name>", "options": {"mode": "report"}}
 type ShardInput struct {
 	Shard Shard `json:"shard"`
+	// Index is the shard's place in the plan's list (its record's name).
+	Index int `json:"index,omitempty"`
 	// Run is the run's id (the execution's name); the shard only logs it.
 	Run          string        `json:"run,omitempty"`
 	Options      Options       `json:"options"`

@@ -23,7 +23,9 @@ import (
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
@@ -64,8 +66,10 @@ func runChild(endpoint string, concurrency int) error {
 	accounts.SetHomeAccount(motoserver.Account)
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	kinds := []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
-	opts := setup.BackfillOptions(accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
+	// Every kind a backfill lists, as the CLI wires them: the estate has
+	// no domains or jobs, whose listings cost a few calls per run.
+	kinds := []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring}
+	opts := setup.BackfillOptions(cfg, accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	opts.Calls, opts.Regions, opts.Concurrency = calls, []string{"us-east-1"}, concurrency
 

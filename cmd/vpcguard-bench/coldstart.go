@@ -46,7 +46,11 @@ var coldStartInvocations = map[string]invocation{
 	"model-guard":    {event: "model-create-in-vpc.json", expect: `"COMPLIANT"`},
 	"endpoint-guard": {event: "endpoint-create-runtime-private-dns-default.json", expect: `"COMPLIANT"`},
 	"notebook-guard": {event: "notebook-create-private.json", expect: `"COMPLIANT"`},
-	"backfill":       {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":3`},
+	"domain-guard":   {event: "domain-create-vpc-only.json", expect: `"COMPLIANT"`},
+	"job-guard":      {event: "job-automl-in-vpc.json", expect: `"COMPLIANT"`},
+	// It reads nothing: its first response makes no AWS call at all.
+	"presigned-url-guard": {event: "presigned-domain-url-via-endpoint.json", expect: `"COMPLIANT"`},
+	"backfill":            {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":5`},
 }
 
 // The names the sample events use, seeded so the guards find them.
@@ -54,6 +58,9 @@ const (
 	sampleModel    = "churn-xgb-private"
 	sampleNotebook = "research-private"
 	sampleEndpoint = "vpce-0a1b2c3d4e5f60002"
+	sampleDomainID = "d-8n3kq7x2v5wm" // studio-prod, VpcOnly
+	sampleDomain   = "studio-prod"
+	sampleAutoML   = "fraud-autopilot"
 )
 
 // runColdStart builds every function for the host and for Lambda
@@ -90,7 +97,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 	if err := moto.Reset(); err != nil {
 		return nil, nil, err
 	}
-	endpointID, err := seedSamples(ctx, moto)
+	ids, err := seedSamples(ctx, moto)
 	if err != nil {
 		return nil, nil, fmt.Errorf("seed moto for the cold starts: %w", err)
 	}
@@ -119,7 +126,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 		}
 		hostBin, armBin := filepath.Join(hostDir, fn), filepath.Join(armDir, fn)
 		if ok {
-			payload, err := inv.bytes(endpointID)
+			payload, err := inv.bytes(ids)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -169,7 +176,7 @@ func runColdStart(ctx context.Context, root string, moto *motoserver.Server, run
 	return figs, notes, nil
 }
 
-func (inv invocation) bytes(endpointID string) ([]byte, error) {
+func (inv invocation) bytes(ids map[string]string) ([]byte, error) {
 	if inv.event == "" {
 		return []byte(inv.payload), nil
 	}
@@ -177,8 +184,12 @@ func (inv invocation) bytes(endpointID string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The sample endpoint's id is moto's: the event names the one seeded.
-	return bytes.ReplaceAll(data, []byte(sampleEndpoint), []byte(endpointID)), nil
+	// The sample endpoint's and domain's ids are moto's: the event names
+	// the ones seeded.
+	for sample, seeded := range ids {
+		data = bytes.ReplaceAll(data, []byte(sample), []byte(seeded))
+	}
+	return data, nil
 }
 
 // functionNames are the directories under functions/, as make build sees them.
@@ -234,21 +245,34 @@ func buildPackage(ctx context.Context, root, out, goos, goarch, pkg string) erro
 	return nil
 }
 
-// seedSamples creates the sample events' model and notebook, in a VPC, and
-// a SageMaker runtime endpoint with private DNS on; it returns the endpoint id.
-func seedSamples(ctx context.Context, moto *motoserver.Server) (string, error) {
+// seedSamples creates the sample events' model, notebook, AutoML job and
+// Studio domain, in a VPC, and a SageMaker runtime endpoint with private DNS
+// on; it returns the ids moto gave the endpoint and the domain, by the ids
+// the sample events carry.
+func seedSamples(ctx context.Context, moto *motoserver.Server) (map[string]string, error) {
 	c := estate.New(moto.Config("us-east-1"))
 	net, err := c.NewNetwork(ctx, "us-east-1")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := c.Model(ctx, sampleModel, net, nil); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := c.Notebook(ctx, sampleNotebook, "Disabled", net.Subnets[0], net); err != nil {
-		return "", err
+		return nil, err
 	}
-	return c.Endpoint(ctx, net, "com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true), "")
+	if err := c.AutoMLJob(ctx, sampleAutoML, net); err != nil {
+		return nil, err
+	}
+	domain, err := c.Domain(ctx, sampleDomain, "VpcOnly", net, nil)
+	if err != nil {
+		return nil, err
+	}
+	endpoint, err := c.Endpoint(ctx, net, "com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true), "")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{sampleEndpoint: endpoint, sampleDomainID: domain}, nil
 }
 
 // coldStarts execs bin runs times, each a fresh process, and returns the

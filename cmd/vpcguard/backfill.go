@@ -30,7 +30,7 @@ var accountID = regexp.MustCompile(`^\d{12}$`)
 // backfillFlags are backfill's own flags, beside the common ones.
 type backfillFlags struct {
 	regions, accounts, assumeRole, rules string
-	concurrency                          int
+	concurrency, jobLookbackDays         int
 
 	lookupCreators, creatorGuardrails bool
 	trailBucket                       string
@@ -43,6 +43,8 @@ func (b *backfillFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account ("+config.EnvAssumeRoleName+")")
 	fs.StringVar(&b.rules, "rules", "", "rules to run, comma-separated (default: all; see 'vpcguard rules')")
 	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (%s; default %d)", config.EnvConcurrency, backfill.DefaultConcurrency))
+	fs.IntVar(&b.jobLookbackDays, "job-lookback-days", 0, fmt.Sprintf("report jobs that finished within this many days, 0..%d; running jobs are always listed (%s; default %d)",
+		config.MaxJobLookbackDays, config.EnvJobLookbackDays, config.Default().JobLookbackDays))
 	fs.BoolVar(&b.lookupCreators, "lookup-creators", false, "look up who created each NON_COMPLIANT resource in CloudTrail's event history, 2 LookupEvents calls/s per account and region ("+config.EnvCreatorLookup+")")
 	fs.IntVar(&b.creatorLookupMax, "creator-lookup-max", 0, fmt.Sprintf("LookupEvents calls per run at most (%s; default %d)", config.EnvCreatorLookupMax, config.Default().CreatorLookupMax))
 	fs.StringVar(&b.trailBucket, "trail-bucket", "", "s3://bucket/prefix of a trail's log files, for creators older than the event history's 90 days; implies --lookup-creators ("+config.EnvTrailBucket+")")
@@ -60,8 +62,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: vpcguard backfill [flags]
 
-Evaluates every SageMaker model, notebook instance and SageMaker interface VPC
-endpoint that exists in the chosen regions and accounts, and acts per mode
+Evaluates every SageMaker model, notebook instance, Studio domain and SageMaker
+interface VPC endpoint that exists in the chosen regions and accounts, the jobs
+still running and those that finished within --job-lookback-days, and acts per mode
 (report by default: nothing is changed unless --mode ticket|enforce is given).
 Findings go to stdout as each one completes (so their order is the order of
 completion), the summary (and a progress bar on a terminal) to stderr.
@@ -107,7 +110,7 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 	calls := backfill.NewCalls()
 	calls.Instrument(&base)
 	accounts := awsclients.NewAccounts(base, cfg.AssumeRoleName)
-	shared := setup.BackfillOptions(accounts, log, setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New}, kinds...)
+	shared := setup.BackfillOptions(cfg, accounts, log, setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New}, kinds...)
 	opts.Sources, opts.Home, opts.EnabledRegions, opts.AccountDone = shared.Sources, shared.Home, shared.EnabledRegions, shared.AccountDone
 	opts.Calls = calls
 	opts.Guard = setup.Guard(cfg, accounts, opts.Rules, log, kinds...)
@@ -191,6 +194,12 @@ func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Op
 	if len(opts.Rules) == 0 {
 		opts.Rules = rules.All()
 	}
+	if set["job-lookback-days"] {
+		if b.jobLookbackDays < 0 || b.jobLookbackDays > config.MaxJobLookbackDays {
+			return opts, fmt.Errorf("--job-lookback-days: %d is outside 0..%d", b.jobLookbackDays, config.MaxJobLookbackDays)
+		}
+		cfg.JobLookbackDays = b.jobLookbackDays
+	}
 	opts.Concurrency = cfg.Concurrency
 	if set["concurrency"] {
 		if b.concurrency < 1 || b.concurrency > 256 {
@@ -236,6 +245,10 @@ func writeBackfillSummary(w io.Writer, cfg config.Config, s backfill.Summary) {
 	fmt.Fprintf(w, "\nbackfill: %d resources in %s, %s (mode %s%s) in %.1fs, %.0f resources/s\n",
 		s.Resources, plural(len(s.Accounts), "account"), regionList(s.Regions), cfg.Mode, dry, s.DurationSeconds, s.ResourcesPerSecond)
 	_ = report.WriteTally(w, s.Counts)
+	for _, r := range s.NotListed {
+		fmt.Fprintf(w, "%s judges calls, not resources: a backfill has nothing to list for it; "+
+			"evaluate CloudTrail log files for past calls (vpcguard evaluate FILE... or s3://BUCKET/PREFIX)\n", r)
+	}
 	if s.CallsTotal > 0 {
 		keys := make([]string, 0, len(s.Calls))
 		for k := range s.Calls {

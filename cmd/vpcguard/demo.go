@@ -56,6 +56,14 @@ var replay = []string{
 	"endpoint-create-notebook-private-dns-off.json",
 	"endpoint-create-ssm-private-dns-off.json",
 	"endpoint-modify-private-dns-off.json",
+	"domain-create-vpc-only.json",
+	"domain-create-public.json",
+	"job-training-no-vpc.json",
+	"job-automl-v2-no-vpc.json",
+	"job-training-tuning-child.json",
+	"presigned-domain-url-public-ip.json",
+	"presigned-domain-url-via-endpoint.json",
+	"presigned-domain-url-sso-role.json",
 }
 
 type demo struct {
@@ -78,14 +86,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	fmt.Fprintln(stdout, `vpcguard demo: keeping Amazon SageMaker private, on a local AWS emulator.
 
-vpcguard enforces three rules: models run in a VPC, notebook instances have no
-direct internet access, and interface VPC endpoints to SageMaker have private
-DNS on. This demo starts moto_server (an AWS API emulator) on 127.0.0.1, seeds
-an account that looks real, and then:
+vpcguard enforces the rules of its catalogue (vpcguard rules): models, jobs
+and Studio domains run in a VPC, notebook instances have no direct internet
+access, interface VPC endpoints to SageMaker have private DNS on, and presigned
+Studio and notebook URLs are created through a VPC endpoint. This demo starts
+moto_server (an AWS API emulator) on 127.0.0.1, seeds an account that looks
+real, and then:
   1. backfills in report mode: finds what already exists, changes nothing;
   2. replays the sample CloudTrail events (events/*.json) through the guards
-     in enforce mode: stop notebooks, attach the guardrail policy to the callers,
-     turn on private DNS, tag, and file Security Hub findings and SNS messages;
+     in enforce mode: stop notebooks and jobs, attach the guardrail policy to
+     the callers, turn on private DNS, tag, and file Security Hub findings and
+     SNS messages;
   3. backfills again to show what changed;
   4. backfills in enforce mode with --lookup-creators --creator-guardrails: finds
      who created what predates vpcguard in CloudTrail's event history (a fake
@@ -163,7 +174,8 @@ func (d *demo) seed(ctx context.Context) error {
 	fmt.Fprintf(d.out, `
 Seeded account %s in %s:
   network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
-  IAM        roles MLEngineer, DataScientist, NetworkAdmin; users bob, carol; the guardrail policy
+  IAM        roles MLEngineer, DataScientist, NetworkAdmin, PlatformAdmin, SageMakerExecution (the
+             jobs' execution role); users bob, carol; the guardrail policy
              vpcguard-guardrail (every rule's deny statements, as the CDK stack creates it)
   models     churn-xgb-public (no VPC), churn-xgb-private (VPC), fraud-empty-subnets (no subnets),
              legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC)
@@ -172,8 +184,16 @@ Seeded account %s in %s:
   endpoints  %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
              %s notebook (off), %s ssm (off: not SageMaker, must be left alone),
              %s s3 gateway (not an interface endpoint, ignored)
+  Studio     domains %s studio-prod (VpcOnly), %s studio-research (PublicInternetOnly),
+             %s studio-sandbox (network setting omitted = public), %s studio-finance (public)
+  jobs       training churn-train-public (no VPC), churn-train-private (VPC), churn-hpo-001-6f3c2a1b
+             (no VPC, started by SageMaker for the tuning job churn-hpo), nightly-retrain (no VPC,
+             predates vpcguard); tuning churn-hpo (one definition outside the VPC); AutoML
+             churn-autopilot (no VPC, running), fraud-autopilot (VPC, running). moto finishes
+             training, processing and tuning jobs at once: they read Completed.
 `, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SecurityGroup,
-		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3])
+		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3],
+		w.Domains[world.DomainProd], w.Domains[world.DomainResearch], w.Domains[world.DomainSandbox], w.Domains[world.DomainFinance])
 	return nil
 }
 
@@ -184,7 +204,7 @@ func (d *demo) backfill(ctx context.Context) error {
 	accounts := awsclients.NewAccounts(base, "")
 	cfg := config.Default()
 	cfg.Mode = mode.Report
-	opts := setup.BackfillOptions(accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
+	opts := setup.BackfillOptions(cfg, accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Calls, opts.Regions = calls, []string{demoRegion}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	res, err := backfill.Collect(ctx, opts) // a small estate: sorted for the reader
@@ -212,8 +232,9 @@ func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
 	h := &guard.Handler{Guard: g}
 
 	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).
-The sample events carry made-up vpce ids; moto assigns its own, so each
-endpoint event is rewritten to the seeded endpoint's id before replay.
+The sample events carry made-up vpce and Studio domain ids; moto assigns its
+own, so each event is rewritten to the seeded ids before replay. Presigned URL
+calls are judged from the event alone: moto has no such call, and nothing is read.
 `, d.topic)
 	for _, name := range replay {
 		raw, err := events.FS.ReadFile(name)
@@ -221,12 +242,14 @@ endpoint event is rewritten to the seeded endpoint's id before replay.
 			return err
 		}
 		note := ""
-		for sample, seeded := range d.world.Endpoints {
-			if strings.Contains(string(raw), sample) {
-				raw = []byte(strings.ReplaceAll(string(raw), sample, seeded))
-				note = fmt.Sprintf(" (%s rewritten to %s)", sample, seeded)
+		for _, ids := range []map[string]string{d.world.Endpoints, d.world.Domains} {
+			for sample, seeded := range ids {
+				if strings.Contains(string(raw), sample) {
+					note += fmt.Sprintf(" (%s rewritten to %s)", sample, seeded)
+				}
 			}
 		}
+		raw = d.world.Rewrite(raw)
 		evs, err := cloudtrail.Parse(raw)
 		if err != nil || len(evs) == 0 {
 			return fmt.Errorf("events/%s: %v", name, err)
@@ -291,6 +314,10 @@ func (d *demo) creators(ctx context.Context) error {
 			"requestParameters.modelName": "legacy-scoring", "responseElements": map[string]any{}}),
 		trail.MustSample("notebook-create-internet-enabled.json").With(map[string]any{"eventID": "team-sandbox-create", "userIdentity": dana,
 			"requestParameters.notebookInstanceName": "team-sandbox", "responseElements": map[string]any{}}),
+		// Two jobs whose creating calls no guard saw: alice's tuning job,
+		// and a pipeline's step, started by its execution role.
+		trail.MustSample("job-tuning-definition-without-vpc.json"),
+		trail.MustSample("job-processing-pipeline-step.json"),
 	)
 	// Each call names the seeded endpoint ids, and is dated a second
 	// before moto stamped its resource.
@@ -320,7 +347,7 @@ func (d *demo) creators(ctx context.Context) error {
 	cfg.GuardrailARN = d.guardrail
 	cfg.CreatorLookup, cfg.CreatorGuardrails = true, true
 	accounts := awsclients.NewAccounts(d.base, "")
-	opts := setup.BackfillOptions(accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
+	opts := setup.BackfillOptions(cfg, accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Regions = []string{demoRegion}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	finder := &history.Finder{
@@ -334,7 +361,11 @@ func (d *demo) creators(ctx context.Context) error {
 	}
 	fmt.Fprintf(d.out, `CloudTrail's event history is a FAKE here (moto has no LookupEvents): it
 serves the sample events' creating calls, and dana's, who created
-legacy-scoring and team-sandbox before vpcguard was deployed.
+legacy-scoring and team-sandbox before vpcguard was deployed, and the calls
+that created the tuning job churn-hpo (alice) and a pipeline's step (its
+execution role: never guarded). The Studio domains d-studio-sandbox and
+d-studio-finance and the job nightly-retrain have no creating call in it:
+"not found", and no guardrail.
 
 $ vpcguard backfill --regions %s --mode enforce --lookup-creators --creator-guardrails
 
@@ -369,8 +400,8 @@ $ vpcguard backfill --regions %s --mode enforce --lookup-creators --creator-guar
 	return nil
 }
 
-// creationTimes are moto's CreationTime of every model, notebook instance
-// and VPC endpoint.
+// creationTimes are moto's CreationTime of every model, notebook instance,
+// VPC endpoint, Studio domain and job.
 func (d *demo) creationTimes(ctx context.Context) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	models, err := d.clients.SageMaker.ListModels(ctx, &sagemaker.ListModelsInput{})
@@ -394,6 +425,41 @@ func (d *demo) creationTimes(ctx context.Context) (map[string]time.Time, error) 
 	for _, ep := range eps.VpcEndpoints {
 		out[aws.ToString(ep.VpcEndpointId)] = aws.ToTime(ep.CreationTimestamp)
 	}
+	domains, err := d.clients.SageMaker.ListDomains(ctx, &sagemaker.ListDomainsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list domains: %w", err)
+	}
+	for _, dm := range domains.Domains {
+		out[aws.ToString(dm.DomainId)] = aws.ToTime(dm.CreationTime)
+	}
+	training, err := d.clients.SageMaker.ListTrainingJobs(ctx, &sagemaker.ListTrainingJobsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list training jobs: %w", err)
+	}
+	for _, j := range training.TrainingJobSummaries {
+		out[aws.ToString(j.TrainingJobName)] = aws.ToTime(j.CreationTime)
+	}
+	processing, err := d.clients.SageMaker.ListProcessingJobs(ctx, &sagemaker.ListProcessingJobsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list processing jobs: %w", err)
+	}
+	for _, j := range processing.ProcessingJobSummaries {
+		out[aws.ToString(j.ProcessingJobName)] = aws.ToTime(j.CreationTime)
+	}
+	tuning, err := d.clients.SageMaker.ListHyperParameterTuningJobs(ctx, &sagemaker.ListHyperParameterTuningJobsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list tuning jobs: %w", err)
+	}
+	for _, j := range tuning.HyperParameterTuningJobSummaries {
+		out[aws.ToString(j.HyperParameterTuningJobName)] = aws.ToTime(j.CreationTime)
+	}
+	automl, err := d.clients.SageMaker.ListAutoMLJobs(ctx, &sagemaker.ListAutoMLJobsInput{})
+	if err != nil {
+		return nil, fmt.Errorf("list AutoML jobs: %w", err)
+	}
+	for _, j := range automl.AutoMLJobSummaries {
+		out[aws.ToString(j.AutoMLJobName)] = aws.ToTime(j.CreationTime)
+	}
 	return out, nil
 }
 
@@ -413,10 +479,10 @@ func principalName(arn string) string {
 // changes reads back what the enforce replay did.
 func (d *demo) changes(ctx context.Context) error {
 	fmt.Fprintln(d.out, `
-The statuses match step 1, and that is expected: a model's VPC settings and a
-notebook's internet access cannot be changed after creation, so the guards
-contain them (stop, guardrail on the caller, tag, ticket) until their owners
-recreate them.`)
+The statuses match step 1, and that is expected: a model's or a job's VPC
+settings and a notebook's internet access cannot be changed after creation, so
+the guards contain them (stop, guardrail on the caller, tag, ticket) until their
+owners recreate them.`)
 	fmt.Fprintln(d.out, "\nWhat changed:")
 	out, err := d.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
 	if err != nil {
@@ -432,7 +498,7 @@ recreate them.`)
 	fmt.Fprintln(d.out, "              team-sandbox predates vpcguard and had no event: step 4's backfill in enforce mode stops it)")
 
 	var attached []string
-	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin"} {
+	for _, role := range []string{"MLEngineer", "DataScientist", "NetworkAdmin", "PlatformAdmin", "SageMakerExecution"} {
 		p, err := d.iam.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role)})
 		if err != nil {
 			return fmt.Errorf("list policies of %s: %w", role, err)
@@ -447,6 +513,33 @@ recreate them.`)
 		attached = append(attached, "user "+user+": "+policyNames(p.AttachedPolicies))
 	}
 	fmt.Fprintf(d.out, "  guardrails  %s\n", strings.Join(attached, "; "))
+	fmt.Fprintln(d.out, "              (never on SageMakerExecution, the role the tuning job's trial ran as; never on grace's")
+	fmt.Fprintln(d.out, "              IAM Identity Center role, which IAM does not let anyone change)")
+
+	jobs, err := d.clients.SageMaker.ListAutoMLJobs(ctx, &sagemaker.ListAutoMLJobsInput{})
+	if err != nil {
+		return fmt.Errorf("list AutoML jobs: %w", err)
+	}
+	var automl []string
+	for _, j := range jobs.AutoMLJobSummaries {
+		automl = append(automl, fmt.Sprintf("%s %s", aws.ToString(j.AutoMLJobName), j.AutoMLJobStatus))
+	}
+	slices.Sort(automl)
+	fmt.Fprintf(d.out, "  jobs        %s\n", strings.Join(automl, ", "))
+	fmt.Fprintln(d.out, "              (churn-autopilot ran outside the VPC: the guard stopped it; churn-train-public had already")
+	fmt.Fprintln(d.out, "              finished, so it is tagged and ticketed, not stopped)")
+
+	var domainTags []string
+	for _, name := range []string{"studio-research", "studio-prod"} {
+		tags, err := d.clients.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:domain/" + d.world.Domains[domainID(name)])})
+		if err != nil {
+			return fmt.Errorf("list tags of %s: %w", name, err)
+		}
+		domainTags = append(domainTags, name+" "+tagList(tags.Tags))
+	}
+	fmt.Fprintf(d.out, "  domains     %s\n", strings.Join(domainTags, "; "))
+	fmt.Fprintln(d.out, "              (switching a domain to VpcOnly is opt-in: VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY, and AWS refuses it")
+	fmt.Fprintln(d.out, "              while apps run)")
 
 	var tagged []string
 	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring"} {
@@ -480,6 +573,16 @@ recreate them.`)
 	}
 	fmt.Fprintf(d.out, "  tickets     %d Security Hub findings (%d active); one SNS message per ticketed finding to %s\n", len(findings.Findings), active, d.topic)
 	return nil
+}
+
+// domainID is the sample id of the Studio domain named name.
+func domainID(name string) string {
+	for _, d := range world.Domains {
+		if d.Name == name {
+			return d.ID
+		}
+	}
+	return ""
 }
 
 func policyNames(ps []iamtypes.AttachedPolicy) string {

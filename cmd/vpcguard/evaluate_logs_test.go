@@ -173,3 +173,27 @@ func TestEvaluateS3Errors(t *testing.T) {
 		checkFindings(t, decodeFindings(t, stdout), expected["model-create-no-vpc.json"])
 	}
 }
+
+// TestEvaluatePresignedURLLogFile: presigned URL calls are not resources a
+// backfill can list; their history is the trail's log files, judged as the
+// guard judges the events (the rule reads nothing: --offline decides the
+// same). The calls are in the log files only if the trail records read
+// events too, should CloudTrail count them as read-only.
+func TestEvaluatePresignedURLLogFile(t *testing.T) {
+	names := []string{"presigned-domain-url-public-ip.json", "presigned-domain-url-via-endpoint.json", "presigned-notebook-url-private-ip.json"}
+	var records []trail.Record
+	var want []jsonFinding
+	for _, name := range names {
+		records = append(records, trail.MustSample(name))
+		want = append(want, expected[name]...)
+	}
+	path := filepath.Join(t.TempDir(), "123456789012_CloudTrail_us-east-1_20261120T1005Z_presignedurls.json.gz")
+	if err := os.WriteFile(path, trail.Gzip(trail.LogFile(records...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := evaluateCLI(t, "", "--offline", "--format", "json", path)
+	if code != exitOK {
+		t.Fatalf("exit %d; want 0\nstderr: %s", code, stderr)
+	}
+	checkFindings(t, decodeFindings(t, stdout), want)
+}

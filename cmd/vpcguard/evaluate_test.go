@@ -25,6 +25,16 @@ const (
 	netRole   = "arn:aws:iam::123456789012:role/NetworkAdmin"
 	bob       = "arn:aws:iam::123456789012:user/bob"
 	carol     = "arn:aws:iam::123456789012:user/carol"
+
+	domainRule = "sagemaker-studio-domain-vpc-only"
+	jobRule    = "sagemaker-job-in-vpc"
+	urlRule    = "sagemaker-presigned-url-via-vpc-endpoint"
+	domainType = "AWS::SageMaker::Domain"
+	jobType    = "vpcguard::SageMaker::Job"
+	urlType    = "vpcguard::SageMaker::PresignedUrl"
+	adminRole  = "arn:aws:iam::123456789012:role/PlatformAdmin"
+	execRole   = "arn:aws:iam::123456789012:role/SageMakerExecution"
+	ssoRole    = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataScience_0123456789abcdef"
 )
 
 // jsonFinding is the contract scripts rely on.
@@ -100,6 +110,59 @@ var expected = map[string][]jsonFinding{
 	},
 	"notebook-start.json": {
 		{nbRule, nbType, "research-open", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000000e61e2", "StartNotebookInstance", dsRole, acct, region},
+	},
+	// A job SageMaker started for a tuning job has SageMaker itself as the
+	// caller; a pipeline step, a session of the execution role.
+	"domain-create-network-omitted.json": {
+		{domainRule, domainType, "arn:aws:sagemaker:us-east-1:123456789012:domain/d-7wq2m5ks0bxa", "NON_COMPLIANT", "", "00000000-0000-0000-0000-59c8b08ea9df", "CreateDomain", carol, acct, region},
+	},
+	"domain-create-public.json": {
+		{domainRule, domainType, "arn:aws:sagemaker:us-east-1:123456789012:domain/d-4hzp1c9r6tye", "NON_COMPLIANT", "", "00000000-0000-0000-0000-afba22b1e3ac", "CreateDomain", adminRole, acct, region},
+	},
+	"domain-create-vpc-only.json": {
+		{domainRule, domainType, "arn:aws:sagemaker:us-east-1:123456789012:domain/d-8n3kq7x2v5wm", "COMPLIANT", "", "00000000-0000-0000-0000-94c59f0fe297", "CreateDomain", adminRole, acct, region},
+	},
+	"domain-update-public.json": {
+		{domainRule, domainType, "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1x7v3n9q2pkr", "NON_COMPLIANT", "", "00000000-0000-0000-0000-8709e99a2140", "UpdateDomain", adminRole, acct, region},
+	},
+	"domain-update-settings.json": {
+		{domainRule, domainType, "arn:aws:sagemaker:us-east-1:123456789012:domain/d-8n3kq7x2v5wm", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-e056b65091d9", "UpdateDomain", adminRole, acct, region},
+	},
+	"job-automl-in-vpc.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:automl-job/fraud-autopilot", "COMPLIANT", "", "00000000-0000-0000-0000-e7f120e48ce7", "CreateAutoMLJob", dsRole, acct, region},
+	},
+	"job-automl-v2-no-vpc.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:automl-job/churn-autopilot", "NON_COMPLIANT", "", "00000000-0000-0000-0000-afc3de59e74c", "CreateAutoMLJobV2", bob, acct, region},
+	},
+	"job-processing-pipeline-step.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:processing-job/pipelines-x7k2m9-preprocess-4d1e8b", "NON_COMPLIANT", "", "00000000-0000-0000-0000-03ac025edb4a", "CreateProcessingJob", execRole, acct, region},
+	},
+	"job-training-in-vpc.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:training-job/churn-train-private", "COMPLIANT", "", "00000000-0000-0000-0000-f2f2edbd3d93", "CreateTrainingJob", mlRole, acct, region},
+	},
+	"job-training-no-vpc.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:training-job/churn-train-public", "NON_COMPLIANT", "", "00000000-0000-0000-0000-0da7ecdaade2", "CreateTrainingJob", mlRole, acct, region},
+	},
+	"job-training-tuning-child.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:training-job/churn-hpo-001-6f3c2a1b", "NON_COMPLIANT", "", "00000000-0000-0000-0000-aa88f2f9b969", "CreateTrainingJob", "sagemaker.amazonaws.com", acct, region},
+	},
+	"job-tuning-definition-without-vpc.json": {
+		{jobRule, jobType, "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/churn-hpo", "NON_COMPLIANT", "", "00000000-0000-0000-0000-214f08889842", "CreateHyperParameterTuningJob", mlRole, acct, region},
+	},
+	"presigned-domain-url-public-ip.json": {
+		{urlRule, urlType, "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-4hzp1c9r6tye/dave", "NON_COMPLIANT", "", "00000000-0000-0000-0000-5a39dadb2cbe", "CreatePresignedDomainUrl", dsRole, acct, region},
+	},
+	"presigned-domain-url-sso-role.json": {
+		{urlRule, urlType, "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-4hzp1c9r6tye/grace", "NON_COMPLIANT", "", "00000000-0000-0000-0000-39d71df150f6", "CreatePresignedDomainUrl", ssoRole, acct, region},
+	},
+	"presigned-domain-url-via-endpoint.json": {
+		{urlRule, urlType, "arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-8n3kq7x2v5wm/alice", "COMPLIANT", "", "00000000-0000-0000-0000-0fc31458219e", "CreatePresignedDomainUrl", mlRole, acct, region},
+	},
+	"presigned-notebook-url-private-ip.json": {
+		{urlRule, urlType, "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research-private", "COMPLIANT", "", "00000000-0000-0000-0000-b69851aafe92", "CreatePresignedNotebookInstanceUrl", dsRole, acct, region},
+	},
+	"presigned-notebook-url-public-ip.json": {
+		{urlRule, urlType, "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/research-open", "NON_COMPLIANT", "", "00000000-0000-0000-0000-81866e004d6b", "CreatePresignedNotebookInstanceUrl", carol, acct, region},
 	},
 }
 

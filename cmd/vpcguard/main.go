@@ -10,13 +10,16 @@ import (
 	"syscall"
 
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 )
 
 // kinds is what the CLI reads and remediates: every kind of resource.
-var kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+var kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring, presignedurls.Wiring}
 
 // softMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT is
 // not set. A backfill's live heap is 8–10 MiB whatever the estate (the

@@ -28,7 +28,7 @@ const usage = `vpcguard keeps Amazon SageMaker private.
 
 Usage:
   vpcguard evaluate [flags] FILE... | -   evaluate CloudTrail events (EventBridge events, records, arrays, log files)
-  vpcguard backfill [flags]               evaluate every model, notebook and SageMaker VPC endpoint that exists
+  vpcguard backfill [flags]               evaluate every model, notebook, Studio domain, job and SageMaker VPC endpoint that exists
   vpcguard demo                           the main job on a local AWS emulator (moto_server): backfill, enforce, backfill
   vpcguard rules [--format table|json|markdown]   list the rules
   vpcguard version

@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/organization"
@@ -21,7 +23,7 @@ import (
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := organization.OrchestratorHandler(context.Background(), log, models.Wiring, notebooks.Wiring, endpoints.Wiring)
+	h, err := organization.OrchestratorHandler(context.Background(), log, models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

@@ -1,6 +1,7 @@
 // Command backfill is the Lambda function that evaluates, under every rule
-// of the catalogue, the SageMaker resources and VPC endpoints that already
-// exist. Input (all optional): {"regions": [...], "accounts": [...],
+// of the catalogue that judges resources, the SageMaker resources and VPC
+// endpoints that already exist (presigned URL calls are not resources: their
+// history is in CloudTrail's logs). Input (all optional): {"regions": [...], "accounts": [...],
 // "rules": [...], "mode": "report", "dryRun": true}; it returns the summary.
 // In an organization it also runs one shard of the organization backfill
 // for the state machine ({"shard": {...}, ...}: package orgbackfill) and
@@ -17,7 +18,9 @@ import (
 	"github.com/vpcguard/vpcguard/shared/orgbackfill"
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/creators"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
@@ -26,7 +29,8 @@ import (
 func main() {
 	log := lambdacontext.NewLogger()
 	only := setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New, Creators: creators.Wiring}
-	h, err := setup.BackfillHandler(context.Background(), log, only, models.Wiring, notebooks.Wiring, endpoints.Wiring)
+	h, err := setup.BackfillHandler(context.Background(), log, only,
+		models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

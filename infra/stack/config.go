@@ -11,6 +11,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
@@ -58,6 +59,9 @@ type Config struct {
 	SeparateNotificationTopic   bool     // separateNotificationTopic
 	CreateTrail                 bool     // createTrail
 	LogLevel                    string   // logLevel: the functions' application log level
+	SwitchDomainsToVPCOnly      bool     // switchDomainsToVpcOnly: enforce may switch Studio domains to VpcOnly
+	JobLookbackDays             int      // jobLookbackDays: how far back a backfill reports finished jobs
+	PresignedURLAllowedSources  []string // presignedUrlAllowedSources: vpce-..., vpc-... and CIDRs
 	Organization                Organization
 
 	// The backfill's lookup of who created what already exists.
@@ -88,6 +92,7 @@ func DefaultConfig() Config {
 		ReservedConcurrency:         10,
 		BackfillReservedConcurrency: 1,
 		LogLevel:                    "info",
+		JobLookbackDays:             config.Default().JobLookbackDays,
 		CreatorLookupMax:            config.Default().CreatorLookupMax,
 		CreatorMaxAgeDays:           config.Default().CreatorMaxAgeDays,
 		Organization:                DefaultOrganization(),
@@ -125,6 +130,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.boolean("separateNotificationTopic", &c.SeparateNotificationTopic)
 	r.boolean("createTrail", &c.CreateTrail)
 	r.str("logLevel", &c.LogLevel)
+	r.boolean("switchDomainsToVpcOnly", &c.SwitchDomainsToVPCOnly)
+	r.integer("jobLookbackDays", &c.JobLookbackDays)
+	r.list("presignedUrlAllowedSources", &c.PresignedURLAllowedSources)
 	r.boolean("lookupCreators", &c.LookupCreators)
 	r.integer("creatorLookupMax", &c.CreatorLookupMax)
 	r.str("trailBucket", &c.TrailBucket)
@@ -210,6 +218,15 @@ func (c Config) Validate() error {
 	if _, ok := logLevels[c.LogLevel]; !ok {
 		return fmt.Errorf("context logLevel: %q is not one of trace, debug, info, warn, error, fatal", c.LogLevel)
 	}
+	if c.JobLookbackDays < 0 || c.JobLookbackDays > config.MaxJobLookbackDays {
+		return fmt.Errorf("context jobLookbackDays: %d is outside 0..%d", c.JobLookbackDays, config.MaxJobLookbackDays)
+	}
+	if _, err := rules.ParseSourceAllowList(c.PresignedURLAllowedSources); err != nil {
+		return fmt.Errorf("context presignedUrlAllowedSources: %w", err)
+	}
+	if p, _ := rules.GuardrailPolicy(rules.Configured(rules.All(), c.Functions().RuleSettings())); len(p.Document()) > guardrail.MaxSize {
+		return fmt.Errorf("context presignedUrlAllowedSources: the guardrail policy would be %d characters; IAM allows %d", len(p.Document()), guardrail.MaxSize)
+	}
 	if err := c.validateCreators(); err != nil {
 		return err
 	}
@@ -277,6 +294,7 @@ func (c Config) Functions() config.Config {
 	fc := config.Default()
 	fc.Mode = mode.Mode(c.Mode)
 	fc.RuleModes, _ = config.ParseRuleModes(c.RuleModes) // Validate checked it
+	fc.PresignedURLAllowedSources = c.PresignedURLAllowedSources
 	return fc
 }
 

@@ -40,18 +40,37 @@ func CloudTrailPattern(t rules.Trigger) *awsevents.EventPattern {
 	}
 }
 
+// AllManagementEventsState is the EventBridge rule state that also delivers
+// read-only management events from CloudTrail; ENABLED leaves them out.
+const AllManagementEventsState = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+
 // NewCloudTrailRule is the EventBridge rule that sends one trigger's
 // successful calls on bus (nil: the account's default bus) to target. Every
 // rule that matches CloudTrail events is built here: the guards' rules (on
 // the default bus of one account, or on the central bus of an organization)
-// and the member accounts' forwarding rules.
+// and the member accounts' forwarding rules. A trigger whose calls may be
+// read-only management events (rules.Trigger.AllManagementEvents) gets a
+// rule in AllManagementEventsState, without which EventBridge never
+// delivers them.
 func NewCloudTrailRule(scope constructs.Construct, id, description string, t rules.Trigger, bus awsevents.IEventBus, target awsevents.IRuleTarget) awsevents.Rule {
-	return awsevents.NewRule(scope, jsii.String(id), &awsevents.RuleProps{
+	rule := awsevents.NewRule(scope, jsii.String(id), &awsevents.RuleProps{
 		Description:  jsii.String(description),
 		EventBus:     bus,
 		EventPattern: CloudTrailPattern(t),
 		Targets:      &[]awsevents.IRuleTarget{target},
 	})
+	if t.AllManagementEvents {
+		deliverReadOnlyEvents(rule)
+	}
+	return rule
+}
+
+// deliverReadOnlyEvents puts rule in AllManagementEventsState. The L2 Rule
+// knows only enabled and disabled, so the CloudFormation resource is set
+// directly. The pattern stays as narrow as the trigger (exact source and
+// names): read-only events come in far greater numbers than writes.
+func deliverReadOnlyEvents(rule awsevents.Rule) {
+	rule.Node().DefaultChild().(awsevents.CfnRule).SetState(jsii.String(AllManagementEventsState))
 }
 
 // targetWithDLQ sends the rule's events to fn, retrying for two hours before the event
@@ -84,10 +103,14 @@ func newGuard(scope constructs.Construct, fn rules.Function, s *shared) *Guard {
 		config:              s.config,
 	})
 	g.RuleDLQ = deadLetterQueue(c, "RuleDLQ")
-	for _, t := range rules.Triggers(fn.Rules) {
+	triggers := rules.Triggers(fn.Rules)
+	for _, t := range triggers {
 		id := "Rule"
-		if svc, _, _ := strings.Cut(t.Source, "."); len(rules.Triggers(fn.Rules)) > 1 {
+		if svc, _, _ := strings.Cut(t.Source, "."); len(triggers) > 1 {
 			id += constructID(svc)
+		}
+		if t.AllManagementEvents && len(triggers) > 1 {
+			id += "AllManagementEvents"
 		}
 		g.Rules = append(g.Rules, NewCloudTrailRule(c, id, "vpcguard "+fn.Name+": the CloudTrail management events its rules evaluate",
 			t, s.bus, targetWithDLQ(g.Fn, g.RuleDLQ)))

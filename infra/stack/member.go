@@ -128,7 +128,13 @@ func NewMemberRegionalStack(scope constructs.Construct, cfg Config, guards []rul
 
 	for _, t := range rules.Triggers(allRules(guards)) {
 		svc, _, _ := strings.Cut(t.Source, ".")
-		s.Rules = append(s.Rules, NewCloudTrailRule(st, "Forward"+constructID(svc),
+		id := "Forward" + constructID(svc)
+		if t.AllManagementEvents {
+			// Calls that may be read-only events have a rule of their own,
+			// in the state that delivers them (NewCloudTrailRule).
+			id += "AllManagementEvents"
+		}
+		s.Rules = append(s.Rules, NewCloudTrailRule(st, id,
 			"vpcguard: forward the "+t.Source+" calls vpcguard's rules evaluate to the central bus", t, nil, target))
 	}
 

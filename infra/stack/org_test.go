@@ -136,13 +136,22 @@ func TestOrgCentralRoles(t *testing.T) {
 	model := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags"}
 	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
 	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
+	domain := []string{"sagemaker:DescribeDomain", "sagemaker:ListTags", "sagemaker:AddTags"}
+	job := []string{"sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeHyperParameterTuningJob",
+		"sagemaker:DescribeAutoMLJobV2", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
+		"sagemaker:StopHyperParameterTuningJob", "sagemaker:StopAutoMLJob"}
 	common := slices.Concat(logs, failureDLQ, ticket, []string{"sts:AssumeRole"})
 	want := map[string][]string{
-		modelGuard:    slices.Concat(common, model, attach),
-		endpointGuard: slices.Concat(common, endpoint),
-		notebookGuard: slices.Concat(common, notebook, attach, consume),
-		BackfillName: slices.Concat(common, model, notebook, endpoint,
-			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "cloudtrail:LookupEvents", "tag:GetResources"}),
+		modelGuard:     slices.Concat(common, model, attach),
+		endpointGuard:  slices.Concat(common, endpoint),
+		notebookGuard:  slices.Concat(common, notebook, attach, consume),
+		domainGuard:    slices.Concat(common, domain, attach),
+		jobGuard:       slices.Concat(common, job, attach),
+		presignedGuard: slices.Concat(common, attach), // it reads nothing
+		BackfillName: slices.Concat(common, model, notebook, endpoint, domain, job,
+			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
+				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
+				"sagemaker:ListAutoMLJobs", "cloudtrail:LookupEvents", "tag:GetResources"}),
 	}
 	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
 	guardrail := map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/VpcGuardMemberGuardrail")}}
@@ -317,10 +326,22 @@ func TestMemberRole(t *testing.T) {
 	regional := map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": testGoverned}}
 	guardrail := ref(s.logicalID(orgStacks.MemberGlobal.Guardrail))
 	want := map[string]string{ // action -> resource
-		"sagemaker:DescribeModel": "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:model/*",
-		"sagemaker:AddTags":       "", // model and notebook
-		"sagemaker:ListTags":      "",
-		"sagemaker:Search":        "*", "sagemaker:ListModels": "*", "sagemaker:ListNotebookInstances": "*",
+		"sagemaker:DescribeModel":                   "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:model/*",
+		"sagemaker:AddTags":                         "", // models, notebooks, domains, jobs
+		"sagemaker:ListTags":                        "",
+		"sagemaker:DescribeDomain":                  "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:domain/*",
+		"sagemaker:ListDomains":                     "*",
+		"sagemaker:DescribeTrainingJob":             "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:training-job/*",
+		"sagemaker:StopTrainingJob":                 "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:training-job/*",
+		"sagemaker:DescribeProcessingJob":           "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:processing-job/*",
+		"sagemaker:StopProcessingJob":               "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:processing-job/*",
+		"sagemaker:DescribeHyperParameterTuningJob": "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:hyper-parameter-tuning-job/*",
+		"sagemaker:StopHyperParameterTuningJob":     "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:hyper-parameter-tuning-job/*",
+		"sagemaker:DescribeAutoMLJobV2":             "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:automl-job/*",
+		"sagemaker:StopAutoMLJob":                   "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:automl-job/*",
+		"sagemaker:ListTrainingJobs":                "*", "sagemaker:ListProcessingJobs": "*", "sagemaker:ListHyperParameterTuningJobs": "*",
+		"sagemaker:ListAutoMLJobs": "*",
+		"sagemaker:Search":         "*", "sagemaker:ListModels": "*", "sagemaker:ListNotebookInstances": "*",
 		"sagemaker:DescribeNotebookInstance": "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*",
 		"sagemaker:StopNotebookInstance":     "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*",
 		"ec2:DescribeVpcEndpoints":           "*", "ec2:DescribeVpcAttribute": "*", "ec2:DescribeRegions": "*",
@@ -371,8 +392,9 @@ func TestMemberRole(t *testing.T) {
 
 	gp := s.props(t, orgStacks.MemberGlobal.Guardrail)
 	assertEqual(t, "member guardrail name", gp["ManagedPolicyName"], "VpcGuardMemberGuardrail")
-	if n := len(statements(gp["PolicyDocument"])); n != 3 {
-		t.Errorf("member guardrail: %d statements; want the 3 of the enforced rules", n)
+	enforced, _ := rules.GuardrailPolicy(rules.All())
+	if n := len(statements(gp["PolicyDocument"])); n != len(enforced.Statements) {
+		t.Errorf("member guardrail: %d statements; want the %d of the enforced rules", n, len(enforced.Statements))
 	}
 }
 
@@ -392,6 +414,11 @@ func TestMemberRegional(t *testing.T) {
 		p := s.props(t, m.Rules[i])
 		assertEqual(t, tr.Source+" pattern", p["EventPattern"], patternOf(tr))
 		assertEqual(t, tr.Source+" bus (default)", p["EventBusName"], nil)
+		wantState := "ENABLED"
+		if tr.AllManagementEvents {
+			wantState = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS" // read-only events are forwarded only so
+		}
+		assertEqual(t, tr.Source+" state", p["State"], wantState)
 		assertEqual(t, tr.Source+" targets", p["Targets"], []any{map[string]any{
 			"Id":               "Target0",
 			"Arn":              busARN,

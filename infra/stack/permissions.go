@@ -100,6 +100,7 @@ func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 		"":                       true,
 		rules.WhenDeleteModels:   c.DeleteNoncompliantModels,
 		rules.WhenEndpointPolicy: false, // the stack sets no VPCGUARD_ENDPOINT_POLICY
+		rules.WhenSwitchDomains:  c.SwitchDomainsToVPCOnly,
 	}
 	var out []Grant
 	add := func(ops []rules.Op) {

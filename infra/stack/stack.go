@@ -4,6 +4,7 @@
 package stack
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,13 +96,16 @@ func (s *shared) roleName(function string) string {
 func (s *shared) environment() map[string]*string {
 	c := s.config
 	env := map[string]*string{
-		config.EnvMode:                     jsii.String(c.Mode),
-		config.EnvRuleModes:                jsii.String(c.RuleModes),
-		config.EnvDryRun:                   jsii.String(strconv.FormatBool(c.DryRun)),
-		config.EnvSinks:                    jsii.String(strings.Join(c.Sinks, ",")),
-		config.EnvSNSTopicARN:              s.notificationTopic.TopicArn(),
-		config.EnvExemptTagKey:             jsii.String(c.ExemptTagKey),
-		config.EnvDeleteNoncompliantModels: jsii.String(strconv.FormatBool(c.DeleteNoncompliantModels)),
+		config.EnvMode:                       jsii.String(c.Mode),
+		config.EnvRuleModes:                  jsii.String(c.RuleModes),
+		config.EnvDryRun:                     jsii.String(strconv.FormatBool(c.DryRun)),
+		config.EnvSinks:                      jsii.String(strings.Join(c.Sinks, ",")),
+		config.EnvSNSTopicARN:                s.notificationTopic.TopicArn(),
+		config.EnvExemptTagKey:               jsii.String(c.ExemptTagKey),
+		config.EnvDeleteNoncompliantModels:   jsii.String(strconv.FormatBool(c.DeleteNoncompliantModels)),
+		config.EnvSwitchDomainsToVPCOnly:     jsii.String(strconv.FormatBool(c.SwitchDomainsToVPCOnly)),
+		config.EnvJobLookbackDays:            jsii.String(strconv.Itoa(c.JobLookbackDays)),
+		config.EnvPresignedURLAllowedSources: jsii.String(strings.Join(c.PresignedURLAllowedSources, ",")),
 	}
 	if s.guardrailARN != nil {
 		env[config.EnvGuardrailARN] = s.guardrailARN
@@ -175,6 +179,12 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		}
 	}
 
+	// The rules as the functions run them: with the operator's settings
+	// (the presigned URL allow-list is in the guardrail).
+	guards = slices.Clone(guards)
+	for i := range guards {
+		guards[i].Rules = rules.Configured(guards[i].Rules, cfg.Functions().RuleSettings())
+	}
 	var all []rules.Rule
 	for _, fn := range guards {
 		all = append(all, fn.Rules...)
@@ -258,7 +268,7 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	}
 
 	if cfg.CreateTrail {
-		newTrail(st, "ManagementEventsTrail")
+		newTrail(st, "ManagementEventsTrail", rules.NeedReadEvents(all))
 	}
 
 	s.addOutputs()

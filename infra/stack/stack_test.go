@@ -51,6 +51,12 @@ const (
 	testSchedule       = "rate(1 day)"
 	testProtected      = "arn:aws:iam::*:role/Admin*"
 	testTrailBucket    = "s3://org-trail-logs/central"
+
+	domainGuard         = "domain-guard"
+	jobGuard            = "job-guard"
+	presignedGuard      = "presigned-url-guard"
+	testAllowedEndpoint = "vpce-0a1b2c3d4e5f60001"
+	testAllowedVPC      = "vpc-0a1b2c3d"
 )
 
 func TestMain(m *testing.M) {
@@ -105,6 +111,9 @@ func synthesize(dir string) error {
 	all.SeparateNotificationTopic = true
 	all.CreateTrail = true
 	all.ReservedConcurrency = 0
+	all.SwitchDomainsToVPCOnly = true
+	all.JobLookbackDays = 14
+	all.PresignedURLAllowedSources = []string{testAllowedEndpoint, testAllowedVPC, "10.20.0.0/16"}
 	all.LookupCreators = true
 	all.TrailBucket = testTrailBucket
 	all.CreatorGuardrails = true
@@ -303,7 +312,13 @@ func TestRulesEventPatterns(t *testing.T) {
 				p := s.props(t, g.Rules[i])
 				assertEqual(t, s.name+" "+g.Name+" EventPattern", p["EventPattern"], patternOf(tr))
 				assertEqual(t, s.name+" "+g.Name+" EventBusName (default bus)", p["EventBusName"], nil)
-				assertEqual(t, s.name+" "+g.Name+" State", p["State"], "ENABLED")
+				// Calls that may be read-only management events reach a rule
+				// only in this state; every other rule leaves read events out.
+				wantState := "ENABLED"
+				if tr.AllManagementEvents {
+					wantState = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+				}
+				assertEqual(t, s.name+" "+g.Name+" State", p["State"], wantState)
 				assertTargets(t, s, g, g.Rules[i])
 			}
 		}
@@ -366,6 +381,51 @@ func TestChangingTriggersChangesThePattern(t *testing.T) {
 	}
 }
 
+// TestReadOnlyTriggersGetTheirOwnRule: a function whose rules listen to
+// calls that may be read-only management events and to others of the same
+// source gets two EventBridge rules, and only the first receives read-only
+// events; a trail the stack creates records read events only when some rule
+// needs them.
+func TestReadOnlyTriggersGetTheirOwnRule(t *testing.T) {
+	fn := rules.Function{Name: "mixed-guard", Description: "test", Rules: []rules.Rule{rules.ModelInVPC{}, rules.PresignedURLViaEndpoint{}}}
+	app := awscdk.NewApp(nil)
+	cfg := DefaultConfig()
+	cfg.AssetDir = assetDir
+	cfg.CreateTrail = true
+	if err := os.MkdirAll(filepath.Join(assetDir, fn.Name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(assetDir, fn.Name, "bootstrap"), []byte("placeholder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st := NewVpcGuardStack(app, "Mixed", nil, cfg, []rules.Function{fn})
+	tmpl := assertions.Template_FromStack(st.Stack, nil)
+	resources := (*tmpl.ToJSON())["Resources"].(map[string]any)
+	g := st.Guard(fn.Name)
+	if len(g.Rules) != 2 {
+		t.Fatalf("%d EventBridge rules; want 2 (writes, and calls that may be read-only)", len(g.Rules))
+	}
+	for i, want := range []string{"ENABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"} {
+		id := *st.GetLogicalId(g.Rules[i].Node().DefaultChild().(awscdk.CfnElement))
+		props := resources[id].(map[string]any)["Properties"].(map[string]any)
+		assertEqual(t, "rule "+id+" state", props["State"], want)
+		assertEqual(t, "rule "+id+" pattern", props["EventPattern"], patternOf(rules.Triggers(fn.Rules)[i]))
+	}
+	assertTemplate(t, "trail with read events", func() {
+		tmpl.HasResourceProperties(jsii.String("AWS::CloudTrail::Trail"), &map[string]any{
+			"EventSelectors": []any{map[string]any{"IncludeManagementEvents": true, "ReadWriteType": "All"}},
+		})
+	})
+
+	writes := awscdk.NewApp(nil)
+	st = NewVpcGuardStack(writes, "WritesOnly", nil, cfg, []rules.Function{{Name: fn.Name, Description: "test", Rules: []rules.Rule{rules.ModelInVPC{}}}})
+	assertTemplate(t, "trail without read events", func() {
+		assertions.Template_FromStack(st.Stack, nil).HasResourceProperties(jsii.String("AWS::CloudTrail::Trail"), &map[string]any{
+			"EventSelectors": []any{map[string]any{"IncludeManagementEvents": true, "ReadWriteType": "WriteOnly"}},
+		})
+	})
+}
+
 func assertTargets(t *testing.T, s *synthesized, g *Guard, rule awsevents.Rule) {
 	t.Helper()
 	targets := asList(s.props(t, rule)["Targets"])
@@ -408,14 +468,17 @@ func TestEnvironment(t *testing.T) {
 		}
 		for _, g := range s.stack.Guards {
 			want := map[string]any{
-				"VPCGUARD_MODE":                       c.Mode,
-				"VPCGUARD_RULE_MODES":                 c.RuleModes,
-				"VPCGUARD_DRY_RUN":                    fmt.Sprint(c.DryRun),
-				"VPCGUARD_SINKS":                      strings.Join(c.Sinks, ","),
-				"VPCGUARD_SNS_TOPIC_ARN":              topic,
-				"VPCGUARD_EXEMPT_TAG_KEY":             "vpcguard:exempt",
-				"VPCGUARD_PROTECTED_PRINCIPALS":       map[string]any{"Fn::Join": []any{",", principals}},
-				"VPCGUARD_DELETE_NONCOMPLIANT_MODELS": fmt.Sprint(c.DeleteNoncompliantModels),
+				"VPCGUARD_MODE":                          c.Mode,
+				"VPCGUARD_RULE_MODES":                    c.RuleModes,
+				"VPCGUARD_DRY_RUN":                       fmt.Sprint(c.DryRun),
+				"VPCGUARD_SINKS":                         strings.Join(c.Sinks, ","),
+				"VPCGUARD_SNS_TOPIC_ARN":                 topic,
+				"VPCGUARD_EXEMPT_TAG_KEY":                "vpcguard:exempt",
+				"VPCGUARD_PROTECTED_PRINCIPALS":          map[string]any{"Fn::Join": []any{",", principals}},
+				"VPCGUARD_DELETE_NONCOMPLIANT_MODELS":    fmt.Sprint(c.DeleteNoncompliantModels),
+				"VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY":    fmt.Sprint(c.SwitchDomainsToVPCOnly),
+				"VPCGUARD_JOB_LOOKBACK_DAYS":             fmt.Sprint(c.JobLookbackDays),
+				"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES": strings.Join(c.PresignedURLAllowedSources, ","),
 			}
 			if s.stack.Guardrail != nil {
 				want["VPCGUARD_GUARDRAIL_ARN"] = ref(s.logicalID(s.stack.Guardrail))
@@ -504,10 +567,10 @@ func TestIAMNoWildcardActions(t *testing.T) {
 var resourceStarAllowed = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
-	"sagemaker:ListNotebookInstances": true, "tag:GetResources": true,
-	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true,
-	"cloudtrail:LookupEvents": true,
-	"xray:PutTraceSegments":   true, "xray:PutTelemetryRecords": true,
+	"sagemaker:ListNotebookInstances": true, "tag:GetResources": true, "sagemaker:ListDomains": true, "sagemaker:ListTrainingJobs": true,
+	"sagemaker:ListProcessingJobs": true, "sagemaker:ListHyperParameterTuningJobs": true, "sagemaker:ListAutoMLJobs": true,
+	"ssm:CreateOpsItem": true, "ssm:DescribeOpsItems": true, "cloudtrail:LookupEvents": true,
+	"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true,
 }
 
 func TestIAMRoleActions(t *testing.T) {
@@ -537,6 +600,16 @@ func TestIAMRoleActions(t *testing.T) {
 	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
 	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
 	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
+	domain := func(c Config) []string {
+		a := []string{"sagemaker:DescribeDomain", "sagemaker:ListTags", "sagemaker:AddTags"}
+		if c.SwitchDomainsToVPCOnly {
+			a = append(a, "sagemaker:UpdateDomain")
+		}
+		return a
+	}
+	job := []string{"sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeHyperParameterTuningJob",
+		"sagemaker:DescribeAutoMLJobV2", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
+		"sagemaker:StopHyperParameterTuningJob", "sagemaker:StopAutoMLJob"}
 
 	for _, s := range both() {
 		c := s.stack.Config
@@ -550,8 +623,11 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		backfill := slices.Concat(common, model(c), notebook, endpoint,
-			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions", "tag:GetResources"})
+		// The backfill judges every kind it can list (not presigned URL calls).
+		backfill := slices.Concat(common, model(c), notebook, endpoint, domain(c), job,
+			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
+				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
+				"sagemaker:ListAutoMLJobs", "tag:GetResources"})
 		if c.AssumeRoleName != "" {
 			backfill = append(backfill, "sts:AssumeRole")
 		}
@@ -570,7 +646,11 @@ func TestIAMRoleActions(t *testing.T) {
 			modelGuard:    slices.Concat(common, model(c), attach),
 			endpointGuard: slices.Concat(common, endpoint),
 			notebookGuard: slices.Concat(common, notebook, attach, consume),
-			BackfillName:  backfill,
+			domainGuard:   slices.Concat(common, domain(c), attach),
+			jobGuard:      slices.Concat(common, job, attach),
+			// It reads nothing: the guardrail is all it needs.
+			presignedGuard: slices.Concat(common, attach),
+			BackfillName:   backfill,
 		}
 		for _, g := range s.stack.Guards {
 			got := map[string]bool{}
@@ -611,7 +691,8 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		}
 		// The backfill knows no caller, so it attaches nothing, unless it
 		// looks creators up and guards them (creatorGuardrails).
-		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil}
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil,
+			domainGuard: guardrail, jobGuard: guardrail, presignedGuard: guardrail}
 		if s.stack.Config.CreatorGuardrails {
 			want[BackfillName] = guardrail
 		}
@@ -650,6 +731,16 @@ func TestIAMResources(t *testing.T) {
 						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:model/*")
 					case "sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance":
 						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*")
+					case "sagemaker:DescribeDomain", "sagemaker:UpdateDomain":
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:domain/*")
+					case "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob":
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:training-job/*")
+					case "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob":
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:processing-job/*")
+					case "sagemaker:DescribeHyperParameterTuningJob", "sagemaker:StopHyperParameterTuningJob":
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:hyper-parameter-tuning-job/*")
+					case "sagemaker:DescribeAutoMLJobV2", "sagemaker:StopAutoMLJob":
+						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:automl-job/*")
 					case "sagemaker:DescribeEndpointConfig":
 						want = sub("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint-config/*")
 					case "ec2:ModifyVpcEndpoint", "ec2:CreateTags":
@@ -710,6 +801,27 @@ func TestGuardrailPolicy(t *testing.T) {
 			map[string]any{
 				"Sid": "DenyNotebookWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateNotebookInstance", "Resource": "*",
 				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
+			},
+			map[string]any{
+				"Sid": "DenyStudioDomainNotVpcOnly", "Effect": "Deny", "Action": "sagemaker:CreateDomain", "Resource": "*",
+				"Condition": map[string]any{"StringNotEquals": map[string]any{"sagemaker:AppNetworkAccessType": "VpcOnly"}},
+			},
+			map[string]any{
+				"Sid": "DenyStudioDomainToPublicInternet", "Effect": "Deny", "Action": "sagemaker:UpdateDomain", "Resource": "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"sagemaker:AppNetworkAccessType": "PublicInternetOnly"}},
+			},
+			map[string]any{
+				"Sid": "DenyJobWithoutVpc", "Effect": "Deny", "Resource": "*",
+				"Action": []any{"sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateHyperParameterTuningJob",
+					"sagemaker:CreateAutoMLJob", "sagemaker:CreateAutoMLJobV2"},
+				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},
+			},
+			// The context's allow-list: the endpoint and the VPC (a CIDR
+			// cannot be told from aws:SourceVpce or aws:SourceVpc).
+			map[string]any{
+				"Sid": "DenyPresignedUrlOutsideVpc", "Effect": "Deny", "Resource": "*",
+				"Action":    []any{"sagemaker:CreatePresignedDomainUrl", "sagemaker:CreatePresignedNotebookInstanceUrl"},
+				"Condition": map[string]any{"StringNotEquals": map[string]any{"aws:SourceVpce": testAllowedEndpoint, "aws:SourceVpc": testAllowedVPC}},
 			},
 		},
 	})
@@ -819,8 +931,10 @@ func TestTopicsAndAlarms(t *testing.T) {
 			s.template.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(subs))
 		})
 
-		// Errors and throttles per function, depth per DLQ: failure DLQs, rule DLQs, re-check DLQ.
-		alarms := 4*2 + 4 + 3 + 1
+		// Errors and throttles per function, depth per DLQ: failure DLQs, rule DLQs
+		// (one per guard), re-check DLQ.
+		functions, guards := len(FunctionNames()), len(rules.Guards())
+		alarms := functions*2 + functions + guards + 1
 		if s.stack.Config.BackfillSchedule != "" {
 			alarms++
 		}
@@ -837,7 +951,7 @@ func TestTopicsAndAlarms(t *testing.T) {
 			metrics[r["Properties"].(map[string]any)["MetricName"].(string)]++
 		}
 		assertEqual(t, s.name+" alarm metrics", metrics, map[string]int{
-			"Errors": 4, "Throttles": 4, "ApproximateNumberOfMessagesVisible": alarms - 8,
+			"Errors": functions, "Throttles": functions, "ApproximateNumberOfMessagesVisible": alarms - 2*functions,
 		})
 	}
 }
@@ -852,9 +966,11 @@ func TestTrail(t *testing.T) {
 			"IsLogging":               true,
 			"IsMultiRegionTrail":      true,
 			"EnableLogFileValidation": true,
+			// Read events too: presigned URL calls may be read-only
+			// management events (rules.NeedReadEvents).
 			"EventSelectors": []any{map[string]any{
 				"IncludeManagementEvents": true,
-				"ReadWriteType":           "WriteOnly",
+				"ReadWriteType":           "All",
 			}},
 		})
 	})
@@ -1004,6 +1120,18 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "role name with wildcard", context: map[string]any{"assumeRoleName": "*"}, wantErr: "context assumeRoleName"},
 		{name: "bad schedule", context: map[string]any{"backfillSchedule": "daily"}, wantErr: "context backfillSchedule"},
 		{name: "protected not an ARN", context: map[string]any{"protectedPrincipals": "admin"}, wantErr: "context protectedPrincipals"},
+		{name: "rules' settings", context: map[string]any{"switchDomainsToVpcOnly": "true", "jobLookbackDays": 30,
+			"presignedUrlAllowedSources": "vpce-0a1b2c3d4e5f60001, 10.0.0.0/8"}, check: func(c Config) string {
+			if !c.SwitchDomainsToVPCOnly || c.JobLookbackDays != 30 || !reflect.DeepEqual(c.PresignedURLAllowedSources, []string{"vpce-0a1b2c3d4e5f60001", "10.0.0.0/8"}) {
+				return fmt.Sprintf("got %+v", c)
+			}
+			if got := c.Functions().RuleSettings().PresignedURLSources.Endpoints; !reflect.DeepEqual(got, []string{"vpce-0a1b2c3d4e5f60001"}) {
+				return fmt.Sprintf("functions' allowed endpoints %v", got)
+			}
+			return ""
+		}},
+		{name: "lookback too long", context: map[string]any{"jobLookbackDays": 365}, wantErr: "context jobLookbackDays"},
+		{name: "allowed source not one", context: map[string]any{"presignedUrlAllowedSources": "sg-0123"}, wantErr: "context presignedUrlAllowedSources"},
 		{name: "creator lookup", context: map[string]any{"lookupCreators": "true", "trailBucket": "s3://org-trail-logs", "creatorMaxAgeDays": "30"}, check: func(c Config) string {
 			if !c.LookupCreators || c.TrailBucket != "s3://org-trail-logs" || c.CreatorMaxAgeDays != 30 || c.CreatorLookupMax != 1000 {
 				return fmt.Sprintf("got %+v", c)

@@ -8,10 +8,13 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// newTrail records management write events in every region: EventBridge only receives
+// newTrail records management events in every region: EventBridge only receives
 // "AWS API Call via CloudTrail" events while some trail records them. Accounts that
-// already have an organization or account trail should leave createTrail off.
-func newTrail(scope constructs.Construct, id string) awscloudtrail.Trail {
+// already have an organization or account trail should leave createTrail off. With
+// readEvents (a rule's calls may be read-only management events, rules.NeedReadEvents)
+// it records read events too: whether EventBridge needs the trail to record them to
+// deliver them is not documented, so the safe side is taken.
+func newTrail(scope constructs.Construct, id string, readEvents bool) awscloudtrail.Trail {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	accessLogs := awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -33,11 +36,15 @@ func newTrail(scope constructs.Construct, id string) awscloudtrail.Trail {
 		ServerAccessLogsBucket: accessLogs,
 		ServerAccessLogsPrefix: jsii.String("trail-bucket/"),
 	})
+	events := awscloudtrail.ReadWriteType_WRITE_ONLY
+	if readEvents {
+		events = awscloudtrail.ReadWriteType_ALL
+	}
 	return awscloudtrail.NewTrail(c, jsii.String("Trail"), &awscloudtrail.TrailProps{
 		Bucket:                     bucket,
 		IsMultiRegionTrail:         jsii.Bool(true),
 		IncludeGlobalServiceEvents: jsii.Bool(true),
-		ManagementEvents:           awscloudtrail.ReadWriteType_WRITE_ONLY,
+		ManagementEvents:           events,
 		EnableFileValidation:       jsii.Bool(true),
 		SendToCloudWatchLogs:       jsii.Bool(false),
 	})

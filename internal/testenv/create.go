@@ -62,3 +62,51 @@ func (e *Env) in(inVPC bool) *estate.Network {
 	}
 	return e.Net
 }
+
+// Domain creates a Studio domain in the seeded network with AppNetworkAccessType
+// access ("" leaves it out: AWS then uses PublicInternetOnly), and returns
+// the id moto gave it (d-NAME).
+func (e *Env) Domain(name, access string) string {
+	e.T.Helper()
+	id, err := e.Estate(e.Config.Region).Domain(context.Background(), name, access, e.in(true), nil)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return id
+}
+
+// TrainingJob creates a training job (moto: Completed at once), in the
+// seeded network's subnets when inVPC.
+func (e *Env) TrainingJob(name string, inVPC bool) {
+	e.T.Helper()
+	if err := e.Estate(e.Config.Region).TrainingJob(context.Background(), name, e.in(inVPC)); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// ProcessingJob creates a processing job (moto: Completed at once), in the
+// seeded network's subnets when inVPC.
+func (e *Env) ProcessingJob(name string, inVPC bool, tags map[string]string) {
+	e.T.Helper()
+	if err := e.Estate(e.Config.Region).ProcessingJob(context.Background(), name, e.in(inVPC), tags); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// TuningJob creates a tuning job with a training job definition per entry
+// of inVPC (moto: Completed at once).
+func (e *Env) TuningJob(name string, inVPC ...bool) {
+	e.T.Helper()
+	if err := e.Estate(e.Config.Region).TuningJob(context.Background(), name, e.Net, inVPC...); err != nil {
+		e.T.Fatal(err)
+	}
+}
+
+// AutoMLJob creates an AutoML job (moto: InProgress until stopped), in the
+// seeded network's subnets when inVPC.
+func (e *Env) AutoMLJob(name string, inVPC bool) {
+	e.T.Helper()
+	if err := e.Estate(e.Config.Region).AutoMLJob(context.Background(), name, e.in(inVPC)); err != nil {
+		e.T.Fatal(err)
+	}
+}

@@ -64,8 +64,9 @@ const (
 	// Topic is the SNS topic tickets go to, with an SQS queue subscribed
 	// (the inbox) so that a test reads what SNS delivered.
 	Topic
-	// SampleResources are the models, notebook instances and VPC endpoints
-	// the sample events name, and a few that predate vpcguard (needs Network).
+	// SampleResources are the models, notebook instances, VPC endpoints,
+	// Studio domains and jobs the sample events name, and a few that predate
+	// vpcguard (needs Network).
 	SampleResources
 
 	// SampleAccount is the sample events' account without their resources:
@@ -127,6 +128,7 @@ type Env struct {
 	Guardrail                           string // the guardrail policy's ARN
 	RecheckQueueURL, TopicARN, InboxURL string
 	Endpoints                           map[string]string // sample vpce id -> moto's (SampleResources)
+	Domains                             map[string]string // sample Studio domain id -> moto's (SampleResources)
 }
 
 // New resets the package's moto_server (see Main) and seeds it: by default
@@ -193,6 +195,8 @@ func (e *Env) seed(o options) {
 	if o.parts&SampleResources != 0 {
 		e.Endpoints, err = world.SeedResources(ctx, e.Estate(Region), e.Net)
 		must(err)
+		e.Domains, err = world.SeedStudio(ctx, e.Estate(Region), e.Net)
+		must(err)
 	}
 }
 
@@ -200,7 +204,7 @@ func (e *Env) seed(o options) {
 // code shared with the demo (world.Rewrite of sample ids, and the like).
 func (e *Env) World() *world.World {
 	return &world.World{Clients: e.Estate(Region), IAM: e.IAM, Net: e.Net, Guardrail: e.Guardrail,
-		Topic: e.TopicARN, Endpoints: e.Endpoints}
+		Topic: e.TopicARN, Endpoints: e.Endpoints, Domains: e.Domains}
 }
 
 // Estate is the seeding clients (estate) for region, on Config.

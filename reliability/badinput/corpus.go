@@ -41,7 +41,7 @@ const Sample = "model-create-no-vpc.json"
 // numbers); objects and arrays are not.
 var stringFields = [][]string{
 	{"eventID"}, {"eventTime"}, {"eventSource"}, {"eventName"}, {"awsRegion"},
-	{"recipientAccountId"}, {"errorCode"}, {"errorMessage"},
+	{"recipientAccountId"}, {"errorCode"}, {"errorMessage"}, {"sourceIPAddress"}, {"vpcEndpointId"},
 	{"userIdentity", "type"}, {"userIdentity", "principalId"}, {"userIdentity", "arn"},
 	{"userIdentity", "accountId"}, {"userIdentity", "userName"}, {"userIdentity", "invokedBy"},
 	{"userIdentity", "sessionContext", "sessionIssuer", "type"},
@@ -230,8 +230,12 @@ func Corpus(long bool) ([]Case, error) {
 		set(ev, []string{"detail", "responseElements"}, nil)
 	}), "PutBucketPolicy from s3.amazonaws.com")
 	skip("unknown SageMaker eventName", edit(func(ev map[string]any) {
-		set(ev, []string{"detail", "eventName"}, "CreateTrainingJob")
-	}), "CreateTrainingJob from sagemaker.amazonaws.com")
+		set(ev, []string{"detail", "eventName"}, "CreateEndpointConfig")
+	}), "CreateEndpointConfig from sagemaker.amazonaws.com")
+	skip("vpcguard's own StopTrainingJob", edit(func(ev map[string]any) {
+		set(ev, []string{"detail", "eventName"}, "StopTrainingJob")
+		set(ev, []string{"detail", "requestParameters"}, map[string]any{"trainingJobName": "churn-train-public"})
+	}), "StopTrainingJob from sagemaker.amazonaws.com")
 	skip("eventName is a number", edit(func(ev map[string]any) {
 		set(ev, []string{"detail", "eventName"}, json.Number("42"))
 	}), "42 from sagemaker.amazonaws.com")

@@ -86,12 +86,13 @@ type account struct {
 	guardrail, topic string
 	queueURL         string
 	endpoints        map[string]string // sample vpce id -> seeded id
+	domains          map[string]string // sample Studio domain id -> seeded id
 }
 
 func seed(t *testing.T, ctx context.Context) *account {
 	t.Helper()
 	e := testenv.New(t) // the callers, guardrails, topic and queue, as the stack would have them
-	a := &account{srv: e.Server, cfg: e.Config, endpoints: map[string]string{},
+	a := &account{srv: e.Server, cfg: e.Config, endpoints: map[string]string{}, domains: map[string]string{},
 		guardrail: e.Guardrail, topic: e.TopicARN, queueURL: e.RecheckQueueURL}
 	c, net := e.Estate(region), e.Net
 
@@ -124,6 +125,24 @@ func seed(t *testing.T, ctx context.Context) *account {
 	if _, err := c.Gateway(ctx, net, "com.amazonaws.us-east-1.s3"); err != nil {
 		t.Fatal(err)
 	}
+	// Studio domains: moto makes the ids up (d-NAME).
+	for sample, d := range map[string]struct{ name, access string }{
+		"d-4hzp1c9r6tye": {"studio-research", "PublicInternetOnly"},
+		"d-8n3kq7x2v5wm": {"studio-prod", "VpcOnly"},
+	} {
+		id, err := c.Domain(ctx, d.name, d.access, net, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.domains[sample] = id
+	}
+	// AutoML jobs: moto keeps them InProgress (and can stop them).
+	if err := c.AutoMLJob(ctx, "churn-autopilot", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AutoMLJob(ctx, "fraud-autopilot", net); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
 
@@ -141,6 +160,9 @@ func (a *account) env(fn string, extra ...string) []string {
 		"VPCGUARD_GUARDRAIL_ARN="+a.guardrail,
 		"VPCGUARD_DELETE_NONCOMPLIANT_MODELS=false",
 		"VPCGUARD_PROTECTED_PRINCIPALS=arn:aws:iam::123456789012:role/vpcguard-*",
+		"VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY=false",
+		"VPCGUARD_JOB_LOOKBACK_DAYS=7",
+		"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES=",
 	)
 	if fn == "notebook-guard" || fn == "backfill" {
 		env = append(env, "VPCGUARD_RECHECK_QUEUE_URL="+a.queueURL, "VPCGUARD_RECHECK_DELAY_SECONDS=120", "VPCGUARD_RECHECK_MAX_ATTEMPTS=10")
@@ -173,7 +195,8 @@ func start(t *testing.T, ctx context.Context, fn string, env []string) (*runtime
 	return api, p
 }
 
-// sample reads a sample event, with its vpce ids rewritten to the seeded ones.
+// sample reads a sample event, with its vpce and domain ids rewritten to
+// the seeded ones.
 func (a *account) sample(t *testing.T, name string) []byte {
 	t.Helper()
 	raw, err := events.FS.ReadFile(name)
@@ -181,8 +204,10 @@ func (a *account) sample(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	s := string(raw)
-	for from, to := range a.endpoints {
-		s = strings.ReplaceAll(s, from, to)
+	for _, ids := range []map[string]string{a.endpoints, a.domains} {
+		for from, to := range ids {
+			s = strings.ReplaceAll(s, from, to)
+		}
 	}
 	return []byte(s)
 }
@@ -314,6 +339,7 @@ func TestGuardBinaries(t *testing.T) {
 			},
 			// A re-check batch with a message that is not a re-check: a
 			// partial batch response naming it, so SQS redelivers only it.
+			// (The other guards have no re-check queue.)
 			extra: func(t *testing.T, ctx context.Context, api *runtimeapi.Server) {
 				res, err := api.Invoke(ctx, []byte(`{"Records":[{"messageId":"m-bad","eventSource":"aws:sqs","body":"not a re-check"}]}`))
 				if err != nil {
@@ -321,6 +347,49 @@ func TestGuardBinaries(t *testing.T) {
 				}
 				if res.Err != nil || string(res.Payload) != `{"batchItemFailures":[{"itemIdentifier":"m-bad"}]}` {
 					t.Errorf("SQS batch: got %s, error %v; want batchItemFailures naming m-bad", res.Payload, res.Err)
+				}
+			},
+		},
+		{
+			fn:    "domain-guard",
+			first: want{"domain-create-public.json", "sagemaker-studio-domain-vpc-only", "domain/d-studio-research", "", finding.NonCompliant, "tag"},
+			next:  want{"domain-create-vpc-only.json", "sagemaker-studio-domain-vpc-only", "domain/d-studio-prod", "", finding.Compliant, ""},
+			sideEffect: func(t *testing.T, ctx context.Context, a *account) {
+				out, err := iam.NewFromConfig(a.cfg).ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("PlatformAdmin")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(out.AttachedPolicies) != 1 || aws.ToString(out.AttachedPolicies[0].PolicyArn) != a.guardrail {
+					t.Errorf("PlatformAdmin policies: got %+v; want the guardrail %s", out.AttachedPolicies, a.guardrail)
+				}
+			},
+		},
+		{
+			fn:    "job-guard",
+			first: want{"job-automl-v2-no-vpc.json", "sagemaker-job-in-vpc", "automl-job/churn-autopilot", "", finding.NonCompliant, "stop-job"},
+			next:  want{"job-automl-in-vpc.json", "sagemaker-job-in-vpc", "automl-job/fraud-autopilot", "", finding.Compliant, ""},
+			sideEffect: func(t *testing.T, ctx context.Context, a *account) {
+				out, err := sagemaker.NewFromConfig(a.cfg).DescribeAutoMLJobV2(ctx, &sagemaker.DescribeAutoMLJobV2Input{AutoMLJobName: aws.String("churn-autopilot")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if out.AutoMLJobStatus != "Stopped" {
+					t.Errorf("churn-autopilot: got %s; want Stopped", out.AutoMLJobStatus)
+				}
+			},
+		},
+		{
+			// It reads nothing and links IAM only: the guardrail on carol.
+			fn:    "presigned-url-guard",
+			first: want{"presigned-notebook-url-public-ip.json", "sagemaker-presigned-url-via-vpc-endpoint", "notebook-instance/research-open", "", finding.NonCompliant, "attach-guardrail"},
+			next:  want{"presigned-domain-url-via-endpoint.json", "sagemaker-presigned-url-via-vpc-endpoint", "user-profile/d-studio-prod/alice", "", finding.Compliant, ""},
+			sideEffect: func(t *testing.T, ctx context.Context, a *account) {
+				out, err := iam.NewFromConfig(a.cfg).ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("carol")})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(out.AttachedPolicies) != 1 || aws.ToString(out.AttachedPolicies[0].PolicyArn) != a.guardrail {
+					t.Errorf("carol's policies: got %+v; want the guardrail %s", out.AttachedPolicies, a.guardrail)
 				}
 			},
 		},
@@ -393,12 +462,16 @@ func TestBackfillBinary(t *testing.T) {
 	pid := p.Pid()
 	// Seeded: models churn-xgb-public (no VPC) and churn-xgb-private;
 	// notebooks research-open (internet on) and research-private;
-	// sagemaker.api (private DNS off) and sagemaker.runtime endpoints. The
-	// s3 gateway is not a SageMaker interface endpoint.
+	// sagemaker.api (private DNS off) and sagemaker.runtime endpoints; Studio
+	// domains studio-research (public) and studio-prod (VpcOnly); AutoML jobs
+	// churn-autopilot (no VPC) and fraud-autopilot. The s3 gateway is not a
+	// SageMaker interface endpoint.
 	wantCounts := map[string]map[finding.Status]int{
 		"sagemaker-model-in-vpc":                       {finding.NonCompliant: 1, finding.Compliant: 1},
 		"sagemaker-notebook-no-direct-internet-access": {finding.NonCompliant: 1, finding.Compliant: 1},
 		"sagemaker-vpc-endpoint-private-dns":           {finding.NonCompliant: 1, finding.Compliant: 1},
+		"sagemaker-studio-domain-vpc-only":             {finding.NonCompliant: 1, finding.Compliant: 1},
+		"sagemaker-job-in-vpc":                         {finding.NonCompliant: 1, finding.Compliant: 1},
 	}
 	good := []byte(`{"regions":["us-east-1"],"mode":"report"}`)
 	check := func(label string) {
@@ -414,8 +487,11 @@ func TestBackfillBinary(t *testing.T) {
 		if err := json.Unmarshal(res.Payload, &s); err != nil {
 			t.Fatalf("%s: summary %s: %v", label, res.Payload, err)
 		}
-		if s.Resources != 6 || len(s.Errors) != 0 || strings.Join(s.Regions, ",") != region {
-			t.Errorf("%s: got %d resources, errors %v, regions %v; want 6, none, [%s]", label, s.Resources, s.Errors, s.Regions, region)
+		if s.Resources != 10 || len(s.Errors) != 0 || strings.Join(s.Regions, ",") != region {
+			t.Errorf("%s: got %d resources, errors %v, regions %v; want 10, none, [%s]", label, s.Resources, s.Errors, s.Regions, region)
+		}
+		if strings.Join(s.NotListed, ",") != "sagemaker-presigned-url-via-vpc-endpoint" {
+			t.Errorf("%s: not listed %v; want the presigned URL rule (calls, not resources)", label, s.NotListed)
 		}
 		for rule, counts := range wantCounts {
 			for status, n := range counts {
@@ -528,7 +604,7 @@ func TestBadCorpusThroughTheBinary(t *testing.T) {
 	}
 	guards := []string{"model-guard"}
 	if os.Getenv("VPCGUARD_RELIABILITY") == "long" {
-		guards = functions[:3]
+		guards = functions[:len(functions)-1] // every guard, not the backfill
 	}
 	for _, fn := range guards {
 		t.Run(fn, func(t *testing.T) { sendCorpus(t, fn, cases) })

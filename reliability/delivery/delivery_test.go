@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/vpcguard/vpcguard/events"
+	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
@@ -42,6 +43,9 @@ const (
 	ruleModel    = "sagemaker-model-in-vpc"
 	ruleEndpoint = "sagemaker-vpc-endpoint-private-dns"
 	ruleNotebook = "sagemaker-notebook-no-direct-internet-access"
+	ruleDomain   = "sagemaker-studio-domain-vpc-only"
+	ruleJob      = "sagemaker-job-in-vpc"
+	ruleURL      = "sagemaker-presigned-url-via-vpc-endpoint"
 )
 
 // ordered runs every sample event once, in the order the calls happened,
@@ -117,11 +121,42 @@ func TestOrderedDelivery(t *testing.T) {
 			t.Errorf("endpoint %s = %q; want it left alone", label, got)
 		}
 	}
-	// Guardrails: on the callers of the non-compliant creates only; not on
-	// alice (her model was deleted before the guard saw it), nor on the
-	// guards' own roles.
+	// Studio domains: the three not VpcOnly tagged; studio-prod left alone.
+	for name, want := range map[string]string{
+		"studio-prod":     "VpcOnly map[team:ml-platform]",
+		"studio-research": "PublicInternetOnly map[team:ml-platform " + finding + ":" + ruleDomain + "]",
+		"studio-sandbox":  "PublicInternetOnly map[team:ml-platform " + finding + ":" + ruleDomain + "]",
+		"studio-finance":  "PublicInternetOnly map[team:ml-platform " + finding + ":" + ruleDomain + "]",
+	} {
+		if got := s.Domains[name]; got != want {
+			t.Errorf("domain %s = %q; want %q", name, got, want)
+		}
+	}
+	// Jobs: the running AutoML job outside the VPC is stopped; the finished
+	// ones are tagged only; the ones in the VPC left alone.
+	tagged := " map[team:ml-platform " + finding + ":" + ruleJob + "]"
+	for id, want := range map[string]string{
+		"automl-job/churn-autopilot":                        "Stopped" + tagged,
+		"automl-job/fraud-autopilot":                        "InProgress map[team:ml-platform]",
+		"training-job/churn-train-public":                   "Completed" + tagged,
+		"training-job/churn-train-private":                  "Completed map[team:ml-platform]",
+		"training-job/churn-hpo-001-6f3c2a1b":               "Completed" + tagged,
+		"hyper-parameter-tuning-job/churn-hpo":              "Completed" + tagged,
+		"processing-job/pipelines-x7k2m9-preprocess-4d1e8b": "Completed map[sagemaker:pipeline-execution-arn:" + sampleworld.PipelineExecution + " " + finding + ":" + ruleJob + "]",
+	} {
+		if got := s.Jobs[id]; got != want {
+			t.Errorf("job %s = %q; want %q", id, got, want)
+		}
+	}
+	// Guardrails: on the callers of the non-compliant calls only; not on the
+	// execution role the pipeline step and the tuning job's trial ran as,
+	// not on grace's IAM Identity Center role, nor on the guards' own roles.
+	// alice (MLEngineer) has one for her training and tuning jobs (her model
+	// was deleted before the guard saw it).
 	wantPolicies := map[string][]string{
 		"role/DataScientist": {"vpcguard-guardrail"},
+		"role/MLEngineer":    {"vpcguard-guardrail"},
+		"role/PlatformAdmin": {"vpcguard-guardrail"},
 		"user/bob":           {"vpcguard-guardrail"},
 		"user/carol":         {"vpcguard-guardrail"},
 	}
@@ -131,12 +166,28 @@ func TestOrderedDelivery(t *testing.T) {
 	// Tickets: one Security Hub finding per non-compliant resource; the
 	// endpoints', once fixed, resolved by the guards' own ModifyVpcEndpoint.
 	open, resolved := "ACTIVE NEW FAILED HIGH", "ARCHIVED RESOLVED PASSED INFORMATIONAL"
+	openMedium := "ACTIVE NEW FAILED MEDIUM"
 	wantHub := map[string]string{
 		ruleModel + " fraud-empty-subnets":       open,
 		ruleNotebook + " research-open":          open,
 		ruleNotebook + " quickstart-default":     open,
 		ruleEndpoint + " vpce:sagemaker.runtime": resolved,
 		ruleEndpoint + " vpce:notebook":          resolved,
+	}
+	var opened []string
+	for _, name := range []string{"d-studio-research", "d-studio-sandbox", "d-studio-finance"} {
+		wantHub[ruleDomain+" "+name] = open
+		opened = append(opened, msg("opened", ruleDomain, name))
+	}
+	for _, name := range []string{"churn-train-public", "churn-hpo-001-6f3c2a1b", "churn-hpo", "pipelines-x7k2m9-preprocess-4d1e8b", "churn-autopilot"} {
+		wantHub[ruleJob+" "+name] = open
+		opened = append(opened, msg("opened", ruleJob, name))
+	}
+	// The presigned URLs from public addresses: to dave's and grace's
+	// profiles, and to the research-open notebook.
+	for _, name := range []string{"dave", "grace", "research-open"} {
+		wantHub[ruleURL+" "+name] = openMedium
+		opened = append(opened, msg("opened", ruleURL, name))
 	}
 	if fmt.Sprint(s.Hub) != fmt.Sprint(wantHub) {
 		t.Errorf("Security Hub findings = %v; want %v", s.Hub, wantHub)
@@ -155,6 +206,9 @@ func TestOrderedDelivery(t *testing.T) {
 		msg("resolved", ruleEndpoint, "vpce:sagemaker.runtime"): 1,
 		msg("resolved", ruleEndpoint, "vpce:notebook"):          1,
 	}
+	for _, m := range opened {
+		wantSNS[m] = 1
+	}
 	if fmt.Sprint(s.SNS) != fmt.Sprint(wantSNS) {
 		t.Errorf("SNS messages = %v; want %v", s.SNS, wantSNS)
 	}
@@ -163,6 +217,9 @@ func TestOrderedDelivery(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d requests %s; want 1", n, k)
 		}
+	}
+	if s.Writes["StopAutoMLJob churn-autopilot"] != 1 {
+		t.Errorf("StopAutoMLJob churn-autopilot sent %d times; want 1", s.Writes["StopAutoMLJob churn-autopilot"])
 	}
 }
 

@@ -50,6 +50,17 @@ func (w *world) feedback(c call) (delivery, bool) {
 	case *sagemaker.DeleteModelInput:
 		source, name = "sagemaker", c.op
 		req = map[string]any{"modelName": aws.ToString(in.ModelName)}
+	case *sagemaker.StopAutoMLJobInput:
+		source, name = "sagemaker", c.op
+		req = map[string]any{"autoMLJobName": aws.ToString(in.AutoMLJobName)}
+	case *sagemaker.StopTrainingJobInput:
+		source, name = "sagemaker", c.op
+		req = map[string]any{"trainingJobName": aws.ToString(in.TrainingJobName)}
+	case *sagemaker.UpdateDomainInput:
+		source, name = "sagemaker", c.op
+		req = map[string]any{"domainId": aws.ToString(in.DomainId), "appNetworkAccessType": string(in.AppNetworkAccessType),
+			"vpcId": aws.ToString(in.VpcId), "subnetIds": in.SubnetIds}
+		resp = map[string]any{"domainArn": "arn:aws:sagemaker:" + region + ":" + acct + ":domain/" + aws.ToString(in.DomainId)}
 	case *ec2.ModifyVpcEndpointInput:
 		source, name = "ec2", c.op
 		r := map[string]any{"VpcEndpointId": aws.ToString(in.VpcEndpointId)}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world"
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
@@ -59,7 +60,7 @@ func TestOwnWritesFedBack(t *testing.T) {
 			w.run("enforce", w.primary(1), nil)
 			own := w.since(0)
 
-			want := []string{"AttachRolePolicy", "AttachUserPolicy", "StopNotebookInstance", "AddTags", "ModifyVpcEndpoint", "CreateTags", "BatchImportFindings", "Publish"}
+			want := []string{"AttachRolePolicy", "AttachUserPolicy", "StopNotebookInstance", "AddTags", "ModifyVpcEndpoint", "CreateTags", "BatchImportFindings", "Publish", "StopAutoMLJob"}
 			if tt.deleteModels {
 				want = append(want, "DeleteModel")
 			}
@@ -200,6 +201,16 @@ func TestOwnWritesOnSettledAccount(t *testing.T) {
 			Id: aws.String("vpcguard/" + ruleModel + "/0123"), ProductArn: aws.String("arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default")}}}, ""},
 		{"model-guard", "Publish", &sns.PublishInput{TopicArn: aws.String(w.TopicARN), Subject: aws.String("[vpcguard] NON_COMPLIANT " + ruleModel)}, ""},
 		{"notebook-guard", "SendMessage", &sqs.SendMessageInput{QueueUrl: aws.String(w.RecheckQueueURL), MessageBody: aws.String(`{"rule":"` + ruleNotebook + `"}`), DelaySeconds: 60}, ""},
+		{"job-guard", "StopAutoMLJob", &sagemaker.StopAutoMLJobInput{AutoMLJobName: aws.String("churn-autopilot")}, ""},
+		{"job-guard", "StopTrainingJob", &sagemaker.StopTrainingJobInput{TrainingJobName: aws.String("churn-train-public")}, ""},
+		{"job-guard", "AddTags", &sagemaker.AddTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:" + region + ":" + acct + ":training-job/churn-train-public"),
+			Tags: []smtypes.Tag{{Key: aws.String("vpcguard:finding"), Value: aws.String(ruleJob)}}}, ""},
+		{"domain-guard", "AddTags", &sagemaker.AddTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:" + region + ":" + acct + ":domain/" + w.domains[sampleworld.DomainResearch]),
+			Tags: []smtypes.Tag{{Key: aws.String("vpcguard:finding"), Value: aws.String(ruleDomain)}}}, ""},
+		// The opt-in switch, once made: the domain then reads VpcOnly on AWS;
+		// moto has no UpdateDomain, so studio-prod (VpcOnly) stands in.
+		{"domain-guard", "UpdateDomain", &sagemaker.UpdateDomainInput{DomainId: aws.String(w.domains[sampleworld.DomainProd]),
+			AppNetworkAccessType: smtypes.AppNetworkAccessTypeVpcOnly, VpcId: aws.String(w.Net.VPC), SubnetIds: w.Net.Subnets}, finding.Compliant},
 	}
 	for _, tc := range cases {
 		t.Run(tc.guard+" "+tc.op, func(t *testing.T) {

@@ -25,6 +25,8 @@ type endState struct {
 	Models      map[string]map[string]string // model that exists -> its tags
 	Notebooks   map[string]string            // notebook -> status and tags
 	Endpoints   map[string]string            // endpoint label -> private DNS, state and tags
+	Domains     map[string]string            // Studio domain name -> network access and tags
+	Jobs        map[string]string            // job (training-job/NAME, ...) -> status and tags
 	Policies    map[string][]string          // role/user -> attached managed policies
 	Hub         map[string]string            // rule and resource -> record state, workflow, compliance, severity
 	HubFindings map[string]int               // rule and resource -> Security Hub findings
@@ -49,6 +51,7 @@ func (w *world) capture(writes []call) endState {
 		}
 	}
 	s := endState{Models: map[string]map[string]string{}, Notebooks: map[string]string{}, Endpoints: map[string]string{},
+		Domains: map[string]string{}, Jobs: map[string]string{},
 		Policies: map[string][]string{}, Hub: map[string]string{}, HubFindings: map[string]int{}, SNS: map[string]int{}, Writes: map[string]int{}}
 
 	models, err := w.clients.SageMaker.ListModels(ctx, &sagemaker.ListModelsInput{})
@@ -61,6 +64,14 @@ func (w *world) capture(writes []call) endState {
 	for _, nb := range nbs.NotebookInstances {
 		s.Notebooks[aws.ToString(nb.NotebookInstanceName)] = fmt.Sprintf("%s %v", nb.NotebookInstanceStatus, w.SageMakerTags(aws.ToString(nb.NotebookInstanceArn)))
 	}
+	domains, err := w.clients.SageMaker.ListDomains(ctx, &sagemaker.ListDomainsInput{})
+	fail("domains", err)
+	for _, d := range domains.Domains {
+		out, err := w.clients.SageMaker.DescribeDomain(ctx, &sagemaker.DescribeDomainInput{DomainId: d.DomainId})
+		fail("domain", err)
+		s.Domains[aws.ToString(d.DomainName)] = fmt.Sprintf("%s %v", out.AppNetworkAccessType, w.SageMakerTags(aws.ToString(d.DomainArn)))
+	}
+	w.captureJobs(ctx, s.Jobs, fail)
 	eps, err := w.clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
 	fail("endpoints", err)
 	labels := map[string]string{}
@@ -148,8 +159,40 @@ func shortResource(arn string, labels map[string]string) string {
 	return name
 }
 
+// captureJobs reads every job's status and tags.
+func (w *world) captureJobs(ctx context.Context, jobs map[string]string, fail func(string, error)) {
+	sm := w.clients.SageMaker
+	training, err := sm.ListTrainingJobs(ctx, &sagemaker.ListTrainingJobsInput{})
+	fail("training jobs", err)
+	for _, j := range training.TrainingJobSummaries {
+		jobs["training-job/"+aws.ToString(j.TrainingJobName)] = fmt.Sprintf("%s %v", j.TrainingJobStatus, w.SageMakerTags(aws.ToString(j.TrainingJobArn)))
+	}
+	processing, err := sm.ListProcessingJobs(ctx, &sagemaker.ListProcessingJobsInput{})
+	fail("processing jobs", err)
+	for _, j := range processing.ProcessingJobSummaries {
+		jobs["processing-job/"+aws.ToString(j.ProcessingJobName)] = fmt.Sprintf("%s %v", j.ProcessingJobStatus, w.SageMakerTags(aws.ToString(j.ProcessingJobArn)))
+	}
+	tuning, err := sm.ListHyperParameterTuningJobs(ctx, &sagemaker.ListHyperParameterTuningJobsInput{})
+	fail("tuning jobs", err)
+	for _, j := range tuning.HyperParameterTuningJobSummaries {
+		jobs["hyper-parameter-tuning-job/"+aws.ToString(j.HyperParameterTuningJobName)] = fmt.Sprintf("%s %v", j.HyperParameterTuningJobStatus,
+			w.SageMakerTags(aws.ToString(j.HyperParameterTuningJobArn)))
+	}
+	automl, err := sm.ListAutoMLJobs(ctx, &sagemaker.ListAutoMLJobsInput{})
+	fail("AutoML jobs", err)
+	for _, j := range automl.AutoMLJobSummaries {
+		jobs["automl-job/"+aws.ToString(j.AutoMLJobName)] = fmt.Sprintf("%s %v", j.AutoMLJobStatus, w.SageMakerTags(aws.ToString(j.AutoMLJobArn)))
+	}
+}
+
 func writeTarget(c call, labels map[string]string) string {
 	switch in := c.in.(type) {
+	case *sagemaker.StopAutoMLJobInput:
+		return aws.ToString(in.AutoMLJobName)
+	case *sagemaker.StopTrainingJobInput:
+		return aws.ToString(in.TrainingJobName)
+	case *sagemaker.UpdateDomainInput:
+		return aws.ToString(in.DomainId)
 	case *iam.AttachRolePolicyInput:
 		return "role/" + aws.ToString(in.RoleName) + " " + shortResource(aws.ToString(in.PolicyArn), labels)
 	case *iam.AttachUserPolicyInput:
@@ -251,6 +294,8 @@ func diff(want, got endState) string {
 	cmp("Models", str(want.Models), str(got.Models))
 	cmp("Notebooks", want.Notebooks, got.Notebooks)
 	cmp("Endpoints", want.Endpoints, got.Endpoints)
+	cmp("Domains", want.Domains, got.Domains)
+	cmp("Jobs", want.Jobs, got.Jobs)
 	cmp("Policies", strs(want.Policies), strs(got.Policies))
 	cmp("Hub", want.Hub, got.Hub)
 	cmpN("HubFindings", want.HubFindings, got.HubFindings)

@@ -226,7 +226,7 @@ func TestBackfillWithFailingService(t *testing.T) {
 			failedKinds := map[string]string{"sagemaker": "SageMaker", "ec2": "EC2"}
 			var wantKinds []string
 			if f.service == "sagemaker" {
-				wantKinds = []string{"AWS::SageMaker::Model", "AWS::SageMaker::NotebookInstance"}
+				wantKinds = []string{"AWS::SageMaker::Model", "AWS::SageMaker::NotebookInstance", "AWS::SageMaker::Domain", "vpcguard::SageMaker::Job"}
 			} else {
 				wantKinds = []string{"AWS::EC2::VPCEndpoint"}
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -637,4 +638,25 @@ func decisions(resp guard.Response) []string {
 		out = append(out, f.Rule+" "+string(f.Status))
 	}
 	return out
+}
+
+// TestStepsCoverEverySample: every sample in events/ is replayed, so a new
+// sample cannot be left out of these tests unnoticed.
+func TestStepsCoverEverySample(t *testing.T) {
+	names, err := fs.Glob(events.FS, "*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, s := range Steps {
+		files = append(files, s.File)
+	}
+	for _, n := range names {
+		if !slices.Contains(files, n) {
+			t.Errorf("events/%s is not in Steps: add it, with what makes the world look as it says", n)
+		}
+	}
+	if len(files) != len(names) {
+		t.Errorf("Steps has %d events; events/ has %d", len(files), len(names))
+	}
 }

@@ -54,6 +54,26 @@ var Steps = []Step{
 		_, err := w.Clients.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{w.Endpoints[world.VpceAPI]}})
 		return err
 	}},
+	// The Studio domains and jobs are seeded as the events leave them (moto
+	// has no UpdateDomain; its jobs finish at once, but AutoML's).
+	{File: "domain-create-vpc-only.json"},
+	{File: "domain-create-public.json"},
+	{File: "domain-create-network-omitted.json"},
+	{File: "domain-update-public.json"},
+	{File: "domain-update-settings.json"},
+	{File: "job-training-no-vpc.json"},
+	{File: "job-training-in-vpc.json"},
+	{File: "job-tuning-definition-without-vpc.json"},
+	{File: "job-training-tuning-child.json"},
+	{File: "job-processing-pipeline-step.json"},
+	{File: "job-automl-v2-no-vpc.json"},
+	{File: "job-automl-in-vpc.json"},
+	// Presigned URL calls change nothing in the account.
+	{File: "presigned-domain-url-public-ip.json"},
+	{File: "presigned-domain-url-via-endpoint.json"},
+	{File: "presigned-domain-url-sso-role.json"},
+	{File: "presigned-notebook-url-public-ip.json"},
+	{File: "presigned-notebook-url-private-ip.json"},
 }
 
 // startNotebook starts a notebook the guard stopped. When the guard could

@@ -20,6 +20,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/aws/jsii-runtime-go"
@@ -54,14 +55,16 @@ const otherAccount = "210987654321"
 const trailBucket = "vpcguard-trail-logs"
 
 // stackConfig switches on everything that adds a grant: every ticket sink,
-// every rule enforced, the opt-in model deletion, backfill across accounts,
-// the creators looked up in the event history and the trail bucket.
+// every rule enforced, the opt-in model deletion and domain switch, backfill
+// across accounts, the creators looked up in the event history and the
+// trail bucket.
 func stackConfig(assets string) stack.Config {
 	c := stack.DefaultConfig()
 	c.AssetDir = assets
 	c.Mode = "enforce"
 	c.Sinks = config.Sinks
 	c.DeleteNoncompliantModels = true
+	c.SwitchDomainsToVPCOnly = true
 	c.AssumeRoleName = "VpcGuardAudit"
 	c.LookupCreators, c.TrailBucket, c.CreatorGuardrails = true, "s3://"+trailBucket, true
 	return c
@@ -126,7 +129,15 @@ func record(t *testing.T) map[string]map[string]bool {
 
 	e, w := freshAccount(t)
 	t.Setenv("AWS_ENDPOINT_URL_SSM", ops.URL()) // moto has no OpsCenter
-	history, err := trail.NewHistory()          // nor LookupEvents: a fake
+	// moto's training, processing and tuning jobs are Completed at once, it
+	// has no Stop*Job and no UpdateDomain: the SageMakerGaps fake (testenv)
+	// keeps these three jobs running until stopped and answers the switch.
+	gaps := testenv.NewSageMakerGaps(t, e.Server.URL)
+	t.Setenv("AWS_ENDPOINT_URL_SAGEMAKER", gaps.URL())
+	gaps.Running("TrainingJob", "churn-train-public")
+	gaps.Running("ProcessingJob", "pipelines-x7k2m9-preprocess-4d1e8b")
+	gaps.Running("HyperParameterTuningJob", "churn-hpo")
+	history, err := trail.NewHistory() // nor LookupEvents: a fake
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +154,7 @@ func record(t *testing.T) map[string]map[string]bool {
 	cfg.SNSTopicARN = w.Topic
 	cfg.GuardrailARN = w.Guardrail
 	cfg.DeleteNoncompliantModels = true
+	cfg.SwitchDomainsToVPCOnly = true
 	cfg.RecheckQueueURL, cfg.RecheckDelaySeconds, cfg.RecheckMaxAttempts = e.RecheckQueueURL, 0, 3
 	cfg.AssumeRoleName = "VpcGuardAudit"
 	// One LookupEvents call, then the trail's log files: both are read.
@@ -169,6 +181,10 @@ func record(t *testing.T) map[string]map[string]bool {
 		rec.SetLabel("")
 	}
 	for _, step := range faults.Steps {
+		// Each step finds no caller with the guardrail, so every guard that
+		// judges it non-compliant attaches it (the calls and grants of
+		// attaching are then every guard's, not only the first's).
+		detachGuardrail(t, e, w.Guardrail)
 		// Enforce mode with model deletion on may have deleted what a step
 		// deletes: the event still comes.
 		if step.Before != nil {
@@ -178,6 +194,13 @@ func record(t *testing.T) map[string]map[string]bool {
 		}
 		deliver(w.Rewrite(testenv.Sample(t, step.File)))
 	}
+	// The tuning job is deleted: its ticket resolves. A presigned URL to
+	// research-open is created through the VPC: that ticket resolves too.
+	if _, err := e.SageMaker.DeleteHyperParameterTuningJob(ctx, &sagemaker.DeleteHyperParameterTuningJobInput{HyperParameterTuningJobName: aws.String("churn-hpo")}); err != nil {
+		t.Fatalf("delete tuning job: %v", err)
+	}
+	deliver(w.Rewrite(testenv.Sample(t, "job-tuning-definition-without-vpc.json")))
+	deliver(w.Rewrite(testenv.Sample(t, "presigned-notebook-url-private-ip.json", "research-private", "research-open")))
 	// research-open, stopped by the guard, is deleted: its tickets resolve.
 	if _, err := e.SageMaker.DeleteNotebookInstance(ctx, &sagemaker.DeleteNotebookInstanceInput{NotebookInstanceName: aws.String("research-open")}); err != nil {
 		t.Fatalf("delete notebook: %v", err)
@@ -192,9 +215,13 @@ func record(t *testing.T) map[string]map[string]bool {
 	}
 
 	e, w = freshAccount(t)
+	gaps.Reset() // moto was: the jobs run again, no domain was switched
+	gaps.Running("TrainingJob", "churn-train-public")
+	gaps.Running("ProcessingJob", "pipelines-x7k2m9-preprocess-4d1e8b")
+	gaps.Running("HyperParameterTuningJob", "churn-hpo")
 	cfg.SNSTopicARN, cfg.GuardrailARN, cfg.RecheckQueueURL = w.Topic, w.Guardrail, e.RecheckQueueURL
 	pending.set("team-sandbox") // found Pending by the backfill: a re-check is sent
-	opts := setup.BackfillOptions(accounts, nil, guards.BackfillOnly, guards.Kinds...)
+	opts := setup.BackfillOptions(cfg, accounts, nil, guards.BackfillOnly, guards.Kinds...)
 	opts.Accounts, opts.Regions = []string{testenv.Account, otherAccount}, []string{backfill.AllRegions}
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...)
 	s3c := trail.S3(e.Config)
@@ -242,6 +269,26 @@ func record(t *testing.T) map[string]map[string]bool {
 		out[c.Label][iamAction(c)] = true
 	}
 	return out
+}
+
+// detachGuardrail takes the guardrail off every role and user that has it.
+func detachGuardrail(t *testing.T, e *testenv.Env, policyARN string) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := e.IAM.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(policyARN)})
+	if err != nil {
+		t.Fatalf("list the guardrail's attachments: %v", err)
+	}
+	for _, r := range out.PolicyRoles {
+		if _, err := e.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: r.RoleName, PolicyArn: aws.String(policyARN)}); err != nil {
+			t.Fatalf("detach from role %s: %v", aws.ToString(r.RoleName), err)
+		}
+	}
+	for _, u := range out.PolicyUsers {
+		if _, err := e.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: u.UserName, PolicyArn: aws.String(policyARN)}); err != nil {
+			t.Fatalf("detach from user %s: %v", aws.ToString(u.UserName), err)
+		}
+	}
 }
 
 // freshAccount resets moto and seeds the sample account with its resources,
@@ -455,7 +502,8 @@ func sortedKeys(m map[string]bool) []string {
 func TestMainsAreMadeOfTheirRulesKinds(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	pkgOf := map[string]string{"AWS::SageMaker::Model": "models", "AWS::SageMaker::NotebookInstance": "notebooks", "AWS::EC2::VPCEndpoint": "endpoints"}
+	pkgOf := map[string]string{"AWS::SageMaker::Model": "models", "AWS::SageMaker::NotebookInstance": "notebooks", "AWS::EC2::VPCEndpoint": "endpoints",
+		"AWS::SageMaker::Domain": "domains", "vpcguard::SageMaker::Job": "jobs", "vpcguard::SageMaker::PresignedUrl": "presignedurls"}
 	for _, fn := range rules.Guards() {
 		cmd := exec.Command("go", "list", "-f", "{{join .Imports \" \"}}", "./functions/"+fn.Name)
 		cmd.Dir = root

@@ -162,9 +162,13 @@ type Result struct {
 
 // Summary sums a run up. It is what the Lambda returns.
 type Summary struct {
-	Accounts  []string `json:"accounts"`
-	Regions   []string `json:"regions"`
-	Rules     []string `json:"rules"`
+	Accounts []string `json:"accounts"`
+	Regions  []string `json:"regions"`
+	Rules    []string `json:"rules"`
+	// NotListed are the rules asked for that judge calls, not resources
+	// (rules.EventOnly): there is nothing to list for them, and their past
+	// calls are in CloudTrail's logs (vpcguard evaluate reads them).
+	NotListed []string `json:"notListed,omitempty"`
 	Resources int      `json:"resources"`
 	finding.Counts
 	// Errors are the run's failures, sorted, at most MaxErrors of them;
@@ -311,6 +315,8 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if len(r.opts.Rules) == 0 {
 		r.opts.Rules = rules.All()
 	}
+	var notListed []rules.Rule
+	r.opts.Rules, notListed = Listable(r.opts.Rules)
 	// The run's own calls: other runs may share the counter (WithScope).
 	var scope *Calls
 	if opts.Calls != nil {
@@ -427,6 +433,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		Accounts:        accounts,
 		Regions:         regions,
 		Rules:           rules.Names(r.opts.Rules),
+		NotListed:       rules.Names(notListed),
 		Resources:       int(r.total.Load()),
 		Counts:          r.counts,
 		Errors:          append([]RunError{}, r.errs...),
@@ -477,6 +484,19 @@ func Collect(ctx context.Context, opts Options) (Result, error) {
 			cmp.Compare(a.ResourceName, b.ResourceName), cmp.Compare(a.ResourceID, b.ResourceID))
 	})
 	return Result{Findings: out, Summary: s}, err
+}
+
+// Listable splits rs into the rules a backfill runs, which judge resources
+// it can list, and those that judge calls (rules.EventOnly).
+func Listable(rs []rules.Rule) (listed, eventOnly []rules.Rule) {
+	for _, r := range rs {
+		if rules.IsEventOnly(r) {
+			eventOnly = append(eventOnly, r)
+		} else {
+			listed = append(listed, r)
+		}
+	}
+	return listed, eventOnly
 }
 
 func firstError(errs []RunError) string {

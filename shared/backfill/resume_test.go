@@ -76,7 +76,7 @@ func TestContinuationsJudgeEveryResourceOnce(t *testing.T) {
 	if parts < 4 {
 		t.Errorf("%d parts for %d resources at 7 a part; want at least 4", parts, whole.Summary.Resources)
 	}
-	if a, b := keys(whole.Findings), keys(got); !slices.Equal(a, b) {
+	if a, b := findingKeys(whole.Findings), findingKeys(got); !slices.Equal(a, b) {
 		t.Errorf("findings over %d parts:\n%v\nwant those of one whole run:\n%v", parts, b, a)
 	}
 }
@@ -102,7 +102,7 @@ func TestCoveredKindsAreReadNotListed(t *testing.T) {
 		region + " " + modelRule + " named NON_COMPLIANT",
 		region + " " + notebookRule + " open NON_COMPLIANT",
 	}
-	if got := keys(res.Findings); !slices.Equal(got, want) {
+	if got := findingKeys(res.Findings); !slices.Equal(got, want) {
 		t.Errorf("findings %v; want %v", got, want)
 	}
 	after := e.calls.Snapshot()
@@ -129,8 +129,8 @@ func TestReadOutsideTheRunIsRefused(t *testing.T) {
 	}
 }
 
-// keys names each finding by region, rule, resource and status, sorted.
-func keys(fs []finding.Finding) []string {
+// findingKeys names each finding by region, rule, resource and status, sorted.
+func findingKeys(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, key(f)+" "+string(f.Status))

@@ -20,9 +20,16 @@ type Event struct {
 	Account      string    // recipientAccountId (the account the call was made in)
 	ErrorCode    string    // set when the call failed
 	ErrorMessage string
-	Identity     Identity
-	Request      Value // requestParameters
-	Response     Value // responseElements
+	// SourceIP is sourceIPAddress: the caller's address (a private one
+	// when the call came through an interface VPC endpoint), or a service's
+	// DNS name when a service called on the caller's behalf.
+	SourceIP string
+	// VPCEndpointID is vpcEndpointId: the interface endpoint the call came
+	// through. CloudTrail documents it as present only "when it applies".
+	VPCEndpointID string
+	Identity      Identity
+	Request       Value // requestParameters
+	Response      Value // responseElements
 }
 
 // Failed reports whether the API call was refused or failed: failed calls

@@ -186,6 +186,8 @@ type rawRecord struct {
 	RecipientAccountID flexString `json:"recipientAccountId"`
 	ErrorCode          flexString `json:"errorCode"`
 	ErrorMessage       flexString `json:"errorMessage"`
+	SourceIPAddress    flexString `json:"sourceIPAddress"`
+	VPCEndpointID      flexString `json:"vpcEndpointId"`
 	UserIdentity       *struct {
 		Type           flexString `json:"type"`
 		PrincipalID    flexString `json:"principalId"`
@@ -234,12 +236,14 @@ func parseRecord(data []byte, account, region string) (Event, error) {
 
 func (r *rawRecord) event(account, region string) (Event, error) {
 	ev := Event{
-		ID:           string(r.EventID),
-		Source:       string(r.EventSource),
-		Name:         string(r.EventName),
-		Region:       firstNonEmpty(string(r.AWSRegion), region),
-		ErrorCode:    string(r.ErrorCode),
-		ErrorMessage: string(r.ErrorMessage),
+		ID:            string(r.EventID),
+		Source:        string(r.EventSource),
+		Name:          string(r.EventName),
+		Region:        firstNonEmpty(string(r.AWSRegion), region),
+		ErrorCode:     string(r.ErrorCode),
+		ErrorMessage:  string(r.ErrorMessage),
+		SourceIP:      string(r.SourceIPAddress),
+		VPCEndpointID: string(r.VPCEndpointID),
 	}
 	if ev.Name == "" || ev.Source == "" {
 		return Event{}, errors.New("not a CloudTrail event: eventName and eventSource are required")

@@ -119,6 +119,25 @@ func TestParseFields(t *testing.T) {
 	if ev.Identity.Issuer == nil || ev.Identity.Issuer.UserName != "MLEngineer" || ev.Identity.Issuer.Type != "Role" {
 		t.Errorf("Issuer: got %+v; want Role MLEngineer", ev.Identity.Issuer)
 	}
+	if ev.SourceIP != "" || ev.VPCEndpointID != "" {
+		t.Errorf("SourceIP, VPCEndpointID: got %q, %q; want empty for a record without them", ev.SourceIP, ev.VPCEndpointID)
+	}
+}
+
+// TestParseNetworkOrigin: where the call came from, as a presigned URL rule
+// reads it.
+func TestParseNetworkOrigin(t *testing.T) {
+	ev, err := ParseOne([]byte(record("CreatePresignedDomainUrl", "sagemaker.amazonaws.com",
+		`"sourceIPAddress":"10.20.1.17","vpcEndpointId":"vpce-0abc"`)))
+	if err != nil {
+		t.Fatalf("ParseOne: %v", err)
+	}
+	if ev.SourceIP != "10.20.1.17" || ev.VPCEndpointID != "vpce-0abc" {
+		t.Errorf("SourceIP, VPCEndpointID: got %q, %q; want 10.20.1.17, vpce-0abc", ev.SourceIP, ev.VPCEndpointID)
+	}
+	if _, err := ParseOne([]byte(record("CreatePresignedDomainUrl", "sagemaker.amazonaws.com", `"vpcEndpointId":{"id":"vpce-0abc"}`))); err == nil {
+		t.Errorf("vpcEndpointId as an object: got no error; want one naming the field")
+	}
 }
 
 func TestParseTolerance(t *testing.T) {
@@ -462,8 +481,11 @@ func TestParseSampleEvents(t *testing.T) {
 				if ev.Name == "" || ev.Source == "" || ev.Account != "123456789012" || ev.Region != "us-east-1" || ev.ID == "" || ev.Time.IsZero() {
 					t.Errorf("event %+v: want name, source, id, time, account 123456789012 and region us-east-1", ev)
 				}
-				if !strings.HasPrefix(ev.Identity.Principal(), "arn:aws:iam::123456789012:") {
-					t.Errorf("Principal: got %q; want an IAM ARN in 123456789012", ev.Identity.Principal())
+				// A call SageMaker made itself (a tuning job's trial) has
+				// the service as its principal.
+				if p := ev.Identity.Principal(); !strings.HasPrefix(p, "arn:aws:iam::123456789012:") &&
+					(ev.Identity.Type != "AWSService" || p != ev.Identity.InvokedBy) {
+					t.Errorf("Principal: got %q; want an IAM ARN in 123456789012, or the service of an AWSService call", p)
 				}
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpcguard/vpcguard/shared/guardrail"
 	"github.com/vpcguard/vpcguard/shared/mode"
 	"github.com/vpcguard/vpcguard/shared/rules"
 )
@@ -42,11 +43,20 @@ const (
 	EnvCreatorGuardrails        = "VPCGUARD_CREATOR_GUARDRAILS"
 	EnvCreatorMaxAgeDays        = "VPCGUARD_CREATOR_MAX_AGE_DAYS"
 
+	EnvSwitchDomainsToVPCOnly     = "VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY"
+	EnvJobLookbackDays            = "VPCGUARD_JOB_LOOKBACK_DAYS"
+	EnvPresignedURLAllowedSources = "VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES"
+
 	// The organization backfill (package orgbackfill).
 	EnvConfigAggregator = "VPCGUARD_CONFIG_AGGREGATOR"
 	EnvBackfillRegions  = "VPCGUARD_BACKFILL_REGIONS"
 	EnvRunsBucket       = "VPCGUARD_RUNS_BUCKET"
 )
+
+// MaxJobLookbackDays bounds the backfill's look back at finished jobs: a
+// finished job is reported, never changed, and CloudTrail's event history
+// keeps 90 days.
+const MaxJobLookbackDays = 90
 
 // Sink names.
 const (
@@ -86,6 +96,17 @@ type Config struct {
 	AssumeRoleName string // EnvAssumeRoleName: the role to assume in other accounts
 	Concurrency    int    // EnvConcurrency: backfill worker pool size
 
+	// SwitchDomainsToVPCOnly lets enforce mode switch a Studio domain to
+	// VpcOnly (EnvSwitchDomainsToVPCOnly); off, the guardrail and the
+	// ticket are all it does.
+	SwitchDomainsToVPCOnly bool
+	// JobLookbackDays is how far back a backfill reports finished jobs
+	// (EnvJobLookbackDays); jobs still running are always acted on.
+	JobLookbackDays int
+	// PresignedURLAllowedSources are the interface VPC endpoints (vpce-...),
+	// VPCs (vpc-...) and CIDRs presigned URL calls may come from
+	// (EnvPresignedURLAllowedSources); empty: any interface endpoint.
+	PresignedURLAllowedSources []string
 	// A backfill has no event to name who created what already exists; it
 	// can look the creating call up in CloudTrail.
 	CreatorLookup    bool // EnvCreatorLookup: look up the creators of NON_COMPLIANT resources
@@ -115,6 +136,7 @@ func Default() Config {
 		RecheckDelaySeconds: 120,
 		RecheckMaxAttempts:  10,
 		Concurrency:         16,
+		JobLookbackDays:     7,
 		CreatorLookupMax:    1000,
 		CreatorMaxAgeDays:   90,
 	}
@@ -184,6 +206,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	integer(EnvRecheckMaxAttempts, &c.RecheckMaxAttempts)
 	str(EnvAssumeRoleName, &c.AssumeRoleName)
 	integer(EnvConcurrency, &c.Concurrency)
+	boolean(EnvSwitchDomainsToVPCOnly, &c.SwitchDomainsToVPCOnly)
+	integer(EnvJobLookbackDays, &c.JobLookbackDays)
+	list(EnvPresignedURLAllowedSources, &c.PresignedURLAllowedSources)
 	boolean(EnvCreatorLookup, &c.CreatorLookup)
 	integer(EnvCreatorLookupMax, &c.CreatorLookupMax)
 	str(EnvTrailBucket, &c.TrailBucket)
@@ -241,6 +266,16 @@ func (c Config) Validate() error {
 	if c.Concurrency < 1 || c.Concurrency > 256 {
 		errs = append(errs, fmt.Errorf("%s: %d is outside 1..256", EnvConcurrency, c.Concurrency))
 	}
+	if c.JobLookbackDays < 0 || c.JobLookbackDays > MaxJobLookbackDays {
+		errs = append(errs, fmt.Errorf("%s: %d is outside 0..%d", EnvJobLookbackDays, c.JobLookbackDays, MaxJobLookbackDays))
+	}
+	if _, err := rules.ParseSourceAllowList(c.PresignedURLAllowedSources); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvPresignedURLAllowedSources, err))
+	} else if p, _ := rules.GuardrailPolicy(rules.Configured(rules.All(), c.RuleSettings())); len(p.Document()) > guardrail.MaxSize {
+		// The endpoints and VPCs go into the one guardrail policy.
+		errs = append(errs, fmt.Errorf("%s: %d entries make the guardrail policy %d characters; IAM allows %d",
+			EnvPresignedURLAllowedSources, len(c.PresignedURLAllowedSources), len(p.Document()), guardrail.MaxSize))
+	}
 	errs = append(errs, c.validateCreators()...)
 	for _, r := range c.BackfillRegions {
 		if !regionName.MatchString(r) {
@@ -285,6 +320,13 @@ func (c Config) validateCreators() []error {
 		}
 	}
 	return errs
+}
+
+// RuleSettings are the settings the rules decide with (rules.Configured).
+// Validate has checked them.
+func (c Config) RuleSettings() rules.Settings {
+	allowed, _ := rules.ParseSourceAllowList(c.PresignedURLAllowedSources)
+	return rules.Settings{PresignedURLSources: allowed}
 }
 
 // modeNames is "report, ticket or enforce".

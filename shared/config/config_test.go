@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -29,7 +30,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		RuleModes: map[string]mode.Mode{}, Sinks: []string{SinkSecurityHub},
 		ExemptTagKey: "vpcguard:exempt", FindingTagKey: "vpcguard:finding",
-		RecheckDelaySeconds: 120, RecheckMaxAttempts: 10, Concurrency: 16,
+		RecheckDelaySeconds: 120, RecheckMaxAttempts: 10, Concurrency: 16, JobLookbackDays: 7,
 		CreatorLookupMax: 1000, CreatorMaxAgeDays: 90,
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -42,53 +43,59 @@ func TestDefaults(t *testing.T) {
 
 func TestEveryVariable(t *testing.T) {
 	c, err := FromLookup(env(map[string]string{
-		"VPCGUARD_MODE":                       " ENFORCE ",
-		"VPCGUARD_RULE_MODES":                 "sagemaker-model-in-vpc=report, sagemaker-vpc-endpoint-private-dns = Enforce",
-		"VPCGUARD_DRY_RUN":                    "true",
-		"VPCGUARD_SINKS":                      "securityhub, opscenter,,sns",
-		"VPCGUARD_SNS_TOPIC_ARN":              " arn:aws:sns:us-east-1:111122223333:vpcguard ",
-		"VPCGUARD_EXEMPT_TAG_KEY":             "exempt",
-		"VPCGUARD_FINDING_TAG_KEY":            "finding",
-		"VPCGUARD_PROTECTED_PRINCIPALS":       "arn:aws:iam::*:role/Admin, arn:aws:iam::111122223333:role/ops/*",
-		"VPCGUARD_GUARDRAIL_ARN":              "arn:aws:iam::111122223333:policy/vpcguard-guardrail",
-		"VPCGUARD_DELETE_NONCOMPLIANT_MODELS": "1",
-		"VPCGUARD_ENDPOINT_POLICY":            `{"Statement":[]}`,
-		"VPCGUARD_RECHECK_QUEUE_URL":          "https://sqs.us-east-1.amazonaws.com/111122223333/recheck",
-		"VPCGUARD_RECHECK_DELAY_SECONDS":      "900",
-		"VPCGUARD_RECHECK_MAX_ATTEMPTS":       " 3 ",
-		"VPCGUARD_ASSUME_ROLE_NAME":           "VpcGuardAudit",
-		"VPCGUARD_CONCURRENCY":                "256",
-		"VPCGUARD_CREATOR_LOOKUP":             "true",
-		"VPCGUARD_CREATOR_LOOKUP_MAX":         "50",
-		"VPCGUARD_TRAIL_BUCKET":               " s3://org-trail-logs/central ",
-		"VPCGUARD_CREATOR_GUARDRAILS":         "true",
-		"VPCGUARD_CREATOR_MAX_AGE_DAYS":       "30",
+		"VPCGUARD_MODE":                          " ENFORCE ",
+		"VPCGUARD_RULE_MODES":                    "sagemaker-model-in-vpc=report, sagemaker-vpc-endpoint-private-dns = Enforce",
+		"VPCGUARD_DRY_RUN":                       "true",
+		"VPCGUARD_SINKS":                         "securityhub, opscenter,,sns",
+		"VPCGUARD_SNS_TOPIC_ARN":                 " arn:aws:sns:us-east-1:111122223333:vpcguard ",
+		"VPCGUARD_EXEMPT_TAG_KEY":                "exempt",
+		"VPCGUARD_FINDING_TAG_KEY":               "finding",
+		"VPCGUARD_PROTECTED_PRINCIPALS":          "arn:aws:iam::*:role/Admin, arn:aws:iam::111122223333:role/ops/*",
+		"VPCGUARD_GUARDRAIL_ARN":                 "arn:aws:iam::111122223333:policy/vpcguard-guardrail",
+		"VPCGUARD_DELETE_NONCOMPLIANT_MODELS":    "1",
+		"VPCGUARD_ENDPOINT_POLICY":               `{"Statement":[]}`,
+		"VPCGUARD_RECHECK_QUEUE_URL":             "https://sqs.us-east-1.amazonaws.com/111122223333/recheck",
+		"VPCGUARD_RECHECK_DELAY_SECONDS":         "900",
+		"VPCGUARD_RECHECK_MAX_ATTEMPTS":          " 3 ",
+		"VPCGUARD_ASSUME_ROLE_NAME":              "VpcGuardAudit",
+		"VPCGUARD_CONCURRENCY":                   "256",
+		"VPCGUARD_CREATOR_LOOKUP":                "true",
+		"VPCGUARD_CREATOR_LOOKUP_MAX":            "50",
+		"VPCGUARD_TRAIL_BUCKET":                  " s3://org-trail-logs/central ",
+		"VPCGUARD_CREATOR_GUARDRAILS":            "true",
+		"VPCGUARD_CREATOR_MAX_AGE_DAYS":          "30",
+		"VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY":    "true",
+		"VPCGUARD_JOB_LOOKBACK_DAYS":             "30",
+		"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES": "vpce-0a1b2c3d4e5f60001, vpc-0a1b2c3d, 10.20.0.0/16",
 	}))
 	if err != nil {
 		t.Fatalf("FromLookup: got error %v; want nil", err)
 	}
 	want := Config{
-		Mode:                     mode.Enforce,
-		RuleModes:                map[string]mode.Mode{"sagemaker-model-in-vpc": mode.Report, "sagemaker-vpc-endpoint-private-dns": mode.Enforce},
-		DryRun:                   true,
-		Sinks:                    []string{"securityhub", "opscenter", "sns"},
-		SNSTopicARN:              "arn:aws:sns:us-east-1:111122223333:vpcguard",
-		ExemptTagKey:             "exempt",
-		FindingTagKey:            "finding",
-		ProtectedPrincipals:      []string{"arn:aws:iam::*:role/Admin", "arn:aws:iam::111122223333:role/ops/*"},
-		GuardrailARN:             "arn:aws:iam::111122223333:policy/vpcguard-guardrail",
-		DeleteNoncompliantModels: true,
-		EndpointPolicy:           `{"Statement":[]}`,
-		RecheckQueueURL:          "https://sqs.us-east-1.amazonaws.com/111122223333/recheck",
-		RecheckDelaySeconds:      900,
-		RecheckMaxAttempts:       3,
-		AssumeRoleName:           "VpcGuardAudit",
-		Concurrency:              256,
-		CreatorLookup:            true,
-		CreatorLookupMax:         50,
-		TrailBucket:              "s3://org-trail-logs/central",
-		CreatorGuardrails:        true,
-		CreatorMaxAgeDays:        30,
+		Mode:                       mode.Enforce,
+		RuleModes:                  map[string]mode.Mode{"sagemaker-model-in-vpc": mode.Report, "sagemaker-vpc-endpoint-private-dns": mode.Enforce},
+		DryRun:                     true,
+		Sinks:                      []string{"securityhub", "opscenter", "sns"},
+		SNSTopicARN:                "arn:aws:sns:us-east-1:111122223333:vpcguard",
+		ExemptTagKey:               "exempt",
+		FindingTagKey:              "finding",
+		ProtectedPrincipals:        []string{"arn:aws:iam::*:role/Admin", "arn:aws:iam::111122223333:role/ops/*"},
+		GuardrailARN:               "arn:aws:iam::111122223333:policy/vpcguard-guardrail",
+		DeleteNoncompliantModels:   true,
+		EndpointPolicy:             `{"Statement":[]}`,
+		RecheckQueueURL:            "https://sqs.us-east-1.amazonaws.com/111122223333/recheck",
+		RecheckDelaySeconds:        900,
+		RecheckMaxAttempts:         3,
+		AssumeRoleName:             "VpcGuardAudit",
+		Concurrency:                256,
+		CreatorLookup:              true,
+		CreatorLookupMax:           50,
+		TrailBucket:                "s3://org-trail-logs/central",
+		CreatorGuardrails:          true,
+		CreatorMaxAgeDays:          30,
+		SwitchDomainsToVPCOnly:     true,
+		JobLookbackDays:            30,
+		PresignedURLAllowedSources: []string{"vpce-0a1b2c3d4e5f60001", "vpc-0a1b2c3d", "10.20.0.0/16"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("FromLookup:\ngot  %+v\nwant %+v", c, want)
@@ -98,6 +105,11 @@ func TestEveryVariable(t *testing.T) {
 	}
 	if got := c.ModeFor(rules.NotebookNoDirectInternet{}); got != mode.Enforce {
 		t.Errorf("ModeFor(notebook): got %s; want enforce (VPCGUARD_MODE)", got)
+	}
+	allowed := c.RuleSettings().PresignedURLSources
+	if !slices.Equal(allowed.Endpoints, []string{"vpce-0a1b2c3d4e5f60001"}) || !slices.Equal(allowed.VPCs, []string{"vpc-0a1b2c3d"}) ||
+		len(allowed.CIDRs) != 1 || allowed.CIDRs[0].String() != "10.20.0.0/16" {
+		t.Errorf("RuleSettings().PresignedURLSources: got %+v; want the endpoint, the VPC and the range", allowed)
 	}
 }
 
@@ -190,6 +202,15 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"trail bucket without the lookup", map[string]string{"VPCGUARD_TRAIL_BUCKET": "s3://org-trail-logs"}, []string{"VPCGUARD_TRAIL_BUCKET", "VPCGUARD_CREATOR_LOOKUP is off"}},
 		{"creator guardrails without the lookup", map[string]string{"VPCGUARD_CREATOR_GUARDRAILS": "true"}, []string{"VPCGUARD_CREATOR_GUARDRAILS", "VPCGUARD_CREATOR_LOOKUP is off"}},
 		{"several at once", map[string]string{"VPCGUARD_MODE": "x", "VPCGUARD_CONCURRENCY": "0"}, []string{"VPCGUARD_MODE", "VPCGUARD_CONCURRENCY"}},
+		{"switch domains", map[string]string{"VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY": "on"}, []string{"VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY"}},
+		{"lookback negative", map[string]string{"VPCGUARD_JOB_LOOKBACK_DAYS": "-1"}, []string{"VPCGUARD_JOB_LOOKBACK_DAYS", "0..90"}},
+		{"lookback too long", map[string]string{"VPCGUARD_JOB_LOOKBACK_DAYS": "91"}, []string{"VPCGUARD_JOB_LOOKBACK_DAYS"}},
+		{"allowed source unknown", map[string]string{"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES": "vpce-0a1b2c3d4e5f60001,sg-123"},
+			[]string{"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES", `"sg-123"`}},
+		{"allowed sources too many for one policy", map[string]string{"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES": manyEndpoints(250)},
+			[]string{"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES", "250 entries", "IAM allows 6144"}},
+		{"allowed source bad CIDR", map[string]string{"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES": "10.0.0.0/33"},
+			[]string{"VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES", `"10.0.0.0/33"`}},
 		{"parse errors reported together", map[string]string{"VPCGUARD_DRY_RUN": "x", "VPCGUARD_CONCURRENCY": "y"}, []string{"VPCGUARD_DRY_RUN", "VPCGUARD_CONCURRENCY"}},
 	}
 	for _, tt := range tests {
@@ -323,4 +344,13 @@ func TestProtected(t *testing.T) {
 	if _, ok := Default().Protected("arn:aws:iam::1:role/x"); ok {
 		t.Errorf("Protected with no patterns: got true; want false")
 	}
+}
+
+// manyEndpoints is a list of n distinct vpce ids.
+func manyEndpoints(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("vpce-0a1b2c3d4e5f%05x", i)
+	}
+	return strings.Join(ids, ",")
 }

@@ -32,6 +32,10 @@ type Result struct {
 	// Recheck counts the delayed re-checks that brought the resource back
 	// (a notebook that could not be stopped yet); 0 for an event.
 	Recheck int
+	// Caller is who made the call the event records (zero without an
+	// event): a rule may refuse its guardrail to some callers
+	// (rules.GuardrailRefuser).
+	Caller cloudtrail.Identity
 	// Creator is set when the finding's principal was not the caller of the
 	// event being handled but the creator of a resource that already
 	// existed, found in CloudTrail by a backfill.
@@ -88,6 +92,7 @@ func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, 
 				res.Finding.EventTime = ev.Time.UTC().Format(time.RFC3339)
 			}
 			res.Finding.Principal = ev.Identity.Principal()
+			res.Caller = ev.Identity
 			out = append(out, res)
 			if err != nil {
 				errs = append(errs, err)
@@ -98,10 +103,15 @@ func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, 
 }
 
 // State evaluates one resource under rule r. Online, known is only used for
-// its Ref: the current state is read. Offline, known is decided as it is.
+// its Ref: the current state is read. Offline, known is decided as it is,
+// and so online for a rule that judges the call itself (rules.EventOnly):
+// there is nothing to read.
 func (e *Evaluator) State(ctx context.Context, r rules.Rule, known resource.State) (Result, error) {
 	mode := "offline"
 	state := known
+	if e.Readers != nil && rules.IsEventOnly(r) {
+		return e.decide(ctx, r, state, nil, "online")
+	}
 	if e.Readers != nil {
 		mode = "online"
 		reader, err := e.Readers(ctx, known.Account, known.Region)
@@ -159,9 +169,14 @@ func (e *Evaluator) decide(ctx context.Context, r rules.Rule, state resource.Sta
 //
 // A resource found exempt turns res NOT_APPLICABLE; one whose tags cannot be
 // read turns INSUFFICIENT_DATA, and the error is returned for a retry: in
-// neither case may anything be written.
+// neither case may anything be written. A rule that judges the call itself
+// (rules.EventOnly: presigned URLs) has no resource to read tags from, and
+// writes nothing on one: there is nothing to reconfirm.
 func (e *Evaluator) Reconfirm(ctx context.Context, res *Result) error {
 	if res.Finding.Status != finding.NonCompliant || e.ExemptTagKey == "" || e.Readers == nil || res.State.TagsRead {
+		return nil
+	}
+	if res.Rule != nil && rules.IsEventOnly(res.Rule) {
 		return nil
 	}
 	reader, err := e.Readers(ctx, res.State.Account, res.State.Region)

@@ -205,6 +205,59 @@ func TestOnlineEvaluationDecidesOnCurrentState(t *testing.T) {
 				return []string{"vpce-0a1b2c3d4e5f60001", id}
 			},
 			want: []want{{"sagemaker-vpc-endpoint-private-dns", "", finding.NotApplicable}}},
+		{name: "CreateDomain PublicInternetOnly, domain as the event says", event: "domain-create-public.json",
+			seed: func(w *testenv.Env) []string {
+				return []string{"d-4hzp1c9r6tye", w.Domain("studio-research", "PublicInternetOnly")}
+			},
+			want: []want{{"sagemaker-studio-domain-vpc-only", "", finding.NonCompliant}}},
+		{name: "CreateDomain omitting the setting: moto, as AWS, made it public", event: "domain-create-network-omitted.json",
+			seed: func(w *testenv.Env) []string { return []string{"d-7wq2m5ks0bxa", w.Domain("studio-sandbox", "")} },
+			want: []want{{"sagemaker-studio-domain-vpc-only", "", finding.NonCompliant}}},
+		{name: "CreateDomain VpcOnly, domain VpcOnly", event: "domain-create-vpc-only.json",
+			seed: func(w *testenv.Env) []string { return []string{"d-8n3kq7x2v5wm", w.Domain("studio-prod", "VpcOnly")} },
+			want: []want{{"sagemaker-studio-domain-vpc-only", "", finding.Compliant}}},
+		{name: "UpdateDomain of other settings is decided on the domain", event: "domain-update-settings.json",
+			seed: func(w *testenv.Env) []string { return []string{"d-8n3kq7x2v5wm", w.Domain("studio-prod", "VpcOnly")} },
+			want: []want{{"sagemaker-studio-domain-vpc-only", "", finding.Compliant}}},
+		{name: "CreateDomain of a domain deleted since", event: "domain-create-public.json",
+			seed: func(w *testenv.Env) []string { return nil },
+			want: []want{{"sagemaker-studio-domain-vpc-only", "d-4hzp1c9r6tye", finding.NotApplicable}}},
+		{name: "CreateTrainingJob without VPC, job as the event says", event: "job-training-no-vpc.json",
+			seed: func(w *testenv.Env) []string { w.TrainingJob("churn-train-public", false); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "training-job/churn-train-public", finding.NonCompliant}}},
+		{name: "CreateTrainingJob in VPC, but the job is not", event: "job-training-in-vpc.json",
+			seed: func(w *testenv.Env) []string { w.TrainingJob("churn-train-private", false); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "training-job/churn-train-private", finding.NonCompliant}}},
+		{name: "CreateTrainingJob in VPC, job in VPC", event: "job-training-in-vpc.json",
+			seed: func(w *testenv.Env) []string { w.TrainingJob("churn-train-private", true); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "training-job/churn-train-private", finding.Compliant}}},
+		{name: "training job SageMaker started for a tuning job", event: "job-training-tuning-child.json",
+			seed: func(w *testenv.Env) []string { w.TrainingJob("churn-hpo-001-6f3c2a1b", false); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "training-job/churn-hpo-001-6f3c2a1b", finding.NonCompliant}}},
+		{name: "tuning job with a definition outside the VPC", event: "job-tuning-definition-without-vpc.json",
+			seed: func(w *testenv.Env) []string { w.TuningJob("churn-hpo", true, false); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "hyper-parameter-tuning-job/churn-hpo", finding.NonCompliant}}},
+		{name: "pipeline step's processing job", event: "job-processing-pipeline-step.json",
+			seed: func(w *testenv.Env) []string {
+				w.ProcessingJob("pipelines-x7k2m9-preprocess-4d1e8b", false, nil)
+				return nil
+			},
+			want: []want{{"sagemaker-job-in-vpc", "processing-job/pipelines-x7k2m9-preprocess-4d1e8b", finding.NonCompliant}}},
+		{name: "AutoML V2 job without VPC", event: "job-automl-v2-no-vpc.json",
+			seed: func(w *testenv.Env) []string { w.AutoMLJob("churn-autopilot", false); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "automl-job/churn-autopilot", finding.NonCompliant}}},
+		{name: "AutoML V1 job in VPC, described with DescribeAutoMLJobV2", event: "job-automl-in-vpc.json",
+			seed: func(w *testenv.Env) []string { w.AutoMLJob("fraud-autopilot", true); return nil },
+			want: []want{{"sagemaker-job-in-vpc", "automl-job/fraud-autopilot", finding.Compliant}}},
+		{name: "CreateTrainingJob of a job that does not exist", event: "job-training-no-vpc.json",
+			seed: func(w *testenv.Env) []string { return nil },
+			want: []want{{"sagemaker-job-in-vpc", "training-job/churn-train-public", finding.NotApplicable}}},
+		{name: "presigned URL from a public address: decided from the event, nothing read", event: "presigned-domain-url-public-ip.json",
+			seed: func(w *testenv.Env) []string { return nil },
+			want: []want{{"sagemaker-presigned-url-via-vpc-endpoint", "user-profile/d-4hzp1c9r6tye/dave", finding.NonCompliant}}},
+		{name: "presigned URL through an endpoint", event: "presigned-domain-url-via-endpoint.json",
+			seed: func(w *testenv.Env) []string { return nil },
+			want: []want{{"sagemaker-presigned-url-via-vpc-endpoint", "user-profile/d-8n3kq7x2v5wm/alice", finding.Compliant}}},
 		{name: "CloudTrail log file, three records", event: "cloudtrail-log-file.json",
 			seed: func(w *testenv.Env) []string {
 				w.Model("churn-xgb-public", false, nil)
@@ -423,4 +476,37 @@ func TestExemptionAndTagReads(t *testing.T) {
 			t.Errorf("ListTags calls = %d; want 0", got)
 		}
 	})
+}
+
+// TestEventOnlyRuleDecidesTheSameOnlineAndOffline: a presigned URL call is
+// judged from its record alone. Online, with readers that fail every read,
+// every sample decides as offline, and no reader is asked.
+func TestEventOnlyRuleDecidesTheSameOnlineAndOffline(t *testing.T) {
+	asked := 0
+	failing := func(context.Context, string, string) (StateReader, error) {
+		asked++
+		return nil, errors.New("no AWS here")
+	}
+	rule := []rules.Rule{rules.PresignedURLViaEndpoint{}}
+	online, offline := &Evaluator{Rules: rule, Readers: failing, ExemptTagKey: exemptKey}, &Evaluator{Rules: rule}
+	for _, name := range []string{"presigned-domain-url-public-ip.json", "presigned-domain-url-via-endpoint.json", "presigned-domain-url-sso-role.json",
+		"presigned-notebook-url-private-ip.json", "presigned-notebook-url-public-ip.json"} {
+		ev := testenv.SampleEvents(t, name)[0]
+		on, err := online.Event(context.Background(), &ev)
+		if err != nil {
+			t.Fatalf("%s online: %v", name, err)
+		}
+		off, _ := offline.Event(context.Background(), &ev)
+		if len(on) != 1 || len(off) != 1 || on[0].Finding.Status != off[0].Finding.Status || on[0].Finding.Reason != off[0].Finding.Reason {
+			t.Errorf("%s: online %+v; offline %+v; want the same decision", name, on, off)
+		}
+		// Nothing to read again before acting: a call has no tags.
+		before := on[0].Finding
+		if err := online.Reconfirm(context.Background(), &on[0]); err != nil || on[0].Finding.Status != before.Status {
+			t.Errorf("%s: Reconfirm: %v, status %s; want nothing read and %s kept", name, err, on[0].Finding.Status, before.Status)
+		}
+	}
+	if asked != 0 {
+		t.Errorf("readers asked %d times; want none", asked)
+	}
 }

@@ -54,7 +54,7 @@ type Finding struct {
 type Measure string
 
 const (
-	Stopped           Measure = "stopped"            // the notebook instance is stopped (or stopping)
+	Stopped           Measure = "stopped"            // the notebook instance is stopped (or stopping); the job no longer runs
 	GuardrailAttached Measure = "guardrail attached" // the creator carries the guardrail policy
 	Tagged            Measure = "tagged"             // the resource carries the finding tag
 	Deleted           Measure = "deleted"            // the resource was deleted (opt-in)

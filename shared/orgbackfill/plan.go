@@ -52,9 +52,9 @@ type Planner struct {
 
 // Plan is an organization backfill's shards, in account order.
 type Plan struct {
-	Accounts []string     `json:"accounts"`
-	Regions  []string     `json:"regions"`
-	Shards   []Shard      `json:"-"`
+	Accounts []string      `json:"accounts"`
+	Regions  []string      `json:"regions"`
+	Shards   []Shard       `json:"-"`
 	Config   *ConfigAnswer `json:"config,omitempty"`
 }
 
@@ -294,10 +294,12 @@ func dedupe(xs []string) []string {
 	return out
 }
 
-// kindsOf are the kinds rs judge, in their order.
+// kindsOf are the kinds rs judge that a backfill lists, in their order
+// (a rule that judges calls has nothing to list: backfill.Listable).
 func kindsOf(rs []rules.Rule) []resource.Kind {
 	var out []resource.Kind
-	for _, r := range rs {
+	listed, _ := backfill.Listable(rs)
+	for _, r := range listed {
 		if !slices.Contains(out, r.Kind()) {
 			out = append(out, r.Kind())
 		}

@@ -156,7 +156,7 @@ func (d Definition) JSON() (string, error) {
 		},
 		"ItemSelector": map[string]any{"shard.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
 			"run.$": "$.plan.run", "options.$": "$.plan.options", "continuation": nil},
-		"MaxConcurrency":            d.MaxConcurrency,
+		"MaxConcurrency":             d.MaxConcurrency,
 		"ToleratedFailurePercentage": number(float64(d.ToleratedFailurePercent)),
 		"ItemProcessor": map[string]any{
 			"ProcessorConfig": map[string]any{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},

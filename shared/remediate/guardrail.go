@@ -10,6 +10,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // IAMAPI is what guardrails need of IAM (iamapi over an IAM client). kind
@@ -129,6 +130,14 @@ func (r *Remediator) attachGuardrail(ctx context.Context, api API, res *evaluate
 	if why := r.pastCreator(res); why != "" {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})
 		return nil
+	}
+	// The rule's own reason first: it says more than "not an IAM entity"
+	// about a job SageMaker started itself.
+	if refuser, ok := res.Rule.(rules.GuardrailRefuser); ok {
+		if why := refuser.RefuseGuardrail(res.Caller, f.Principal, res.State); why != "" {
+			f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})
+			return nil
+		}
 	}
 	if why := r.refusal(p, f.Account); why != "" {
 		f.AddAction(finding.Action{Type: actionAttach, Target: target, Outcome: finding.Skipped, Detail: why})

@@ -66,8 +66,18 @@ func remediator(e *testenv.Env, cfg config.Config, sm sagemakerapi.Client, q sqs
 	if q == nil {
 		q = e.SQS
 	}
+	// Jobs and domains go through sm too when it has their calls.
+	var jobs sagemakerapi.JobsClient = e.SageMaker
+	if j, ok := sm.(sagemakerapi.JobsClient); ok {
+		jobs = j
+	}
+	var domains sagemakerapi.DomainsClient = e.SageMaker
+	if d, ok := sm.(sagemakerapi.DomainsClient); ok {
+		domains = d
+	}
 	return &Remediator{Config: cfg, APIs: func(context.Context, string, string) (API, error) {
-		return API{IAM: iamapi.New(e.IAM), SageMaker: sagemakerapi.New(sm), EC2: ec2api.New(e.EC2), SQS: sqsapi.New(q)}, nil
+		return API{IAM: iamapi.New(e.IAM), SageMaker: sagemakerapi.New(sm), EC2: ec2api.New(e.EC2), SQS: sqsapi.New(q),
+			Jobs: sagemakerapi.NewJobs(jobs), Domains: sagemakerapi.NewDomains(domains)}, nil
 	}}
 }
 

@@ -8,9 +8,14 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 )
 
-// tagSageMaker marks a remediated model or notebook with the rule it broke,
+// tagger is AddTag, which every SageMaker kind's client has.
+type tagger interface {
+	AddTag(ctx context.Context, arn, key, value string) error
+}
+
+// tagSageMaker marks a remediated SageMaker resource with the rule it broke,
 // so owners see why and searches find them.
-func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Result) error {
+func (r *Remediator) tagSageMaker(ctx context.Context, api tagger, res *evaluate.Result) error {
 	f := &res.Finding
 	key := r.Config.FindingTagKey
 	if res.State.Tags != nil && res.State.Tags[key] == f.Rule {
@@ -26,7 +31,7 @@ func (r *Remediator) tagSageMaker(ctx context.Context, api API, res *evaluate.Re
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.DryRun, Detail: "would tag " + key + "=" + f.Rule})
 		return nil
 	}
-	err := api.SageMaker.AddTag(ctx, res.State.ARN, key, f.Rule)
+	err := api.AddTag(ctx, res.State.ARN, key, f.Rule)
 	if awserr.IsNotFound(err) {
 		f.AddAction(finding.Action{Type: "tag", Target: res.State.ARN, Outcome: finding.Skipped, Detail: "the resource no longer exists"})
 		return nil

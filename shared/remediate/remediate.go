@@ -1,6 +1,6 @@
 // Package remediate fixes what vpcguard finds, within what each resource
 // allows: guardrail policies on the caller, private DNS on endpoints,
-// stopping notebooks, tagging models. Every action is recorded on the
+// stopping notebooks and jobs, switching Studio domains (opt-in), tagging. Every action is recorded on the
 // finding, done or not, and dry-run walks the same path up to each write.
 package remediate
 
@@ -28,10 +28,28 @@ type APIs func(ctx context.Context, account, region string) (API, error)
 // adapters iamapi, sagemakerapi, ec2api and sqsapi. A function that guards
 // one kind of resource sets only that kind's clients (shared/setup/wire).
 type API struct {
-	IAM       IAMAPI       // models and notebooks: guardrails
+	IAM       IAMAPI       // SageMaker resources and presigned URL calls: guardrails
 	SageMaker SageMakerAPI // models and notebooks
 	EC2       EC2API       // VPC endpoints
 	SQS       QueueAPI     // notebooks: re-checks; nil schedules none
+	Jobs      JobAPI       // training, processing, tuning and AutoML jobs
+	Domains   DomainAPI    // Studio domains
+}
+
+// JobAPI is what the job remediations need of SageMaker (sagemakerapi.Jobs).
+type JobAPI interface {
+	// StopJob stops a job of jobType (resource.TrainingJob, ...).
+	StopJob(ctx context.Context, jobType, name string) error
+	AddTag(ctx context.Context, arn, key, value string) error
+}
+
+// DomainAPI is what the Studio domain remediations need of SageMaker
+// (sagemakerapi.Domains).
+type DomainAPI interface {
+	// SwitchDomainToVPCOnly sets a Studio domain's AppNetworkAccessType to
+	// VpcOnly, in vpcID and subnets.
+	SwitchDomainToVPCOnly(ctx context.Context, domainID, vpcID string, subnets []string) error
+	AddTag(ctx context.Context, arn, key, value string) error
 }
 
 // missing names a client kind's remediations need that api lacks, or "".
@@ -43,6 +61,24 @@ func (api API) missing(kind resource.Kind) string {
 		}
 		if api.SageMaker == nil {
 			return "SageMaker"
+		}
+	case resource.StudioDomain:
+		if api.IAM == nil {
+			return "IAM"
+		}
+		if api.Domains == nil {
+			return "SageMaker (Studio domains)"
+		}
+	case resource.Job:
+		if api.IAM == nil {
+			return "IAM"
+		}
+		if api.Jobs == nil {
+			return "SageMaker (jobs)"
+		}
+	case resource.PresignedURL:
+		if api.IAM == nil {
+			return "IAM"
 		}
 	case resource.VPCEndpoint:
 		if api.EC2 == nil {
@@ -128,10 +164,15 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 func (r *Remediator) apply(ctx context.Context, api API, res *evaluate.Result, remedy rules.Remedy) error {
 	switch remedy {
 	case rules.Tag:
-		if res.State.Kind == resource.VPCEndpoint {
+		switch res.State.Kind {
+		case resource.VPCEndpoint:
 			return r.tagEndpoint(ctx, api, res)
+		case resource.Job:
+			return r.tagSageMaker(ctx, api.Jobs, res)
+		case resource.StudioDomain:
+			return r.tagSageMaker(ctx, api.Domains, res)
 		}
-		return r.tagSageMaker(ctx, api, res)
+		return r.tagSageMaker(ctx, api.SageMaker, res)
 	case rules.StopNotebook:
 		return r.stopNotebook(ctx, api, res, res.Recheck)
 	case rules.DeleteModel:
@@ -140,6 +181,10 @@ func (r *Remediator) apply(ctx context.Context, api API, res *evaluate.Result, r
 		return r.enablePrivateDNS(ctx, api, res)
 	case rules.ReplaceEndpointPolicy:
 		return r.replaceEndpointPolicy(ctx, api, res)
+	case rules.SwitchDomainToVPCOnly:
+		return r.switchDomainToVPCOnly(ctx, api, res)
+	case rules.StopJob:
+		return r.stopJob(ctx, api, res)
 	}
 	err := fmt.Errorf("remedy %q of %s is not implemented", remedy, res.Rule.Name())
 	res.Finding.AddAction(finding.Action{Type: string(remedy), Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})

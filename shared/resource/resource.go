@@ -9,19 +9,29 @@ import (
 	"time"
 )
 
-// Kind is a resource's CloudFormation type.
+// Kind is a resource's CloudFormation type, or, for what CloudFormation
+// has no type for, a type name of vpcguard's own in the same form, its
+// first part vpcguard:: so that no one takes it for one of AWS's.
 type Kind string
 
 const (
-	Model       Kind = "AWS::SageMaker::Model"
-	Notebook    Kind = "AWS::SageMaker::NotebookInstance"
-	VPCEndpoint Kind = "AWS::EC2::VPCEndpoint"
+	Model        Kind = "AWS::SageMaker::Model"
+	Notebook     Kind = "AWS::SageMaker::NotebookInstance"
+	VPCEndpoint  Kind = "AWS::EC2::VPCEndpoint"
+	StudioDomain Kind = "AWS::SageMaker::Domain"
+	// Job is a training, processing, hyperparameter tuning or AutoML job:
+	// CloudFormation has no type for jobs. JobConfig.Type says which.
+	Job Kind = "vpcguard::SageMaker::Job"
+	// PresignedURL is one call that handed out a presigned URL to Studio or
+	// to a notebook instance: a call, not a resource, so it has no
+	// CloudFormation type either. Its id names what the URL opens.
+	PresignedURL Kind = "vpcguard::SageMaker::PresignedUrl"
 )
 
 // Ref names one resource in one account and region.
 type Ref struct {
 	Kind    Kind
-	ID      string // model name, notebook instance name, or vpce id
+	ID      string // model name, notebook instance name, vpce id, domain id (d-...), job (JobID), presigned URL target (PresignedURLID)
 	Account string
 	Region  string
 }
@@ -30,9 +40,9 @@ func (r Ref) String() string {
 	return string(r.Kind) + " " + r.ID + " (" + r.Account + "/" + r.Region + ")"
 }
 
-// State is what is known of a resource. Exactly one of Model, Notebook and
-// Endpoint is set when the resource's configuration is known; all are nil
-// when it is not (offline, from an event that does not tell).
+// State is what is known of a resource. Exactly one of the configurations
+// is set when the resource's configuration is known; all are nil when it is
+// not (offline, from an event that does not tell).
 type State struct {
 	Ref
 	// Created is when the resource was created, as its describe or listing
@@ -52,10 +62,13 @@ type State struct {
 	// not read: a backfill asks the Resource Groups Tagging API once per
 	// account and region instead of reading each resource's tags. nil when
 	// nothing is known.
-	Exemption *Exemption
-	Model     *ModelConfig
-	Notebook  *NotebookConfig
-	Endpoint  *EndpointConfig
+	Exemption    *Exemption
+	Model        *ModelConfig
+	Notebook     *NotebookConfig
+	Endpoint     *EndpointConfig
+	Domain       *DomainConfig
+	Job          *JobConfig
+	PresignedURL *PresignedURLConfig
 }
 
 // ModelConfig is the part of a model the rules read.
@@ -83,6 +96,114 @@ type EndpointConfig struct {
 	VPCID      string
 	State      string
 	Policy     string
+}
+
+// DomainConfig is the part of a SageMaker Studio domain the rules read.
+type DomainConfig struct {
+	// AppNetworkAccessType is "PublicInternetOnly", "VpcOnly", or "" when
+	// the create call omitted it (AWS then uses PublicInternetOnly).
+	AppNetworkAccessType string
+	VPCID                string
+	SubnetIDs            []string
+	Status               string // Pending, InService, Deleting, Failed, Updating, ...; "" offline
+}
+
+// The job types of JobConfig.Type, as SageMaker's API names them.
+const (
+	TrainingJob   = "TrainingJob"
+	ProcessingJob = "ProcessingJob"
+	TuningJob     = "HyperParameterTuningJob"
+	AutoMLJob     = "AutoMLJob"
+)
+
+// JobARNType maps a job type to the resource type its ARNs carry
+// (arn:aws:sagemaker:REGION:ACCOUNT:training-job/NAME); AutoML jobs of both
+// API versions are automl-job.
+var JobARNType = map[string]string{
+	TrainingJob:   "training-job",
+	ProcessingJob: "processing-job",
+	TuningJob:     "hyper-parameter-tuning-job",
+	AutoMLJob:     "automl-job",
+}
+
+// JobID is a job's Ref.ID: its ARN's resource part, training-job/NAME, so
+// that a training job and a processing job of the same name (SageMaker
+// allows it) are two resources, and a reader knows which API describes it.
+func JobID(jobType, name string) string { return JobARNType[jobType] + "/" + name }
+
+// ParseJobID splits a JobID into the job type and the name; ok is false
+// when id is not one.
+func ParseJobID(id string) (jobType, name string, ok bool) {
+	prefix, name, found := strings.Cut(id, "/")
+	if !found || name == "" {
+		return "", "", false
+	}
+	for t, p := range JobARNType {
+		if p == prefix {
+			return t, name, true
+		}
+	}
+	return "", "", false
+}
+
+// JobConfig is the part of a SageMaker job the rules read.
+type JobConfig struct {
+	Type string // TrainingJob, ProcessingJob, HyperParameterTuningJob, AutoMLJob
+	// Networks are the job's VPC settings: one for most jobs, one per
+	// training job definition of a tuning job.
+	Networks []JobNetwork
+	Status   string // InProgress, Stopping, Completed, Failed, Stopped; "" offline
+	// ExecutionRole is the role the job runs as (RoleArn): never given a
+	// guardrail, which would break every job that runs as it.
+	ExecutionRole string
+	// Parent is the ARN of the tuning job, AutoML job or pipeline execution
+	// that created this job, "" when a person (or a script) did.
+	Parent string
+	// LastModified is when the job last changed, RFC 3339; "" unknown.
+	LastModified string
+}
+
+// JobNetwork is the VPC setting of a job, or of one training job
+// definition of a tuning job (Name is the definition's name, "" for the
+// job itself or an unnamed definition).
+type JobNetwork struct {
+	Name    string
+	Subnets []string
+}
+
+// PresignedURLConfig is what a CreatePresignedDomainUrl or
+// CreatePresignedNotebookInstanceUrl record says of where the call came
+// from.
+type PresignedURLConfig struct {
+	// Opens says what the URL opens: "Studio user profile alice in domain
+	// d-..." or "notebook instance nb".
+	Opens string
+	// VPCEndpointID is the record's vpcEndpointId: "" when the record has
+	// none (not through an endpoint, or not recorded: CloudTrail documents
+	// the field as present "when it applies", and it is not confirmed for
+	// SageMaker).
+	VPCEndpointID string
+	// SourceIP is the record's sourceIPAddress: an IP address, or a
+	// service's name when a service called on someone's behalf.
+	SourceIP string
+}
+
+// PresignedURLID is a presigned URL call's Ref.ID: the resource part of
+// the ARN of what the URL opens (user-profile/DOMAIN/PROFILE or
+// notebook-instance/NAME), so every URL to one profile or notebook is one
+// finding and one ticket.
+func PresignedURLID(arnType string, parts ...string) string {
+	return arnType + "/" + strings.Join(parts, "/")
+}
+
+// SageMakerARN builds the ARN of a SageMaker resource from its resource
+// part (model/NAME, domain/d-..., training-job/NAME): SageMaker lowercases
+// names in ARNs. "" when the account or region is unknown.
+func SageMakerARN(region, account, resourcePart string) string {
+	if region == "" || account == "" || resourcePart == "" {
+		return ""
+	}
+	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:%s", Partition(region), region, account, strings.ToLower(resourcePart))
 }
 
 // Exemption is whether a resource carried the exemption tag, and its value,
@@ -115,11 +236,16 @@ func (s State) ExemptValue(tagKey string) (string, bool) {
 }
 
 // Stopped reports whether the resource is known not to run: a notebook
-// instance Stopped or Stopping. A stopped resource that breaks a rule is
-// contained until someone starts it again.
+// instance Stopped or Stopping, a job that is no longer InProgress
+// (Stopping, Stopped, Completed, Failed). A stopped resource that breaks a
+// rule is contained until someone starts it again (a finished job never
+// runs again).
 func (s State) Stopped() bool {
-	if s.Notebook != nil {
+	switch {
+	case s.Notebook != nil:
 		return s.Notebook.Status == "Stopped" || s.Notebook.Status == "Stopping"
+	case s.Job != nil:
+		return s.Job.Status != "" && s.Job.Status != "InProgress"
 	}
 	return false
 }

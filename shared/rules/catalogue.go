@@ -42,6 +42,16 @@ func Guards() []Function {
 		{Name: "endpoint-guard", Description: "vpcguard: SageMaker VPC endpoints must have private DNS", Rules: []Rule{EndpointPrivateDNS{}}},
 		{Name: "notebook-guard", Description: "vpcguard: SageMaker notebook instances must not have direct internet access",
 			Rules: []Rule{NotebookNoDirectInternet{}}, Rechecks: true},
+		// Domains and jobs are kinds of their own: each gets the guard of
+		// its kind (SageMaker and IAM, as model-guard).
+		{Name: "domain-guard", Description: "vpcguard: SageMaker Studio domains must be VpcOnly", Rules: []Rule{StudioDomainVPCOnly{}}},
+		{Name: "job-guard", Description: "vpcguard: SageMaker training, processing, tuning and AutoML jobs must run in a VPC",
+			Rules: []Rule{JobInVPC{}}},
+		// Presigned URL calls read nothing: this guard links IAM only (for
+		// the guardrail), and its EventBridge rule receives read-only
+		// management events, which no other guard needs.
+		{Name: "presigned-url-guard", Description: "vpcguard: presigned Studio and notebook URLs must be created through a VPC endpoint",
+			Rules: []Rule{PresignedURLViaEndpoint{}}},
 	}
 }
 
@@ -55,20 +65,22 @@ func Guard(name string) (Function, bool) {
 	return Function{}, false
 }
 
-// Triggers merges the triggers of rs by event source, in first-seen order,
-// each name once: what one function's EventBridge rules must match.
+// Triggers merges the triggers of rs by event source (and by whether they
+// need read-only management events: those go to an EventBridge rule of
+// their own), in first-seen order, each name once: what one function's
+// EventBridge rules must match.
 func Triggers(rs []Rule) []Trigger {
 	var out []Trigger
 	for _, r := range rs {
 		for _, t := range r.Triggers() {
 			i := -1
 			for j := range out {
-				if out[j].Source == t.Source {
+				if out[j].Source == t.Source && out[j].AllManagementEvents == t.AllManagementEvents {
 					i = j
 				}
 			}
 			if i < 0 {
-				out = append(out, Trigger{Source: t.Source})
+				out = append(out, Trigger{Source: t.Source, AllManagementEvents: t.AllManagementEvents})
 				i = len(out) - 1
 			}
 			for _, n := range t.Names {
@@ -79,6 +91,17 @@ func Triggers(rs []Rule) []Trigger {
 		}
 	}
 	return out
+}
+
+// NeedReadEvents reports whether a trigger of rs needs read-only
+// management events: a trail must then record read events, not only writes.
+func NeedReadEvents(rs []Rule) bool {
+	for _, t := range Triggers(rs) {
+		if t.AllManagementEvents {
+			return true
+		}
+	}
+	return false
 }
 
 // GuardrailPolicy is the one guardrail policy holding the deny statements

@@ -30,7 +30,9 @@ func (EndpointPrivateDNS) Triggers() []Trigger {
 // setting, so the call cannot be refused; the endpoint is fixed instead.
 func (EndpointPrivateDNS) Guardrail() []guardrail.Statement { return nil }
 
-func (EndpointPrivateDNS) Remedies() []Remedy { return []Remedy{EnablePrivateDNS, ReplaceEndpointPolicy, Tag} }
+func (EndpointPrivateDNS) Remedies() []Remedy {
+	return []Remedy{EnablePrivateDNS, ReplaceEndpointPolicy, Tag}
+}
 
 func (EndpointPrivateDNS) Doc() Doc {
 	return Doc{

@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
@@ -61,5 +62,35 @@ func FuzzEndpointPrivateDNS(f *testing.F) {
 		createEndpoint("us-gov-west-1", "aws.sagemaker.us-gov-west-1.notebook", "", ""),
 		record("ec2.amazonaws.com", "ModifyVpcEndpoint", "us-east-1", `{"ModifyVpcEndpointRequest":{"VpcEndpointId":{"item":"vpce-1"},"PrivateDnsEnabled":0}}`, ""),
 		record("ec2.amazonaws.com", "DeleteVpcEndpoints", "us-east-1", `{"DeleteVpcEndpointsRequest":{"VpcEndpointId":[{"content":"vpce-1","tag":1},""]}}`, ""),
+	)
+}
+
+func FuzzStudioDomainVPCOnly(f *testing.F) {
+	fuzzRule(f, StudioDomainVPCOnly{},
+		record("sagemaker.amazonaws.com", "CreateDomain", "us-east-1", `{"domainName":"s","appNetworkAccessType":["VpcOnly"],"subnetIds":"subnet-1"}`, `{"domainArn":"arn:aws:sagemaker:us-east-1:1:domain/"}`),
+		record("sagemaker.amazonaws.com", "CreateDomain", "us-east-1", `{"domainName":{"x":1}}`, `{"domainId":7,"domainArn":":domain/:domain/"}`),
+		record("sagemaker.amazonaws.com", "UpdateDomain", "us-east-1", `{"domainId":"d-1","appNetworkAccessType":true}`, ""),
+		record("sagemaker.amazonaws.com", "DeleteDomain", "us-east-1", `{"domainId":{"content":"d-1"}}`, ""),
+	)
+}
+
+func FuzzJobInVPC(f *testing.F) {
+	fuzzRule(f, JobInVPC{},
+		record("sagemaker.amazonaws.com", "CreateTrainingJob", "us-east-1", `{"trainingJobName":"t","vpcConfig":{"subnets":{"item":[1,null,"s"]}},"tags":"x"}`, `{"trainingJobArn":[]}`),
+		record("sagemaker.amazonaws.com", "CreateHyperParameterTuningJob", "us-east-1", `{"hyperParameterTuningJobName":"h","trainingJobDefinitions":{"vpcConfig":7},"trainingJobDefinition":[]}`, ""),
+		record("sagemaker.amazonaws.com", "CreateProcessingJob", "us-east-1", `{"processingJobName":"p","networkConfig":"none","tags":[{"key":"sagemaker:pipeline-execution-arn","value":{}}]}`, ""),
+		record("sagemaker.amazonaws.com", "CreateAutoMLJob", "us-east-1", `{"autoMLJobName":"a","autoMLJobConfig":{"securityConfig":null}}`, ""),
+		record("sagemaker.amazonaws.com", "CreateAutoMLJobV2", "us-east-1", `{"AutoMLJobName":"a","SecurityConfig":{"VpcConfig":{"Subnets":["s"]}}}`, ""),
+	)
+}
+
+func FuzzPresignedURLViaEndpoint(f *testing.F) {
+	// Configured with every kind of allowed source, so each branch of the
+	// decision is reachable.
+	allowed, _ := ParseSourceAllowList([]string{"vpce-0a1b2c3d4e5f60001", "vpc-0a1b2c3d", "10.20.0.0/16"})
+	fuzzRule(f, PresignedURLViaEndpoint{Allowed: allowed},
+		strings.TrimSuffix(record("sagemaker.amazonaws.com", "CreatePresignedDomainUrl", "us-east-1", `{"domainId":"d","userProfileName":"u"}`, ""), "}")+`,"sourceIPAddress":"::ffff:10.20.0.1","vpcEndpointId":7}`,
+		strings.TrimSuffix(record("sagemaker.amazonaws.com", "CreatePresignedNotebookInstanceUrl", "us-east-1", `{"notebookInstanceName":"n"}`, ""), "}")+`,"sourceIPAddress":"256.1.1.1"}`,
+		strings.TrimSuffix(record("sagemaker.amazonaws.com", "CreatePresignedDomainUrl", "us-east-1", `{"domainId":["d"],"userProfileName":{"u":1}}`, ""), "}")+`,"sourceIPAddress":"fe80::1%eth0"}`,
 	)
 }

@@ -24,6 +24,7 @@ type Op struct {
 const (
 	WhenDeleteModels   = "deleteNoncompliantModels"
 	WhenEndpointPolicy = "endpointPolicy"
+	WhenSwitchDomains  = "switchDomainsToVpcOnly"
 )
 
 // Remedy is one thing enforce mode does to a resource (package remediate
@@ -31,11 +32,13 @@ const (
 type Remedy string
 
 const (
-	Tag                   Remedy = "tag"                     // mark the resource with the rule it broke
-	StopNotebook          Remedy = "stop-notebook"           // stop it (re-checking one still Pending)
-	DeleteModel           Remedy = "delete-model"            // opt-in: delete it unless an endpoint config uses it
-	EnablePrivateDNS      Remedy = "enable-private-dns"      // turn the endpoint's private DNS on
-	ReplaceEndpointPolicy Remedy = "replace-endpoint-policy" // opt-in: replace a full-access endpoint policy
+	Tag                   Remedy = "tag"                       // mark the resource with the rule it broke
+	StopNotebook          Remedy = "stop-notebook"             // stop it (re-checking one still Pending)
+	DeleteModel           Remedy = "delete-model"              // opt-in: delete it unless an endpoint config uses it
+	EnablePrivateDNS      Remedy = "enable-private-dns"        // turn the endpoint's private DNS on
+	ReplaceEndpointPolicy Remedy = "replace-endpoint-policy"   // opt-in: replace a full-access endpoint policy
+	SwitchDomainToVPCOnly Remedy = "switch-domain-to-vpc-only" // opt-in: UpdateDomain AppNetworkAccessType=VpcOnly
+	StopJob               Remedy = "stop-job"                  // stop a job that still runs (the matching Stop* call)
 )
 
 // KindOps is what vpcguard calls on one kind of resource: to read its
@@ -61,7 +64,26 @@ const (
 	arnNotebook       = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/*"
 	arnVPCEndpoint    = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-endpoint/*"
 	arnHostedZone     = "arn:${AWS::Partition}:route53:::hostedzone/*"
+	arnDomain         = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:domain/*"
+	arnTrainingJob    = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:training-job/*"
+	arnProcessingJob  = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:processing-job/*"
+	arnTuningJob      = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:hyper-parameter-tuning-job/*"
+	arnAutoMLJob      = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:automl-job/*"
 )
+
+// jobOps is one action on every type of job, each on its own ARNs.
+func jobOps(action func(jobType string) string, when string) []Op {
+	var out []Op
+	for _, j := range []struct{ typ, arn string }{
+		{"TrainingJob", arnTrainingJob}, {"ProcessingJob", arnProcessingJob},
+		{"HyperParameterTuningJob", arnTuningJob}, {"AutoMLJob", arnAutoMLJob},
+	} {
+		out = append(out, Op{Action: "sagemaker:" + action(j.typ), Resource: j.arn, When: when})
+	}
+	return out
+}
+
+var allJobs = []string{arnTrainingJob, arnProcessingJob, arnTuningJob, arnAutoMLJob}
 
 // opTagIndex is the backfill's one query per account and region for the
 // resources carrying the exemption tag, across every kind with a TagType.
@@ -115,7 +137,45 @@ func Kinds() []KindOps {
 			ReplaceEndpointPolicy: {{Action: "ec2:ModifyVpcEndpoint", Resource: arnVPCEndpoint, When: WhenEndpointPolicy}},
 			Tag:                   {{Action: "ec2:CreateTags", Resource: arnVPCEndpoint}},
 		},
+	}, {
+		Kind: resource.StudioDomain,
+		Read: []Op{{Action: "sagemaker:DescribeDomain", Resource: arnDomain}, {Action: "sagemaker:ListTags", Resource: arnDomain}},
+		List: []Op{{Action: "sagemaker:ListDomains", Resource: "*"}},
+		Remedies: map[Remedy][]Op{
+			Tag: {{Action: "sagemaker:AddTags", Resource: arnDomain}},
+			// UpdateDomain passes no role here, so iam:PassRole (its
+			// dependent action for execution roles) is not needed.
+			SwitchDomainToVPCOnly: {{Action: "sagemaker:UpdateDomain", Resource: arnDomain, When: WhenSwitchDomains}},
+		},
+	}, {
+		Kind: resource.Job,
+		// DescribeAutoMLJobV2 describes AutoML jobs of both API versions.
+		Read: append(jobOps(func(t string) string {
+			if t == "AutoMLJob" {
+				return "DescribeAutoMLJobV2"
+			}
+			return "Describe" + t
+		}, ""), tagOps("sagemaker:ListTags")...),
+		List: []Op{{Action: "sagemaker:ListTrainingJobs", Resource: "*"}, {Action: "sagemaker:ListProcessingJobs", Resource: "*"},
+			{Action: "sagemaker:ListHyperParameterTuningJobs", Resource: "*"}, {Action: "sagemaker:ListAutoMLJobs", Resource: "*"}},
+		Remedies: map[Remedy][]Op{
+			StopJob: jobOps(func(t string) string { return "Stop" + t }, ""),
+			Tag:     tagOps("sagemaker:AddTags"),
+		},
+	}, {
+		// A presigned URL call is judged from its event alone: nothing is
+		// read, listed or changed, only the guardrail attached.
+		Kind: resource.PresignedURL,
 	}}
+}
+
+// tagOps is a tagging action on every type of job.
+func tagOps(action string) []Op {
+	out := make([]Op, len(allJobs))
+	for i, arn := range allJobs {
+		out[i] = Op{Action: action, Resource: arn}
+	}
+	return out
 }
 
 // OpsOf returns the ops of kind, or false.

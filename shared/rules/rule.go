@@ -50,6 +50,13 @@ type Rule interface {
 type Trigger struct {
 	Source string   // CloudTrail eventSource, e.g. sagemaker.amazonaws.com
 	Names  []string // eventName values
+	// AllManagementEvents says the calls may be read-only management
+	// events. EventBridge delivers those only to a rule in state
+	// ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS, and a trail records
+	// them only when it records read events: infra deploys such triggers'
+	// EventBridge rules in that state, and the trail it can create records
+	// read events too.
+	AllManagementEvents bool
 }
 
 // Doc is a rule's description for the README table and `vpcguard rules`.
@@ -67,7 +74,60 @@ type Decision struct {
 // All returns every rule, in a fixed order. Registration is this explicit
 // list, not init(), so what runs is visible in one place.
 func All() []Rule {
-	return []Rule{ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{}}
+	return []Rule{ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{},
+		StudioDomainVPCOnly{}, JobInVPC{}, PresignedURLViaEndpoint{}}
+}
+
+// EventOnly is a rule that judges the call itself, not a resource's
+// current state: there is nothing to read, so online and offline decide
+// the same, and nothing to list, so a backfill cannot find past calls
+// (CloudTrail's logs can: vpcguard evaluate reads them).
+type EventOnly interface {
+	Rule
+	// EventOnly marks the rule; it does nothing.
+	EventOnly()
+}
+
+// IsEventOnly reports whether r judges calls rather than resources.
+func IsEventOnly(r Rule) bool {
+	_, ok := r.(EventOnly)
+	return ok
+}
+
+// GuardrailRefuser is a rule that knows, from the call and the resource,
+// when its guardrail must not go on the principal behind the call: a job
+// SageMaker started for a tuning job, an AutoML job or a pipeline runs as an
+// execution role that every such job needs.
+type GuardrailRefuser interface {
+	Rule
+	// RefuseGuardrail says why the guardrail must not go on principal, who
+	// made the call as caller, or "" when it may.
+	RefuseGuardrail(caller cloudtrail.Identity, principal string, s resource.State) string
+}
+
+// Settings are the operator's choices that change what a rule decides or
+// denies (most rules have none).
+type Settings struct {
+	// PresignedURLSources are where presigned URL calls may come from
+	// (PresignedURLViaEndpoint).
+	PresignedURLSources SourceAllowList
+}
+
+// configurable is a rule that takes Settings.
+type configurable interface {
+	configure(Settings) Rule
+}
+
+// Configured returns rs, each rule with the settings it takes.
+func Configured(rs []Rule, s Settings) []Rule {
+	out := make([]Rule, len(rs))
+	for i, r := range rs {
+		if c, ok := r.(configurable); ok {
+			r = c.configure(s)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // Names returns the names of rules.

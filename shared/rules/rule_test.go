@@ -74,6 +74,9 @@ func TestSampleEvents(t *testing.T) {
 		model    = "sagemaker-model-in-vpc"
 		notebook = "sagemaker-notebook-no-direct-internet-access"
 		endpoint = "sagemaker-vpc-endpoint-private-dns"
+		domain   = "sagemaker-studio-domain-vpc-only"
+		job      = "sagemaker-job-in-vpc"
+		url      = "sagemaker-presigned-url-via-vpc-endpoint"
 	)
 	type want struct {
 		rule   string
@@ -102,6 +105,23 @@ func TestSampleEvents(t *testing.T) {
 		"notebook-create-internet-omitted.json":            {{notebook, "quickstart-default", finding.NonCompliant}},
 		"notebook-create-private.json":                     {{notebook, "research-private", finding.Compliant}},
 		"notebook-start.json":                              {{notebook, "research-open", finding.InsufficientData}},
+		"domain-create-network-omitted.json":               {{domain, "d-7wq2m5ks0bxa", finding.NonCompliant}},
+		"domain-create-public.json":                        {{domain, "d-4hzp1c9r6tye", finding.NonCompliant}},
+		"domain-create-vpc-only.json":                      {{domain, "d-8n3kq7x2v5wm", finding.Compliant}},
+		"domain-update-public.json":                        {{domain, "d-1x7v3n9q2pkr", finding.NonCompliant}},
+		"domain-update-settings.json":                      {{domain, "d-8n3kq7x2v5wm", finding.InsufficientData}},
+		"job-automl-in-vpc.json":                           {{job, "automl-job/fraud-autopilot", finding.Compliant}},
+		"job-automl-v2-no-vpc.json":                        {{job, "automl-job/churn-autopilot", finding.NonCompliant}},
+		"job-processing-pipeline-step.json":                {{job, "processing-job/pipelines-x7k2m9-preprocess-4d1e8b", finding.NonCompliant}},
+		"job-training-in-vpc.json":                         {{job, "training-job/churn-train-private", finding.Compliant}},
+		"job-training-no-vpc.json":                         {{job, "training-job/churn-train-public", finding.NonCompliant}},
+		"job-training-tuning-child.json":                   {{job, "training-job/churn-hpo-001-6f3c2a1b", finding.NonCompliant}},
+		"job-tuning-definition-without-vpc.json":           {{job, "hyper-parameter-tuning-job/churn-hpo", finding.NonCompliant}},
+		"presigned-domain-url-public-ip.json":              {{url, "user-profile/d-4hzp1c9r6tye/dave", finding.NonCompliant}},
+		"presigned-domain-url-sso-role.json":               {{url, "user-profile/d-4hzp1c9r6tye/grace", finding.NonCompliant}},
+		"presigned-domain-url-via-endpoint.json":           {{url, "user-profile/d-8n3kq7x2v5wm/alice", finding.Compliant}},
+		"presigned-notebook-url-private-ip.json":           {{url, "notebook-instance/research-private", finding.Compliant}},
+		"presigned-notebook-url-public-ip.json":            {{url, "notebook-instance/research-open", finding.NonCompliant}},
 	}
 	files, err := filepath.Glob("../../events/*.json")
 	if err != nil || len(files) == 0 {
@@ -177,6 +197,19 @@ func TestHandles(t *testing.T) {
 		{"CreateVpcEndpoint", record(ec2, "CreateVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
 		{"ModifyVpcEndpoint", record(ec2, "ModifyVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
 		{"DeleteVpcEndpoints", record(ec2, "DeleteVpcEndpoints", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"CreateDomain", record(sm, "CreateDomain", "us-east-1", "", ""), map[string]bool{"sagemaker-studio-domain-vpc-only": true}},
+		{"UpdateDomain", record(sm, "UpdateDomain", "us-east-1", "", ""), map[string]bool{"sagemaker-studio-domain-vpc-only": true}},
+		{"DeleteDomain", record(sm, "DeleteDomain", "us-east-1", "", ""), map[string]bool{"sagemaker-studio-domain-vpc-only": true}},
+		{"CreateTrainingJob", record(sm, "CreateTrainingJob", "us-east-1", "", ""), map[string]bool{"sagemaker-job-in-vpc": true}},
+		{"CreateProcessingJob", record(sm, "CreateProcessingJob", "us-east-1", "", ""), map[string]bool{"sagemaker-job-in-vpc": true}},
+		{"CreateHyperParameterTuningJob", record(sm, "CreateHyperParameterTuningJob", "us-east-1", "", ""), map[string]bool{"sagemaker-job-in-vpc": true}},
+		{"CreateAutoMLJob", record(sm, "CreateAutoMLJob", "us-east-1", "", ""), map[string]bool{"sagemaker-job-in-vpc": true}},
+		{"CreateAutoMLJobV2", record(sm, "CreateAutoMLJobV2", "us-east-1", "", ""), map[string]bool{"sagemaker-job-in-vpc": true}},
+		{"CreatePresignedDomainUrl", record(sm, "CreatePresignedDomainUrl", "us-east-1", "", ""), map[string]bool{"sagemaker-presigned-url-via-vpc-endpoint": true}},
+		{"CreatePresignedNotebookInstanceUrl", record(sm, "CreatePresignedNotebookInstanceUrl", "us-east-1", "", ""), map[string]bool{"sagemaker-presigned-url-via-vpc-endpoint": true}},
+		{"StopTrainingJob (vpcguard's own stop)", record(sm, "StopTrainingJob", "us-east-1", "", ""), nil},
+		{"failed CreateTrainingJob", failed(sm, "CreateTrainingJob"), nil},
+		{"failed CreatePresignedDomainUrl", failed(sm, "CreatePresignedDomainUrl"), nil},
 		{"failed CreateModel", failed(sm, "CreateModel"), nil},
 		{"failed CreateNotebookInstance", failed(sm, "CreateNotebookInstance"), nil},
 		{"failed CreateVpcEndpoint", failed(ec2, "CreateVpcEndpoint"), nil},
@@ -278,6 +311,20 @@ func TestTriggersMerge(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Triggers = %+v; want %+v", got, want)
 	}
+	// Calls that may be read-only go to a trigger of their own: their
+	// EventBridge rule takes another state.
+	got = Triggers([]Rule{ModelInVPC{}, PresignedURLViaEndpoint{}})
+	want = []Trigger{
+		{Source: "sagemaker.amazonaws.com", Names: []string{"CreateModel", "DeleteModel"}},
+		{Source: "sagemaker.amazonaws.com", Names: []string{"CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl"}, AllManagementEvents: true},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Triggers(model, presigned) = %+v; want %+v", got, want)
+	}
+	if !NeedReadEvents(All()) || NeedReadEvents([]Rule{ModelInVPC{}, JobInVPC{}}) {
+		t.Errorf("NeedReadEvents: got %v for the catalogue, %v for model and job; want true, false",
+			NeedReadEvents(All()), NeedReadEvents([]Rule{ModelInVPC{}, JobInVPC{}}))
+	}
 	if got := EventBridgeSource("sagemaker.amazonaws.com"); got != "aws.sagemaker" {
 		t.Errorf("EventBridgeSource = %q; want aws.sagemaker", got)
 	}
@@ -325,7 +372,12 @@ func TestMissingAndUnknownStates(t *testing.T) {
 			t.Errorf("%s on a missing resource: got %v; want NOT_APPLICABLE naming x-1", r.Name(), d)
 		}
 		unknown := resource.State{Ref: resource.Ref{Kind: r.Kind(), ID: "x-2"}}
-		if d := r.Decide(unknown); d.Status != finding.InsufficientData || !strings.Contains(d.Reason, "evaluate online") {
+		if d := r.Decide(unknown); IsEventOnly(r) {
+			// Online reads nothing for it: no advice to evaluate online.
+			if d.Status != finding.InsufficientData || strings.Contains(d.Reason, "evaluate online") {
+				t.Errorf("%s on an unknown state: got %v; want INSUFFICIENT_DATA", r.Name(), d)
+			}
+		} else if d.Status != finding.InsufficientData || !strings.Contains(d.Reason, "evaluate online") {
 			t.Errorf("%s on an unknown state: got %v; want INSUFFICIENT_DATA telling to evaluate online", r.Name(), d)
 		}
 	}
@@ -340,7 +392,10 @@ func TestKindsDeclareEveryRemedy(t *testing.T) {
 			t.Errorf("%s: kind %s declares no ops (rules.Kinds)", r.Name(), r.Kind())
 			continue
 		}
-		if len(ops.Read) == 0 || len(ops.List) == 0 {
+		switch {
+		case IsEventOnly(r) && (len(ops.Read) > 0 || len(ops.List) > 0):
+			t.Errorf("%s: judges calls, but kind %s declares read or list ops: the stack would grant calls nothing makes", r.Name(), r.Kind())
+		case !IsEventOnly(r) && (len(ops.Read) == 0 || len(ops.List) == 0):
 			t.Errorf("%s: kind %s declares no read or no list ops", r.Name(), r.Kind())
 		}
 		for _, remedy := range r.Remedies() {

@@ -66,9 +66,11 @@ type BackfillOnly struct {
 }
 
 // BackfillHandler builds the backfill function's handler from the
-// environment, for every rule of the catalogue; kinds must read them all.
+// environment, for every rule of the catalogue; kinds must read them all
+// (but the rules that judge calls, which a backfill cannot list).
 func BackfillHandler(ctx context.Context, log *slog.Logger, only BackfillOnly, kinds ...Kind) (*backfill.Handler, error) {
-	if err := unwired(rules.All(), kinds); err != nil {
+	listed, _ := backfill.Listable(rules.All())
+	if err := unwired(listed, kinds); err != nil {
 		return nil, err
 	}
 	calls := backfill.NewCalls()
@@ -76,7 +78,7 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, only BackfillOnly, k
 	if err != nil {
 		return nil, err
 	}
-	opts := BackfillOptions(accounts, log, only, kinds...)
+	opts := BackfillOptions(cfg, accounts, log, only, kinds...)
 	opts.Calls = calls
 	h := &backfill.Handler{
 		Config:   cfg,
@@ -95,11 +97,11 @@ func BackfillHandler(ctx context.Context, log *slog.Logger, only BackfillOnly, k
 }
 
 // BackfillOptions is what every backfill run through accounts shares: the
-// kinds' sources and the tag index, the home account and region, the
-// enabled regions; and, once an account is done, its clients let go, so a
-// run over many accounts holds the clients of the few in flight.
-func BackfillOptions(accounts *awsclients.Accounts, log *slog.Logger, only BackfillOnly, kinds ...Kind) backfill.Options {
-	opts := backfill.Options{Sources: Sources(accounts, log, only.TagIndex, kinds...), Home: accounts,
+// kinds' sources (listing as cfg says) and the tag index, the home account
+// and region, the enabled regions; and, once an account is done, its clients
+// let go, so a run over many accounts holds the clients of the few in flight.
+func BackfillOptions(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger, only BackfillOnly, kinds ...Kind) backfill.Options {
+	opts := backfill.Options{Sources: Sources(cfg, accounts, log, only.TagIndex, kinds...), Home: accounts,
 		AccountDone: func(s backfill.AccountSummary) { accounts.Forget(s.Account) }}
 	if only.EnabledRegions != nil {
 		opts.EnabledRegions = only.EnabledRegions(accounts)

@@ -2,6 +2,8 @@ package setup_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -184,9 +186,10 @@ func TestReaderDescribeFailure(t *testing.T) {
 	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
 	cfg.RetryMaxAttempts = 1
 	r := readersOn(t, cfg)
-	for _, k := range []resource.Kind{resource.Model, resource.Notebook, resource.VPCEndpoint} {
+	for k, id := range map[resource.Kind]string{resource.Model: "x", resource.Notebook: "x", resource.VPCEndpoint: "x",
+		resource.StudioDomain: "d-x", resource.Job: "training-job/x"} {
 		t.Run(string(k), func(t *testing.T) {
-			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: "x", Account: testenv.Account, Region: region})
+			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: id, Account: testenv.Account, Region: region})
 			if err == nil {
 				t.Fatalf("Read: got nil error; want the connection failure")
 			}
@@ -195,4 +198,116 @@ func TestReaderDescribeFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReaderStudioDomainsAndJobs reads Studio domains and every type of job
+// as moto stores them, and the ones that do not exist.
+func TestReaderStudioDomainsAndJobs(t *testing.T) {
+	e := testenv.New(t, testenv.Seed(testenv.Network))
+	ctx := context.Background()
+	public := e.Domain("studio-research", "")
+	private := e.Domain("studio-prod", "VpcOnly")
+	e.TrainingJob("train-public", false)
+	e.TrainingJob("train-private", true)
+	e.ProcessingJob("process-private", true, nil)
+	e.TuningJob("hpo-mixed", true, false)
+	e.AutoMLJob("autopilot-public", false)
+
+	r := readersOn(t, e.Config)
+	ref := func(k resource.Kind, id string) resource.Ref {
+		return resource.Ref{Kind: k, ID: id, Account: testenv.Account, Region: region}
+	}
+	read := func(t *testing.T, r0 resource.Ref) resource.State {
+		t.Helper()
+		s, err := r.Read(ctx, r0)
+		if err != nil {
+			t.Fatalf("Read %s: %v", r0.ID, err)
+		}
+		return s
+	}
+	t.Run("domain created without AppNetworkAccessType: moto, as AWS, makes it PublicInternetOnly", func(t *testing.T) {
+		s := read(t, ref(resource.StudioDomain, public))
+		if s.Domain == nil || s.Domain.AppNetworkAccessType != "PublicInternetOnly" || s.Domain.VPCID != e.VPC || len(s.Domain.SubnetIDs) != 2 || s.Domain.Status != "InService" {
+			t.Errorf("Domain = %+v; want PublicInternetOnly in %s, two subnets, InService", s.Domain, e.VPC)
+		}
+		if want := "arn:aws:sagemaker:us-east-1:123456789012:domain/" + public; s.ARN != want {
+			t.Errorf("ARN = %q; want %q", s.ARN, want)
+		}
+		tags, err := r.Tags(ctx, s)
+		if err != nil || tags["team"] != "ml-platform" {
+			t.Errorf("Tags = %v, %v; want team=ml-platform", tags, err)
+		}
+	})
+	t.Run("VpcOnly domain", func(t *testing.T) {
+		if s := read(t, ref(resource.StudioDomain, private)); s.Domain == nil || s.Domain.AppNetworkAccessType != "VpcOnly" {
+			t.Errorf("Domain = %+v; want VpcOnly", s.Domain)
+		}
+	})
+	t.Run("missing domain keeps its ARN", func(t *testing.T) {
+		s := read(t, ref(resource.StudioDomain, "d-gone12345678"))
+		if !s.Missing || s.ARN != "arn:aws:sagemaker:us-east-1:123456789012:domain/d-gone12345678" {
+			t.Errorf("Missing %v, ARN %q; want missing with its ARN", s.Missing, s.ARN)
+		}
+	})
+	jobs := []struct {
+		id      string
+		want    resource.JobConfig
+		subnets []int // how many subnets each network has
+	}{
+		{id: "training-job/train-public", want: resource.JobConfig{Type: resource.TrainingJob, Status: "Completed", ExecutionRole: role}, subnets: []int{0}},
+		{id: "training-job/train-private", want: resource.JobConfig{Type: resource.TrainingJob, Status: "Completed", ExecutionRole: role}, subnets: []int{2}},
+		{id: "processing-job/process-private", want: resource.JobConfig{Type: resource.ProcessingJob, Status: "Completed", ExecutionRole: role}, subnets: []int{2}},
+		{id: "hyper-parameter-tuning-job/hpo-mixed", want: resource.JobConfig{Type: resource.TuningJob, Status: "Completed", ExecutionRole: role}, subnets: []int{2, 0}},
+		{id: "automl-job/autopilot-public", want: resource.JobConfig{Type: resource.AutoMLJob, Status: "InProgress", ExecutionRole: role}, subnets: []int{0}},
+	}
+	for _, j := range jobs {
+		t.Run(j.id, func(t *testing.T) {
+			s := read(t, ref(resource.Job, j.id))
+			if s.Job == nil {
+				t.Fatalf("Job = nil; want the job")
+			}
+			if s.Job.Type != j.want.Type || s.Job.Status != j.want.Status || s.Job.ExecutionRole != j.want.ExecutionRole || s.Job.LastModified == "" {
+				t.Errorf("Job = %+v; want type %s, status %s, role %s and a modification time", s.Job, j.want.Type, j.want.Status, j.want.ExecutionRole)
+			}
+			var got []int
+			for _, n := range s.Job.Networks {
+				got = append(got, len(n.Subnets))
+			}
+			if len(got) != len(j.subnets) || fmt.Sprint(got) != fmt.Sprint(j.subnets) {
+				t.Errorf("subnets per network = %v; want %v", got, j.subnets)
+			}
+			if want := "arn:aws:sagemaker:us-east-1:123456789012:" + j.id; s.ARN != want {
+				t.Errorf("ARN = %q; want %q", s.ARN, want)
+			}
+		})
+	}
+	t.Run("tuning job definitions keep their names", func(t *testing.T) {
+		s := read(t, ref(resource.Job, "hyper-parameter-tuning-job/hpo-mixed"))
+		if s.Job.Networks[0].Name != "def-0" || s.Job.Networks[1].Name != "def-1" {
+			t.Errorf("Networks = %+v; want def-0 and def-1", s.Job.Networks)
+		}
+	})
+	t.Run("missing job keeps its ARN", func(t *testing.T) {
+		s := read(t, ref(resource.Job, "processing-job/Gone"))
+		if !s.Missing || s.ARN != "arn:aws:sagemaker:us-east-1:123456789012:processing-job/gone" {
+			t.Errorf("Missing %v, ARN %q; want missing with its ARN", s.Missing, s.ARN)
+		}
+	})
+	t.Run("not a job id", func(t *testing.T) {
+		if _, err := r.Read(ctx, ref(resource.Job, "train-public")); err == nil || !strings.Contains(err.Error(), "not a job id") {
+			t.Errorf("Read: %v; want an error saying it is not a job id", err)
+		}
+	})
+	t.Run("running and parent, from the fake", func(t *testing.T) {
+		// moto has neither: testenv.SageMakerGaps fakes them.
+		gaps, _ := e.WithSageMakerGaps()
+		gaps.Running("TrainingJob", "train-public")
+		gaps.Parent("train-public", "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/hpo-mixed")
+		cfg := e.Config.Copy()
+		cfg.BaseEndpoint = aws.String(gaps.URL())
+		s, err := readersOn(t, cfg).Read(ctx, ref(resource.Job, "training-job/train-public"))
+		if err != nil || s.Job == nil || s.Job.Status != "InProgress" || !strings.HasSuffix(s.Job.Parent, "hyper-parameter-tuning-job/hpo-mixed") {
+			t.Errorf("Read = %+v, %v; want InProgress with the tuning job as parent", s.Job, err)
+		}
+	})
 }

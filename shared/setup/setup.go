@@ -30,10 +30,12 @@ import (
 // remediate it.
 type Kind struct {
 	Kind resource.Kind
-	// Reader reads resources of the kind with c's clients.
+	// Reader reads resources of the kind with c's clients; nil for a kind
+	// judged from its events alone (rules.EventOnly), which reads nothing.
 	Reader func(c *awsclients.Clients) evaluate.StateReader
-	// Lister lists the kind's resources for the backfill.
-	Lister func(c *awsclients.Clients, log *slog.Logger) backfill.Lister
+	// Lister lists the kind's resources for the backfill, as cfg says (a
+	// lookback window, say); nil for a kind that cannot be listed.
+	Lister func(c *awsclients.Clients, cfg config.Config, log *slog.Logger) backfill.Lister
 	// Remediation sets on api the clients the kind's remediations call.
 	Remediation func(c *awsclients.Clients, api *remediate.API)
 	// Recorded is how AWS Config records the kind, declared beside its
@@ -46,7 +48,7 @@ type Kind struct {
 // resources through accounts' clients. With accounts nil it decides from
 // events alone and touches no AWS API (vpcguard evaluate --offline).
 func Guard(cfg config.Config, accounts *awsclients.Accounts, rs []rules.Rule, log *slog.Logger, kinds ...Kind) *guard.Guard {
-	ev := &evaluate.Evaluator{Rules: rs, ExemptTagKey: cfg.ExemptTagKey}
+	ev := &evaluate.Evaluator{Rules: rules.Configured(rs, cfg.RuleSettings()), ExemptTagKey: cfg.ExemptTagKey}
 	g := &guard.Guard{Config: cfg, Evaluator: ev, Log: log}
 	if accounts == nil {
 		return g
@@ -65,7 +67,7 @@ func Guard(cfg config.Config, accounts *awsclients.Accounts, rs []rules.Rule, lo
 
 // Sources hands the backfill engine each account and region's reader,
 // listers and tag index (tagIndex may be nil), through accounts' clients.
-func Sources(accounts *awsclients.Accounts, log *slog.Logger, tagIndex TagIndex, kinds ...Kind) backfill.Sources {
+func Sources(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger, tagIndex TagIndex, kinds ...Kind) backfill.Sources {
 	return func(ctx context.Context, account, region string) (backfill.Source, error) {
 		c, err := accounts.For(ctx, account, region)
 		if err != nil {
@@ -81,7 +83,7 @@ func Sources(accounts *awsclients.Accounts, log *slog.Logger, tagIndex TagIndex,
 			Lister: func(kind resource.Kind) (backfill.Lister, error) {
 				for _, k := range kinds {
 					if k.Kind == kind && k.Lister != nil {
-						return k.Lister(c, log), nil
+						return k.Lister(c, cfg, log), nil
 					}
 				}
 				return nil, fmt.Errorf("this binary does not list %s resources (no lister wired)", kind)
@@ -94,7 +96,9 @@ func Sources(accounts *awsclients.Accounts, log *slog.Logger, tagIndex TagIndex,
 func readers(c *awsclients.Clients, kinds []Kind) evaluate.StateReader {
 	r := byKind{}
 	for _, k := range kinds {
-		r[k.Kind] = k.Reader(c)
+		if k.Reader != nil {
+			r[k.Kind] = k.Reader(c)
+		}
 	}
 	return r
 }

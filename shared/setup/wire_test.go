@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/config"
@@ -22,9 +23,12 @@ import (
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m.Run) }
@@ -95,13 +99,16 @@ func TestKindsSetTheirClients(t *testing.T) {
 	accounts := awsclients.NewAccounts(aws.Config{Region: region}, "")
 	accounts.SetHomeAccount(motoserver.Account)
 	tests := []struct {
-		name                     string
-		kind                     setup.Kind
-		iam, sagemaker, ec2, sqs bool
+		name                                    string
+		kind                                    setup.Kind
+		iam, sagemaker, ec2, sqs, jobs, domains bool
 	}{
-		{"models", models.Wiring, true, true, false, false},
-		{"notebooks", notebooks.Wiring, true, true, false, true},
-		{"endpoints", endpoints.Wiring, false, false, true, false},
+		{"models", models.Wiring, true, true, false, false, false, false},
+		{"notebooks", notebooks.Wiring, true, true, false, true, false, false},
+		{"endpoints", endpoints.Wiring, false, false, true, false, false, false},
+		{"Studio domains", domains.Wiring, true, false, false, false, false, true},
+		{"jobs", jobs.Wiring, true, false, false, false, true, false},
+		{"presigned URL calls: the guardrail only", presignedurls.Wiring, true, false, false, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,9 +117,9 @@ func TestKindsSetTheirClients(t *testing.T) {
 			if err != nil {
 				t.Fatalf("APIs: %v", err)
 			}
-			got := [4]bool{api.IAM != nil, api.SageMaker != nil, api.EC2 != nil, api.SQS != nil}
-			if want := [4]bool{tt.iam, tt.sagemaker, tt.ec2, tt.sqs}; got != want {
-				t.Errorf("clients set (IAM, SageMaker, EC2, SQS) = %v; want %v", got, want)
+			got := [6]bool{api.IAM != nil, api.SageMaker != nil, api.EC2 != nil, api.SQS != nil, api.Jobs != nil, api.Domains != nil}
+			if want := [6]bool{tt.iam, tt.sagemaker, tt.ec2, tt.sqs, tt.jobs, tt.domains}; got != want {
+				t.Errorf("clients set (IAM, SageMaker, EC2, SQS, Jobs, Domains) = %v; want %v", got, want)
 			}
 		})
 	}
@@ -145,6 +152,10 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"endpoint-guard": {"ec2"},
 		"model-guard":    {"iam", "sagemaker"},
 		"notebook-guard": {"iam", "sagemaker", "sqs"},
+		"domain-guard":   {"iam", "sagemaker"},
+		"job-guard":      {"iam", "sagemaker"},
+		// It reads nothing: no SageMaker client, IAM for the guardrail.
+		"presigned-url-guard": {"iam"},
 		// The backfill alone asks the Resource Groups Tagging API for the
 		// exempt resources of each account and region (inventory/tagindex),
 		// and CloudTrail and S3 for the creators of what exists
@@ -178,5 +189,22 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 				t.Errorf("%s links the services %v; want %v", fn, got, want)
 			}
 		})
+	}
+}
+
+// TestPresignedURLGuardReadsNothing: the presigned URL guard is wired with
+// no reader, and evaluating one of its events online asks no AWS API.
+func TestPresignedURLGuardReadsNothing(t *testing.T) {
+	accounts := awsclients.NewAccounts(aws.Config{Region: region, BaseEndpoint: aws.String("http://127.0.0.1:1")}, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	fn, _ := rules.Guard("presigned-url-guard")
+	g := setup.Guard(config.Default(), accounts, fn.Rules, nil, presignedurls.Wiring)
+	ev := testenv.SampleEvent(t, "presigned-notebook-url-public-ip.json")
+	res, err := g.Evaluator.Event(context.Background(), &ev)
+	if err != nil || len(res) != 1 {
+		t.Fatalf("Event: %d results, %v; want one and no error (nothing to read, nothing listens on port 1)", len(res), err)
+	}
+	if f := res[0].Finding; f.Status != finding.NonCompliant || f.Evaluation != "online" {
+		t.Errorf("finding %s %s; want NON_COMPLIANT, online", f.Status, f.Evaluation)
 	}
 }

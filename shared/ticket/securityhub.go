@@ -216,10 +216,12 @@ func productARN(f finding.Finding) string {
 }
 
 // asffResourceType maps a CloudFormation type to an ASFF resource type. ASFF
-// has no type for a SageMaker model, nor for a VPC endpoint:
-// AwsEc2VpcEndpointService is the provider side of PrivateLink, not the
-// consumer's interface endpoint, so both are "Other" (as ASFF asks for types
-// it does not list) with the ARN saying what they are.
+// has no type for a SageMaker model, a Studio domain, a job or a presigned
+// URL call, nor for a VPC endpoint: AwsEc2VpcEndpointService is the provider
+// side of PrivateLink, not the consumer's interface endpoint. All of them
+// are "Other" (as ASFF asks for types it does not list) with the ARN saying
+// what they are (a presigned URL call's is the user profile's or notebook
+// instance's the URL opens).
 func asffResourceType(cfnType string) string {
 	switch resource.Kind(cfnType) {
 	case resource.Notebook:

@@ -16,9 +16,12 @@ import (
 	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/domains"
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
+	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
+	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
 
@@ -39,17 +42,18 @@ func ForAccounts(c config.Config, accounts *awsclients.Accounts, rs ...rules.Rul
 }
 
 // Kinds is every kind of resource, wired as the CLI and the backfill wire them.
-var Kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring}
+var Kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring, presignedurls.Wiring}
 
 // BackfillOnly is what the CLI and the backfill Lambda wire beyond the
 // kinds: the enabled regions and the tag index.
 var BackfillOnly = setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New}
 
 // Backfill fills opts with what a backfill through accounts reads, as the
-// CLI and the backfill Lambda wire it: every kind's sources, the home
-// account and region, and the enabled regions.
+// CLI and the backfill Lambda wire it: every kind's sources (listing as the
+// default configuration says: jobs of the last 7 days), the home account
+// and region, and the enabled regions.
 func Backfill(accounts *awsclients.Accounts, opts backfill.Options) backfill.Options {
-	wired := setup.BackfillOptions(accounts, nil, BackfillOnly, Kinds...)
+	wired := setup.BackfillOptions(config.Default(), accounts, nil, BackfillOnly, Kinds...)
 	opts.Sources, opts.Home, opts.EnabledRegions = wired.Sources, wired.Home, wired.EnabledRegions
 	return opts
 }

@@ -19,6 +19,7 @@ import (
 var Writes = []string{
 	"AttachRolePolicy", "AttachUserPolicy", "StopNotebookInstance", "AddTags", "DeleteModel",
 	"ModifyVpcEndpoint", "CreateTags", "SendMessage", "BatchImportFindings", "Publish",
+	"StopTrainingJob", "StopProcessingJob", "StopHyperParameterTuningJob", "StopAutoMLJob", "UpdateDomain",
 }
 
 // Call is one request as the client sent it.

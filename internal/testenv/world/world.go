@@ -1,8 +1,8 @@
 // Package world seeds moto_server with the account the sample events in
 // events/ talk about: a VPC, the callers (roles and users), the guardrail
 // policies (shared/guardrail), the SNS topic tickets go to and, unless told
-// not to, the models, notebook instances and VPC endpoints the events name
-// plus a few that predate vpcguard. vpcguard demo, reliability/faults and
+// not to, the models, notebook instances, VPC endpoints, Studio domains and
+// jobs the events name plus a few that predate vpcguard. vpcguard demo, reliability/faults and
 // reliability/delivery all start from it.
 package world
 
@@ -57,11 +57,42 @@ var Endpoints = []Endpoint{
 }
 
 // Callers are the IAM roles and users the sample events' calls were made as
-// (SageMakerExecution is the models' and notebooks' execution role).
+// (SageMakerExecution is the models', notebooks' and jobs' execution role; a
+// pipeline's steps run as it). The IAM Identity Center role of
+// presigned-domain-url-sso-role.json is not made: IAM refuses changes to
+// such roles, and vpcguard never tries.
 var (
-	CallerRoles = []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution"}
+	CallerRoles = []string{"MLEngineer", "DataScientist", "NetworkAdmin", "SageMakerExecution", "PlatformAdmin"}
 	CallerUsers = []string{"bob", "carol"}
 )
+
+// The Studio domain ids the sample events carry, by the domain's name.
+// moto makes up its own ids (d-NAME), so the events are rewritten.
+const (
+	DomainProd     = "d-8n3kq7x2v5wm" // studio-prod, VpcOnly
+	DomainResearch = "d-4hzp1c9r6tye" // studio-research, PublicInternetOnly
+	DomainSandbox  = "d-7wq2m5ks0bxa" // studio-sandbox, created without the setting
+	DomainFinance  = "d-1x7v3n9q2pkr" // studio-finance, updated to PublicInternetOnly
+)
+
+// Domain is a Studio domain a sample event names, as it is after the
+// events (moto has no UpdateDomain: studio-finance is made as its update
+// left it).
+type Domain struct {
+	ID, Name, Access string // Access "" leaves AppNetworkAccessType out
+}
+
+// Domains are the sample events' Studio domains.
+var Domains = []Domain{
+	{DomainProd, "studio-prod", "VpcOnly"},
+	{DomainResearch, "studio-research", "PublicInternetOnly"},
+	{DomainSandbox, "studio-sandbox", ""},
+	{DomainFinance, "studio-finance", "PublicInternetOnly"},
+}
+
+// PipelineExecution is the pipeline execution the sample pipeline step
+// belongs to.
+const PipelineExecution = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-pipeline/execution/x7k2m9"
 
 // The IAM name of the guardrail policy and the SNS topic's name.
 const (
@@ -89,11 +120,14 @@ type World struct {
 	// gave the seeded endpoint (moto makes up its own ids). Empty with
 	// Options.NoResources.
 	Endpoints map[string]string
+	// Domains maps each Studio domain id the sample events carry to moto's
+	// (d-NAME). Empty with Options.NoResources.
+	Domains map[string]string
 }
 
 // Seed creates the world on moto at cfg.
 func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
-	w := &World{Clients: estate.New(cfg), IAM: iam.NewFromConfig(cfg), Endpoints: map[string]string{}}
+	w := &World{Clients: estate.New(cfg), IAM: iam.NewFromConfig(cfg), Endpoints: map[string]string{}, Domains: map[string]string{}}
 	net, err := w.Clients.NewNetwork(ctx, Region)
 	if err != nil {
 		return nil, err
@@ -112,6 +146,9 @@ func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 		return w, nil
 	}
 	if w.Endpoints, err = SeedResources(ctx, w.Clients, net); err != nil {
+		return nil, err
+	}
+	if w.Domains, err = SeedStudio(ctx, w.Clients, net); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -238,6 +275,43 @@ func SeedResources(ctx context.Context, c estate.Clients, net *estate.Network) (
 	return ids, nil
 }
 
+// SeedStudio creates, in net, the Studio domains and the jobs the sample
+// events name, as the events leave them, plus a training job that predates
+// vpcguard. It returns the id moto gave each domain, by the id the sample
+// events carry. moto creates training, processing and tuning jobs
+// Completed, and AutoML jobs InProgress (until stopped).
+func SeedStudio(ctx context.Context, c estate.Clients, net *estate.Network) (map[string]string, error) {
+	ids := map[string]string{}
+	for _, d := range Domains {
+		id, err := c.Domain(ctx, d.Name, d.Access, net, nil)
+		if err != nil {
+			return nil, err
+		}
+		ids[d.ID] = id
+	}
+	for _, j := range []struct {
+		name string
+		net  *estate.Network
+	}{{"churn-train-public", nil}, {"churn-train-private", net}, {"churn-hpo-001-6f3c2a1b", nil}, {"nightly-retrain", nil}} {
+		if err := c.TrainingJob(ctx, j.name, j.net); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.TuningJob(ctx, "churn-hpo", net, true, false); err != nil {
+		return nil, err
+	}
+	if err := c.ProcessingJob(ctx, "pipelines-x7k2m9-preprocess-4d1e8b", nil, map[string]string{"sagemaker:pipeline-execution-arn": PipelineExecution}); err != nil {
+		return nil, err
+	}
+	if err := c.AutoMLJob(ctx, "churn-autopilot", nil); err != nil {
+		return nil, err
+	}
+	if err := c.AutoMLJob(ctx, "fraud-autopilot", net); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 func alreadyExists(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == "EntityAlreadyExists"
@@ -256,11 +330,14 @@ func sameJSON(got, want string) bool {
 	return reflect.DeepEqual(g, w)
 }
 
-// Rewrite puts the seeded endpoint ids in place of the sample ones.
+// Rewrite puts the seeded endpoint and domain ids in place of the sample
+// ones.
 func (w *World) Rewrite(raw []byte) []byte {
 	var pairs []string
-	for sample, seeded := range w.Endpoints {
-		pairs = append(pairs, sample, seeded)
+	for _, ids := range []map[string]string{w.Endpoints, w.Domains} {
+		for sample, seeded := range ids {
+			pairs = append(pairs, sample, seeded)
+		}
 	}
 	return []byte(strings.NewReplacer(pairs...).Replace(string(raw)))
 }
@@ -269,8 +346,10 @@ func (w *World) Rewrite(raw []byte) []byte {
 // two fresh moto states (each with its own made-up ids) compare equal.
 func (w *World) Unrewrite(s string) string {
 	var pairs []string
-	for sample, seeded := range w.Endpoints {
-		pairs = append(pairs, seeded, sample)
+	for _, ids := range []map[string]string{w.Endpoints, w.Domains} {
+		for sample, seeded := range ids {
+			pairs = append(pairs, seeded, sample)
+		}
 	}
 	return strings.NewReplacer(pairs...).Replace(s)
 }

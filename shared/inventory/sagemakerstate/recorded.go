@@ -75,3 +75,39 @@ func recordedState(it recorded.Item, kind resource.Kind, arnType string) resourc
 	}
 	return s
 }
+
+// RecordedDomains is how Config records Studio domains. The describe call
+// takes the domain id (d-xxxxxxxxxxxx), which the configuration holds as
+// DomainId; the ARN ends in it too.
+var RecordedDomains = recorded.Kind{
+	Kind:       resource.StudioDomain,
+	Properties: []string{"configuration.DomainId", "configuration.AppNetworkAccessType", "configuration.VpcId", "configuration.SubnetIds"},
+	State: func(it recorded.Item) (resource.State, error) {
+		var c struct {
+			DomainId             string
+			AppNetworkAccessType *string
+			VpcId                string
+			SubnetIds            []string
+		}
+		if err := it.Decode(&c); err != nil {
+			return resource.State{}, err
+		}
+		id := c.DomainId
+		if id == "" && strings.HasPrefix(it.ResourceID, "d-") {
+			id = it.ResourceID
+		}
+		if id == "" {
+			id = it.ARN[strings.LastIndex(it.ARN, "/")+1:]
+		}
+		s := resource.State{Ref: it.Ref(resource.StudioDomain, id), ARN: it.ARN, Created: it.Created, Tags: it.Tags}
+		if s.ARN == "" {
+			s.ARN = sageMakerARN(s.Ref, "domain")
+		}
+		if c.AppNetworkAccessType == nil {
+			// Not recorded: unknown, not "omitted" (which means public).
+			return s, nil
+		}
+		s.Domain = &resource.DomainConfig{AppNetworkAccessType: *c.AppNetworkAccessType, VPCID: c.VpcId, SubnetIDs: c.SubnetIds}
+		return s, nil
+	},
+}

@@ -1,5 +1,5 @@
-// Package sagemakerstate reads the current state of SageMaker models and
-// notebook instances. It is the only part of the inventory that imports the
+// Package sagemakerstate reads the current state of SageMaker models,
+// notebook instances, Studio domains and jobs. It is the only part of the inventory that imports the
 // SageMaker SDK, so a function that guards no SageMaker resource does not
 // link it.
 package sagemakerstate
@@ -7,7 +7,6 @@ package sagemakerstate
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -26,6 +25,9 @@ type API interface {
 var _ API = (*sagemaker.Client)(nil)
 
 // Reader reads models and notebook instances in one account and region.
+// Studio domains and jobs have readers of their own (DomainReader,
+// JobReader), so that a function which reads only models does not link the
+// SageMaker operations it never calls.
 type Reader struct {
 	SageMaker API
 }
@@ -83,16 +85,22 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 // without one the ticket opened under the ARN would never be resolved.
 // SageMaker lowercases names in ARNs. "" when the account or region is unknown.
 func sageMakerARN(ref resource.Ref, typ string) string {
-	if ref.Account == "" || ref.Region == "" {
-		return ""
-	}
-	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:%s/%s", resource.Partition(ref.Region), ref.Region, ref.Account, typ, strings.ToLower(ref.ID))
+	return resource.SageMakerARN(ref.Region, ref.Account, typ+"/"+ref.ID)
 }
 
-// Tags reads a model's or notebook's tags with ListTags: SageMaker's
+// Tags reads a SageMaker resource's tags with ListTags: SageMaker's
 // describe answers carry none, so this call is made only when a decision
 // depends on them.
 func (r *Reader) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
+	return listTags(ctx, r.SageMaker, s)
+}
+
+// tagLister is ListTags, which every SageMaker reader calls.
+type tagLister interface {
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
+}
+
+func listTags(ctx context.Context, api tagLister, s resource.State) (map[string]string, error) {
 	if s.Tags != nil {
 		return s.Tags, nil
 	}
@@ -100,7 +108,7 @@ func (r *Reader) Tags(ctx context.Context, s resource.State) (map[string]string,
 		return nil, fmt.Errorf("list tags of %s: ARN unknown", s.ID)
 	}
 	tags := map[string]string{}
-	p := sagemaker.NewListTagsPaginator(r.SageMaker, &sagemaker.ListTagsInput{ResourceArn: aws.String(s.ARN)})
+	p := sagemaker.NewListTagsPaginator(api, &sagemaker.ListTagsInput{ResourceArn: aws.String(s.ARN)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {

@@ -32,13 +32,22 @@ type API struct{ Client Client }
 // New wraps c.
 func New(c Client) API { return API{Client: c} }
 
-// AddTag tags the model or notebook instance arn with key=value.
-func (a API) AddTag(ctx context.Context, arn, key, value string) error {
-	_, err := a.Client.AddTags(ctx, &sagemaker.AddTagsInput{
+// tagClient is AddTags, which every kind's client calls.
+type tagClient interface {
+	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+}
+
+func addTag(ctx context.Context, c tagClient, arn, key, value string) error {
+	_, err := c.AddTags(ctx, &sagemaker.AddTagsInput{
 		ResourceArn: aws.String(arn),
 		Tags:        []smtypes.Tag{{Key: aws.String(key), Value: aws.String(value)}},
 	})
 	return err
+}
+
+// AddTag tags the model or notebook instance arn with key=value.
+func (a API) AddTag(ctx context.Context, arn, key, value string) error {
+	return addTag(ctx, a.Client, arn, key, value)
 }
 
 // DeleteModel deletes the model name.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/inventory/endpointstate"
 	"github.com/vpcguard/vpcguard/shared/remediate"
@@ -24,7 +25,7 @@ var Wiring = setup.Kind{
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &endpointstate.Reader{EC2: awsclients.Service(c, ec2.NewFromConfig)}
 	},
-	Lister: func(c *awsclients.Clients, _ *slog.Logger) backfill.Lister {
+	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger) backfill.Lister {
 		return endpointstate.Endpoints{EC2: awsclients.Service(c, ec2.NewFromConfig), Keep: rules.IsSageMakerService}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {

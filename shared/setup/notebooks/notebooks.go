@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/remediate"
@@ -29,7 +30,7 @@ var Wiring = setup.Kind{
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
-	Lister: func(c *awsclients.Clients, _ *slog.Logger) backfill.Lister {
+	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger) backfill.Lister {
 		return sagemakerstate.Notebooks{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {

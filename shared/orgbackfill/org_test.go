@@ -1,0 +1,217 @@
+package orgbackfill_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/vpcguard/vpcguard/internal/testenv"
+	"github.com/vpcguard/vpcguard/internal/testenv/configfake"
+	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
+	"github.com/vpcguard/vpcguard/internal/testenv/orgestate"
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/finding"
+	"github.com/vpcguard/vpcguard/shared/inventory/configindex"
+	"github.com/vpcguard/vpcguard/shared/orgbackfill"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+	"github.com/vpcguard/vpcguard/shared/setup/organization"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+const (
+	home       = "us-east-1"
+	aggregator = "org-aggregator"
+	members    = 30
+)
+
+var regions = []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
+
+// The organization is seeded once for the package: 30 member accounts × 3
+// Regions, 6 resources in each account and Region and a Studio domain in
+// each account's first Region (570 resources, 285 non-compliant). Tests
+// run in report mode and change nothing in it.
+var (
+	seedOnce sync.Once
+	seeded   *orgestate.Org
+	seedErr  error
+	server   *motoserver.Server
+)
+
+func organizationOnMoto(t *testing.T) (*motoserver.Server, *orgestate.Org) {
+	t.Helper()
+	seedOnce.Do(func() {
+		server = motoserver.Require(t)
+		seeded, seedErr = orgestate.Seed(context.Background(), server.Config(home), members, regions, 8)
+	})
+	if seedErr != nil {
+		t.Fatalf("seed the organization: %v", seedErr)
+	}
+	return server, seeded
+}
+
+// refuseAssumeRole answers AssumeRole into account with AccessDenied, as
+// STS does when the member role is missing or does not trust vpcguard:
+// moto's AssumeRole succeeds for any role, so the refusal is injected.
+func refuseAssumeRole(account string) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("test/refuse-assume-role",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if awsmiddleware.GetOperationName(ctx) == "AssumeRole" {
+					arn := aws.ToString(in.Parameters.(*sts.AssumeRoleInput).RoleArn)
+					if strings.Split(arn, ":")[4] == account {
+						return middleware.InitializeOutput{}, middleware.Metadata{}, &smithy.GenericAPIError{Code: "AccessDenied",
+							Message: "User: arn:aws:sts::123456789012:assumed-role/vpcguard-backfill/vpcguard is not authorized to perform: sts:AssumeRole on resource: " + arn}
+					}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+}
+
+// orgRun is an organization backfill in process, as the CLI wires it, on
+// moto, with one member whose role refuses and, when fake is set, the
+// Config fake.
+type orgRun struct {
+	local    *orgbackfill.Local
+	calls    *backfill.Calls
+	mu       sync.Mutex
+	findings []finding.Finding
+}
+
+func newOrgRun(t *testing.T, srv *motoserver.Server, refusing string, fake *configfake.Server) *orgRun {
+	t.Helper()
+	base := srv.Config(home)
+	if refusing != "" {
+		base.APIOptions = append(base.APIOptions, refuseAssumeRole(refusing))
+	}
+	calls := backfill.NewCalls()
+	calls.Instrument(&base)
+	accounts := awsclients.NewAccounts(base, orgestate.Role)
+	accounts.SetHomeAccount(motoserver.Account)
+	cfg := config.Default()
+	cfg.Sinks = nil
+	cfg.AssumeRoleName = orgestate.Role
+	cfg.BackfillRegions = regions
+	r := &orgRun{calls: calls}
+	engine := guards.Backfill(accounts, backfill.Options{Calls: calls, Concurrency: 4})
+	engine.Guard = setup.Guard(cfg, accounts, rules.All(), nil, guards.Kinds...)
+	engine.Findings = func(f finding.Finding) error {
+		r.mu.Lock()
+		r.findings = append(r.findings, f)
+		r.mu.Unlock()
+		return nil
+	}
+	planner := organization.Planner(cfg, accounts, guards.Kinds...)
+	if fake != nil {
+		cc := base.Copy()
+		cc.BaseEndpoint = aws.String(fake.URL)
+		planner.Config = configindex.Index{Config: configservice.NewFromConfig(cc)}
+	}
+	r.local = &orgbackfill.Local{Planner: planner, Engine: engine, Forget: accounts.Forget}
+	return r
+}
+
+// byAccount counts the findings per account and status, over every rule.
+func (r *orgRun) byAccount() map[string]map[finding.Status]int {
+	out := map[string]map[finding.Status]int{}
+	for _, f := range r.findings {
+		if out[f.Account] == nil {
+			out[f.Account] = map[finding.Status]int{}
+		}
+		out[f.Account][f.Status]++
+	}
+	return out
+}
+
+// TestOrganizationBackfill: the organization's active accounts (Organizations
+// ListAccounts) × the Regions are the shards; every member's resources are
+// found in its own account through the member role; a member whose role
+// refuses is a failed shard in each Region, with an error naming the account
+// and the role, and the others succeed.
+func TestOrganizationBackfill(t *testing.T) {
+	srv, org := organizationOnMoto(t)
+	refusing := org.Members[3]
+	r := newOrgRun(t, srv, refusing, nil)
+	var done []string
+	r.local.AccountDone = func(a orgbackfill.AccountTally, n, total int) {
+		done = append(done, a.Account)
+		if total != members+1 {
+			t.Errorf("AccountDone total %d; want %d (the members and the management account)", total, members+1)
+		}
+	}
+	s, err := r.local.Run(context.Background(), orgbackfill.Request{Accounts: []string{orgbackfill.Organization}})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	wantAccounts := append([]string{org.Management}, org.Members...)
+	slices.Sort(wantAccounts)
+	if s.Accounts != len(wantAccounts) || s.Shards != len(wantAccounts)*len(regions) {
+		t.Errorf("got %d accounts, %d shards; want %d accounts × %d Regions", s.Accounts, s.Shards, len(wantAccounts), len(regions))
+	}
+	if !slices.Equal(s.Regions, regions) {
+		t.Errorf("regions %v; want %v", s.Regions, regions)
+	}
+	if s.ShardsFailed != len(regions) || s.ShardsSucceeded != s.Shards-len(regions) {
+		t.Errorf("shards: %d succeeded, %d failed; want %d and %d", s.ShardsSucceeded, s.ShardsFailed, s.Shards-len(regions), len(regions))
+	}
+	for _, f := range s.FailedShards {
+		if f.Account != refusing || !strings.Contains(f.Error, "account "+refusing) || !strings.Contains(f.Error, "role/"+orgestate.Role) {
+			t.Errorf("failed shard %s/%s: %q; want only %s's, naming the account and role %s", f.Account, f.Region, f.Error, refusing, orgestate.Role)
+		}
+	}
+	if len(done) != len(wantAccounts) {
+		t.Errorf("AccountDone for %d accounts; want %d", len(done), len(wantAccounts))
+	}
+
+	got := r.byAccount()
+	nonCompliant := org.NonCompliant()
+	perAccount := map[string]int{}
+	for _, it := range org.Items {
+		perAccount[it.Account]++
+	}
+	for _, a := range org.Members {
+		want := map[finding.Status]int{finding.NonCompliant: nonCompliant[a], finding.Compliant: perAccount[a] - nonCompliant[a]}
+		if a == refusing {
+			want = map[finding.Status]int{}
+		}
+		if g := got[a]; len(g) != len(want) || g[finding.NonCompliant] != want[finding.NonCompliant] || g[finding.Compliant] != want[finding.Compliant] {
+			t.Errorf("account %s: findings %v; want %v", a, g, want)
+		}
+		var tally orgbackfill.AccountTally
+		for _, at := range s.ByAccount {
+			if at.Account == a {
+				tally = at
+			}
+		}
+		if a != refusing && (tally.Resources != perAccount[a] || tally.Shards != len(regions) || tally.FailedShards != 0) {
+			t.Errorf("account %s summary: %+v; want %d resources, %d shards, none failed", a, tally, perAccount[a], len(regions))
+		}
+		if a == refusing && tally.FailedShards != len(regions) {
+			t.Errorf("refusing account %s summary: %+v; want %d failed shards", a, tally, len(regions))
+		}
+	}
+	if len(got[org.Management]) != 0 {
+		t.Errorf("management account: findings %v; want none (nothing seeded there)", got[org.Management])
+	}
+	for _, f := range r.findings {
+		if f.Evaluation != "online" {
+			t.Errorf("%s %s: evaluation %q; want online (no aggregator named)", f.Account, f.ResourceID, f.Evaluation)
+			break
+		}
+	}
+}

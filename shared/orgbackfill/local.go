@@ -22,9 +22,9 @@ type Local struct {
 	Engine backfill.Options
 	// Parallel shards run at once; default DefaultParallel.
 	Parallel int
-	// Forget lets go of an account's clients once all its shards are done;
-	// an account's shards run one after the other, so its role is assumed
-	// once.
+	// Forget lets go of an account's clients once all its shards are done
+	// (the shards come in account order, so an account's are in flight
+	// together and share its cached credentials).
 	Forget func(account string)
 	// AccountDone is told each account's tally as its last shard ends,
 	// with how many accounts are done.
@@ -54,11 +54,7 @@ func (l *Local) Run(ctx context.Context, req Request) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	if plan.Config != nil {
-		for _, n := range scope.Snapshot() {
-			plan.Config.Calls += n
-		}
-	}
+	plan.CountCalls(scope.Snapshot())
 	totals := NewTotals("", plan, len(plan.Shards))
 	left := map[string]int{}
 	for _, s := range plan.Shards {

@@ -131,11 +131,7 @@ func (o *Orchestrator) plan(ctx context.Context, run string, raw json.RawMessage
 	if err != nil {
 		return PlanOutput{}, fmt.Errorf("plan run %s: %w", run, err)
 	}
-	if plan.Config != nil {
-		for _, n := range scope.Snapshot() {
-			plan.Config.Calls += n
-		}
-	}
+	plan.CountCalls(scope.Snapshot())
 	shards, err := json.Marshal(plan.Shards)
 	if err != nil {
 		return PlanOutput{}, fmt.Errorf("plan run %s: encode the shards: %w", run, err)

@@ -215,3 +215,121 @@ func TestOrganizationBackfill(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFastPath: with a Config aggregator named, the plan asks Config
+// (here a FAKE of SelectAggregateResourceConfig, which moto lacks, fed from
+// the seeded estate) once per recorded resource type, paged; what Config
+// shows compliant is decided from Config, and only the resources it shows
+// non-compliant are read online, by their shard, before anything is
+// decided on them. Jobs are not in Config: every shard lists them. The
+// findings are the scan's.
+func TestConfigFastPath(t *testing.T) {
+	srv, org := organizationOnMoto(t)
+	refusing := org.Members[3]
+	fake := configfake.New(aggregator, org.Items)
+	defer fake.Close()
+	r := newOrgRun(t, srv, refusing, fake)
+	agg := aggregator
+	s, err := r.local.Run(context.Background(), orgbackfill.Request{ConfigAggregator: &agg})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s.Config == nil {
+		t.Fatal("summary has no Config answer")
+	}
+	// 180 models, notebooks and endpoints (two pages of 100 each), 30 domains.
+	got := fake.Types()
+	slices.Sort(got)
+	if want := []string{"AWS::SageMaker::Model", "AWS::SageMaker::Model", "AWS::SageMaker::NotebookInstance",
+		"AWS::SageMaker::NotebookInstance", "AWS::EC2::VPCEndpoint", "AWS::EC2::VPCEndpoint", "AWS::SageMaker::Domain"}; !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("Config queries %v; want %v", got, want)
+	}
+	if s.Config.Calls != 7 {
+		t.Errorf("Config calls counted %d; want 7", s.Config.Calls)
+	}
+	nonCompliant := 0
+	for _, n := range org.NonCompliant() {
+		nonCompliant += n
+	}
+	if s.Config.Decided != len(org.Items)-nonCompliant || s.Config.Read != nonCompliant {
+		t.Errorf("Config decided %d, sent %d to be read; want %d and %d", s.Config.Decided, s.Config.Read, len(org.Items)-nonCompliant, nonCompliant)
+	}
+	kinds := map[string]orgbackfill.KindAnswer{}
+	for _, k := range s.Config.Kinds {
+		kinds[string(k.Kind)] = k
+	}
+	if k := kinds["vpcguard::SageMaker::Job"]; k.Recorded || k.Listed != s.Shards {
+		t.Errorf("jobs: %+v; want not recorded, listed in all %d shards", k, s.Shards)
+	}
+	if k := kinds["AWS::SageMaker::Model"]; !k.Recorded || k.Items != 180 || k.Decided != 90 || k.Read != 90 || k.Covered != members*len(regions) {
+		t.Errorf("models: %+v; want recorded, 180 items, 90 decided, 90 read, covered in the %d members' shards", k, members*len(regions))
+	}
+
+	byAccount := r.byAccount()
+	perAccount := map[string]int{}
+	for _, it := range org.Items {
+		perAccount[it.Account]++
+	}
+	nc := org.NonCompliant()
+	for _, a := range org.Members {
+		want := map[finding.Status]int{finding.NonCompliant: nc[a], finding.Compliant: perAccount[a] - nc[a]}
+		if a == refusing {
+			// Config's compliant answers need no role; the reads do.
+			want = map[finding.Status]int{finding.Compliant: perAccount[a] - nc[a]}
+		}
+		if g := byAccount[a]; len(g) != len(want) || g[finding.NonCompliant] != want[finding.NonCompliant] || g[finding.Compliant] != want[finding.Compliant] {
+			t.Errorf("account %s: findings %v; want %v", a, g, want)
+		}
+	}
+	for _, f := range r.findings {
+		want := "config"
+		if f.Status == finding.NonCompliant {
+			want = "online" // read before deciding: online stays the source of truth
+		}
+		if f.Evaluation != want {
+			t.Errorf("%s %s %s: evaluation %q; want %q", f.Account, f.ResourceID, f.Status, f.Evaluation, want)
+		}
+	}
+	if s.ShardsFailed != len(regions) {
+		t.Errorf("failed shards %d; want %d (the refusing member's)", s.ShardsFailed, len(regions))
+	}
+	for _, f := range s.FailedShards {
+		if f.Account != refusing || !strings.Contains(f.Error, "role/"+orgestate.Role) {
+			t.Errorf("failed shard %+v; want only %s's, naming the role", f, refusing)
+		}
+	}
+}
+
+// TestConfigFallback: an aggregator Config does not know fails the query
+// before any finding is decided from it: every kind is then listed in every
+// shard, and the summary says why.
+func TestConfigFallback(t *testing.T) {
+	srv, org := organizationOnMoto(t)
+	fake := configfake.New(aggregator, org.Items)
+	defer fake.Close()
+	r := newOrgRun(t, srv, "", fake)
+	other := "no-such-aggregator"
+	s, err := r.local.Run(context.Background(), orgbackfill.Request{Accounts: org.Members[:2], Regions: regions[:1], ConfigAggregator: &other})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, k := range s.Config.Kinds {
+		if k.Recorded && (!strings.Contains(k.Error, "NoSuchConfigurationAggregatorException") || k.Covered != 0 || k.Listed != 2) {
+			t.Errorf("%s: %+v; want the error named and listed in both shards", k.Kind, k)
+		}
+	}
+	want := 0
+	for _, it := range org.Items {
+		if (it.Account == org.Members[0] || it.Account == org.Members[1]) && it.Region == regions[0] {
+			want++
+		}
+	}
+	if s.Resources != want || s.ShardsFailed != 0 {
+		t.Errorf("%d resources, %d failed shards; want %d listed, none failed", s.Resources, s.ShardsFailed, want)
+	}
+	for _, f := range r.findings {
+		if f.Evaluation != "online" {
+			t.Errorf("%s: evaluation %q; want online (listed)", f.ResourceID, f.Evaluation)
+		}
+	}
+}

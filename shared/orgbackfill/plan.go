@@ -56,6 +56,23 @@ type Plan struct {
 	Regions  []string      `json:"regions"`
 	Shards   []Shard       `json:"-"`
 	Config   *ConfigAnswer `json:"config,omitempty"`
+	// Calls are the AWS calls planning made (Organizations, the Regions,
+	// Config).
+	Calls int64 `json:"awsCalls"`
+}
+
+// configCall is Config's advanced query, as backfill.Calls names it.
+var configCall = backfill.CallName("Config Service", "SelectAggregateResourceConfig")
+
+// CountCalls records the calls planning made (a scope's snapshot): all of
+// them, and Config's queries apart.
+func (p *Plan) CountCalls(calls map[string]int64) {
+	for name, n := range calls {
+		p.Calls += n
+		if p.Config != nil && name == configCall {
+			p.Config.Calls += n
+		}
+	}
 }
 
 // ConfigAnswer is what AWS Config answered, and what was left to read or
@@ -71,7 +88,8 @@ type ConfigAnswer struct {
 	// Read counts the resources sent to be read online (Config called them
 	// non-compliant, or could not tell).
 	Read int `json:"read"`
-	// Calls are the SelectAggregateResourceConfig calls made.
+	// Calls are the SelectAggregateResourceConfig calls made (Plan.Calls
+	// counts them too).
 	Calls int64 `json:"awsCalls"`
 }
 

@@ -116,6 +116,12 @@ type ShardResult struct {
 	Continuation *Continuation `json:"continuation,omitempty"`
 }
 
+// accessChecker tells whether an account can be acted in
+// (awsclients.Accounts, the engine's Home).
+type accessChecker interface {
+	Check(ctx context.Context, account string) error
+}
+
 // RunShard runs one shard (or its next part) through the engine. opts holds
 // what every shard shares (the guard, sources, calls, concurrency); budget,
 // when set, says when the part must stop (the Lambda's remaining time). An
@@ -123,6 +129,14 @@ type ShardResult struct {
 // role refused, the Region disabled); partial failures are in the result.
 func RunShard(ctx context.Context, opts backfill.Options, in ShardInput, budget func() bool) (ShardResult, error) {
 	s := in.Shard
+	// A member whose role refuses fails its shard as a whole (retried,
+	// then named among the failed shards), not as one INSUFFICIENT_DATA
+	// finding per resource Config sent to be read there.
+	if c, ok := opts.Home.(accessChecker); ok {
+		if err := c.Check(ctx, s.Account); err != nil {
+			return ShardResult{Account: s.Account, Region: s.Region}, fmt.Errorf("shard %s/%s: %w", s.Account, s.Region, err)
+		}
+	}
 	opts.Accounts, opts.Regions = []string{s.Account}, []string{s.Region}
 	opts.Covered, opts.Read = s.Covered, s.states()
 	if s.ReadOnly {

@@ -67,6 +67,7 @@ func NewTotals(run string, plan Plan, shards int) *Totals {
 		}
 		t.total.Add(plan.Config.Decided, backfill.MaxErrors)
 	}
+	t.total.Calls += plan.Calls
 	return t
 }
 
@@ -161,7 +162,6 @@ func (t *Totals) Summary(maxAccounts int) Summary {
 	}
 	s.ShardsNotRun = max(0, t.Planned-s.ShardsSucceeded-s.ShardsFailed)
 	if t.Config != nil {
-		s.Calls += t.Config.Calls
 		s.Config = &ConfigSummary{Aggregator: t.Config.Aggregator, Kinds: t.Config.Kinds, Decided: t.Config.Decided.Resources,
 			Read: t.Config.Read, Calls: t.Config.Calls}
 	}

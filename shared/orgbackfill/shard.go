@@ -21,6 +21,9 @@ type ShardInput struct {
 	Shard Shard `json:"shard"`
 	// Index is the shard's place in the plan's list (its record's name).
 	Index int `json:"index,omitempty"`
+	// Part counts the shard's invocations before this one (its
+	// continuations); the shard only logs it.
+	Part int `json:"part,omitempty"`
 	// Run is the run's id (the execution's name); the shard only logs it.
 	Run          string        `json:"run,omitempty"`
 	Options      Options       `json:"options"`

@@ -115,10 +115,10 @@ func (d Definition) JSON() (string, error) {
 	plan["ResultPath"] = "$.plan"
 	plan["Next"] = "Shards"
 
-	shard := invoke(d.Backfill, map[string]any{"shard.$": "$.shard", "index.$": "$.index", "run.$": "$.run",
+	shard := invoke(d.Backfill, map[string]any{"shard.$": "$.shard", "index.$": "$.index", "part.$": "$.part", "run.$": "$.run",
 		"options.$": "$.options", "continuation.$": "$.continuation"}, map[string]string{"result": "$"})
 	shard["Comment"] = "Backfill one account and Region; near its time budget it returns a continuation"
-	shard["ResultPath"] = "$.part"
+	shard["ResultPath"] = "$.out"
 	shard["Next"] = "More?"
 	shard["Retry"] = append(asList(shard["Retry"]),
 		map[string]any{"ErrorEquals": []string{ErrorBadInput}, "MaxAttempts": 0},
@@ -138,7 +138,7 @@ func (d Definition) JSON() (string, error) {
 			"ResultPath": nil,
 		}
 	}
-	record := putObject(RecordPrefix("{}")+"{}.json", "$.part.result")
+	record := putObject(RecordPrefix("{}")+"{}.json", "$.out.result")
 	record["Comment"] = "Keep the shard's record for the summary"
 	record["OutputPath"] = nil // the map's result stays small: {} per shard
 	record["End"] = true
@@ -155,7 +155,7 @@ func (d Definition) JSON() (string, error) {
 			"Parameters":   map[string]any{"Bucket": d.Bucket, "Key.$": "$.plan.shardsKey"},
 		},
 		"ItemSelector": map[string]any{"shard.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
-			"run.$": "$.plan.run", "options.$": "$.plan.options", "continuation": nil},
+			"part": 0, "run.$": "$.plan.run", "options.$": "$.plan.options", "continuation": nil},
 		"MaxConcurrency":             d.MaxConcurrency,
 		"ToleratedFailurePercentage": number(float64(d.ToleratedFailurePercent)),
 		"ItemProcessor": map[string]any{
@@ -164,11 +164,11 @@ func (d Definition) JSON() (string, error) {
 			"States": map[string]any{
 				"Shard": shard,
 				"More?": map[string]any{"Type": "Choice",
-					"Choices": []any{map[string]any{"Variable": "$.part.result.continuation", "IsPresent": true, "Next": "GoOn"}},
+					"Choices": []any{map[string]any{"Variable": "$.out.result.continuation", "IsPresent": true, "Next": "GoOn"}},
 					"Default": "Record"},
 				"GoOn": map[string]any{"Type": "Pass", "Comment": "The same shard again, from its continuation",
-					"Parameters": map[string]any{"shard.$": "$.shard", "index.$": "$.index", "run.$": "$.run", "options.$": "$.options",
-						"continuation.$": "$.part.result.continuation"},
+					"Parameters": map[string]any{"shard.$": "$.shard", "index.$": "$.index", "part.$": "States.MathAdd($.part, 1)",
+						"run.$": "$.run", "options.$": "$.options", "continuation.$": "$.out.result.continuation"},
 					"Next": "Shard"},
 				"Record":        record,
 				"RecordFailure": recordFailure,
@@ -181,6 +181,12 @@ func (d Definition) JSON() (string, error) {
 		"ResultPath":     "$.outcome",
 		"Catch":          []any{map[string]any{"ErrorEquals": []string{"States.ALL"}, "ResultPath": "$.outcome", "Next": "Summarize"}},
 		"Next":           "Summarize",
+	}
+
+	if d.ToleratedFailurePercent > 0 {
+		// Absent is 0, as Step Functions reads it; moto's interpreter
+		// fails an execution whose definition says 0.0.
+		shards["ToleratedFailurePercentage"] = number(float64(d.ToleratedFailurePercent))
 	}
 
 	summarize := invoke(d.Orchestrator, map[string]any{"summarize": map[string]any{"run.$": "$.plan.run", "outcome.$": "$.outcome"}},

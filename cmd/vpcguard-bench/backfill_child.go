@@ -27,6 +27,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 )
 
@@ -68,7 +69,7 @@ func runChild(endpoint string, concurrency int) error {
 	cfg.Mode = mode.Report
 	// Every kind a backfill lists, as the CLI wires them: the estate has
 	// no domains or jobs, whose listings cost a few calls per run.
-	kinds := []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring}
+	kinds := []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs, domains.Wiring, jobs.Wiring}
 	opts := setup.BackfillOptions(cfg, accounts, nil, setup.BackfillOnly{TagIndex: tagindex.New}, kinds...)
 	opts.Guard = setup.Guard(cfg, accounts, rules.All(), nil, kinds...)
 	opts.Calls, opts.Regions, opts.Concurrency = calls, []string{"us-east-1"}, concurrency

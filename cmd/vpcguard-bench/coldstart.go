@@ -19,6 +19,7 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/runtimeapi"
+	"github.com/vpcguard/vpcguard/internal/testenv/world"
 )
 
 // Goals. The AWS SDK clients are current releases, not held back (go.mod):
@@ -50,7 +51,15 @@ var coldStartInvocations = map[string]invocation{
 	"job-guard":      {event: "job-automl-in-vpc.json", expect: `"COMPLIANT"`},
 	// It reads nothing: its first response makes no AWS call at all.
 	"presigned-url-guard": {event: "presigned-domain-url-via-endpoint.json", expect: `"COMPLIANT"`},
-	"backfill":            {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":5`},
+	// An endpoint event: one read of its VPC (DescribeVpcs and
+	// DescribeVpcEndpoints; the VPC has runtime and S3 endpoints, so no
+	// model scan), as the other guards read one resource. A CreateModel
+	// costs it more: the model, its subnets' zones, and its VPC through the
+	// subnet (5 calls); the README gives both.
+	"network-guard": {event: "endpoint-create-runtime-private-dns-default.json", expect: `"AWS::EC2::VPC"`},
+	// A model, a notebook, an AutoML job, a Studio domain, an endpoint, the
+	// seeded VPC and moto's default one.
+	"backfill": {payload: `{"regions":["us-east-1"],"mode":"report"}`, expect: `"resources":7`},
 }
 
 // The names the sample events use, seeded so the guards find them.
@@ -184,7 +193,7 @@ func (inv invocation) bytes(ids map[string]string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The sample endpoint's and domain's ids are moto's: the event names
+	// The sample ids (endpoint, VPC, subnets, domain) are moto's: the event names
 	// the ones seeded.
 	for sample, seeded := range ids {
 		data = bytes.ReplaceAll(data, []byte(sample), []byte(seeded))
@@ -246,9 +255,9 @@ func buildPackage(ctx context.Context, root, out, goos, goarch, pkg string) erro
 }
 
 // seedSamples creates the sample events' model, notebook, AutoML job and
-// Studio domain, in a VPC, and a SageMaker runtime endpoint with private DNS
-// on; it returns the ids moto gave the endpoint and the domain, by the ids
-// the sample events carry.
+// Studio domain, in a VPC, a SageMaker runtime endpoint with private DNS on
+// and an S3 gateway; it returns the ids moto gave the endpoint, the VPC,
+// the subnets and the domain, by the ids the sample events carry.
 func seedSamples(ctx context.Context, moto *motoserver.Server) (map[string]string, error) {
 	c := estate.New(moto.Config("us-east-1"))
 	net, err := c.NewNetwork(ctx, "us-east-1")
@@ -268,11 +277,17 @@ func seedSamples(ctx context.Context, moto *motoserver.Server) (map[string]strin
 	if err != nil {
 		return nil, err
 	}
-	endpoint, err := c.Endpoint(ctx, net, "com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true), "")
+	id, err := c.Endpoint(ctx, net, "com.amazonaws.us-east-1.sagemaker.runtime", aws.Bool(true), "")
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{sampleEndpoint: endpoint, sampleDomainID: domain}, nil
+	if _, err := c.Gateway(ctx, net, "com.amazonaws.us-east-1.s3"); err != nil {
+		return nil, err
+	}
+	ids := world.NetworkIDs(net, nil)
+	ids[sampleEndpoint] = id
+	ids[sampleDomainID] = domain
+	return ids, nil
 }
 
 // coldStarts execs bin runs times, each a fresh process, and returns the

@@ -39,10 +39,25 @@ func TestBackfillCommand(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
 		t.Fatalf("stdout is not a JSON array of findings: %v\n%s", err, stdout.String())
 	}
-	if len(fs) != 2 || fs[0].Status != finding.NonCompliant || fs[1].Status != finding.NonCompliant {
-		t.Errorf("findings %+v; want two NON_COMPLIANT", fs)
+	// The model (outside a VPC, not isolated; no subnets to span zones), the
+	// notebook, and moto's default VPC (no SageMaker in it).
+	statuses := map[string]finding.Status{}
+	for _, f := range fs {
+		statuses[f.Rule+" "+f.ResourceName] = f.Status
 	}
-	for _, want := range []string{"backfill: 2 resources in 1 account, us-east-1 (mode report)", "sagemaker-model-in-vpc", "AWS calls:"} {
+	want := map[string]finding.Status{
+		"sagemaker-model-in-vpc no-vpc": finding.NonCompliant, "sagemaker-model-network-isolation no-vpc": finding.NonCompliant,
+		"sagemaker-model-vpc-multi-az no-vpc": finding.NotApplicable, "sagemaker-notebook-no-direct-internet-access open": finding.NonCompliant,
+	}
+	for k, w := range want {
+		if statuses[k] != w {
+			t.Errorf("%s: got %q; want %s", k, statuses[k], w)
+		}
+	}
+	if len(fs) != 5 {
+		t.Errorf("findings %+v; want 5 (4 above and the default VPC's)", fs)
+	}
+	for _, want := range []string{"backfill: 3 resources in 1 account, us-east-1 (mode report)", "sagemaker-model-in-vpc", "AWS calls:"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
@@ -101,8 +116,8 @@ func TestBackfillFormats(t *testing.T) {
 	}
 
 	html := backfill("--format", "html")
-	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.HasSuffix(html, "</html>\n") || strings.Count(html, "<tr data-status=") != 2 {
-		t.Errorf("--format html: want one document with 2 finding rows\n%.300s", html)
+	if !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.HasSuffix(html, "</html>\n") || strings.Count(html, "<tr data-status=") != 5 {
+		t.Errorf("--format html: want one document with 5 finding rows (the notebook; the model under three rules; the default VPC)\n%.300s", html)
 	}
 
 	var stdout, stderr bytes.Buffer
@@ -150,9 +165,13 @@ func TestBackfillCommandLooksUpCreators(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &fs); err != nil {
 		t.Fatalf("stdout: %v\n%s", err, stdout.String())
 	}
+	// model-in-vpc's findings (network isolation's are NON_COMPLIANT too,
+	// and looked up the same way).
 	byName := map[string]finding.Finding{}
 	for _, f := range fs {
-		byName[f.ResourceName] = f
+		if f.Rule == "sagemaker-model-in-vpc" {
+			byName[f.ResourceName] = f
+		}
 	}
 	if f := byName["churn-xgb-public"]; f.Principal != "arn:aws:iam::123456789012:role/MLEngineer" || f.EventID != "00000000-0000-0000-0000-00000001991a" {
 		t.Errorf("churn-xgb-public: principal %q event %q; want MLEngineer and the sample's event", f.Principal, f.EventID)
@@ -160,9 +179,10 @@ func TestBackfillCommandLooksUpCreators(t *testing.T) {
 	if f := byName["nobody-knows"]; f.Principal != "" || len(f.Actions) != 1 || f.Actions[0].Outcome != finding.Skipped {
 		t.Errorf("nobody-knows: principal %q actions %+v; want none and one skipped lookup", f.Principal, f.Actions)
 	}
-	// One call finds churn-xgb-public's slot; nobody-knows's window may
-	// reach into the next slot, which then costs a second one.
-	summary := regexp.MustCompile(`creators: 1 found, 1 not found, 0 failed; [12] LookupEvents calls? \(CloudTrail allows 2 a second per account and region\), 0 log files read`)
+	// Two NON_COMPLIANT findings each (outside a VPC, not isolated). One call
+	// finds churn-xgb-public's slot; nobody-knows's window may reach into the
+	// next slot, which then costs a second one.
+	summary := regexp.MustCompile(`creators: 2 found, 2 not found, 0 failed; [12] LookupEvents calls? \(CloudTrail allows 2 a second per account and region\), 0 log files read`)
 	if !summary.MatchString(stderr.String()) {
 		t.Errorf("stderr lacks a line matching %s:\n%s", summary, stderr.String())
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vpcguard/vpcguard/events"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
+	"github.com/vpcguard/vpcguard/internal/testenv/isolation"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	"github.com/vpcguard/vpcguard/internal/testenv/trail"
@@ -56,6 +57,10 @@ var replay = []string{
 	"endpoint-create-notebook-private-dns-off.json",
 	"endpoint-create-ssm-private-dns-off.json",
 	"endpoint-modify-private-dns-off.json",
+	"model-create-network-isolation.json",
+	"model-create-one-subnet.json",
+	"model-create-one-az.json",
+	"endpoint-create-notebook-no-api.json",
 	"domain-create-vpc-only.json",
 	"domain-create-public.json",
 	"job-training-no-vpc.json",
@@ -86,10 +91,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	fmt.Fprintln(stdout, `vpcguard demo: keeping Amazon SageMaker private, on a local AWS emulator.
 
-vpcguard enforces the rules of its catalogue (vpcguard rules): models, jobs
-and Studio domains run in a VPC, notebook instances have no direct internet
-access, interface VPC endpoints to SageMaker have private DNS on, and presigned
-Studio and notebook URLs are created through a VPC endpoint. This demo starts
+vpcguard enforces the rules of its catalogue (vpcguard rules): models run in a
+VPC, network-isolated, with subnets in two Availability Zones; jobs and Studio
+domains run in a VPC; notebook instances have no direct internet access;
+interface VPC endpoints to SageMaker have private DNS on; a VPC that uses
+SageMaker has every endpoint its private path needs; and presigned Studio and
+notebook URLs are created through a VPC endpoint. This demo starts
 moto_server (an AWS API emulator) on 127.0.0.1, seeds an account that looks
 real, and then:
   1. backfills in report mode: finds what already exists, changes nothing;
@@ -118,8 +125,10 @@ Nothing here talks to a real AWS account.`)
 	d.base = srv.Config(demoRegion)
 	d.base.Retryer = awsclients.NewRetryer
 	// moto accepts ModifyVpcEndpoint but ignores PrivateDnsEnabled, so the
-	// requests are what the demo can show.
-	d.base.APIOptions = append(d.base.APIOptions, d.sent.Option)
+	// requests are what the demo can show. moto also ignores
+	// EnableNetworkIsolation on CreateModel: the isolation fake puts what
+	// CreateModel sent on DescribeModel's answer, as AWS would.
+	d.base.APIOptions = append(d.base.APIOptions, d.sent.Option, (&isolation.Models{}).Option)
 	d.clients = estate.New(d.base)
 	d.iam = iam.NewFromConfig(d.base)
 	if err := d.seed(ctx); err != nil {
@@ -173,17 +182,22 @@ func (d *demo) seed(ctx context.Context) error {
 	net, ids := w.Net, w.Endpoints
 	fmt.Fprintf(d.out, `
 Seeded account %s in %s:
-  network    %s (DNS support and hostnames on), subnets %s in two zones, security group %s
+  network    ml-platform %s (DNS support and hostnames on), subnets %s in two zones
+             and %s (a second one in %sa), security group %s;
+             ml-sandbox %s, one subnet %s
   IAM        roles MLEngineer, DataScientist, NetworkAdmin, PlatformAdmin, SageMakerExecution (the
              jobs' execution role); users bob, carol; the guardrail policy
              vpcguard-guardrail (every rule's deny statements, as the CDK stack creates it)
   models     churn-xgb-public (no VPC), churn-xgb-private (VPC), fraud-empty-subnets (no subnets),
-             legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC)
+             legacy-scoring (no VPC, predates vpcguard), forecast-prod (VPC), fraud-isolated (VPC,
+             network isolation on), forecast-one-az (two subnets, one zone), sandbox-scoring
+             (ml-sandbox's one subnet); none isolated but fraud-isolated
   notebooks  research-open (internet on), quickstart-default (internet omitted = on, no subnet),
              research-private (internet off, in VPC), team-sandbox (internet on, predates vpcguard)
-  endpoints  %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
+  endpoints  in ml-platform: %s sagemaker.api (private DNS off), %s sagemaker.runtime (on),
              %s notebook (off), %s ssm (off: not SageMaker, must be left alone),
-             %s s3 gateway (not an interface endpoint, ignored)
+             %s s3 gateway (not an interface endpoint: private DNS does not apply);
+             in ml-sandbox: %s notebook (on), and no API, runtime or S3 endpoint
   Studio     domains %s studio-prod (VpcOnly), %s studio-research (PublicInternetOnly),
              %s studio-sandbox (network setting omitted = public), %s studio-finance (public)
   jobs       training churn-train-public (no VPC), churn-train-private (VPC), churn-hpo-001-6f3c2a1b
@@ -191,8 +205,11 @@ Seeded account %s in %s:
              predates vpcguard); tuning churn-hpo (one definition outside the VPC); AutoML
              churn-autopilot (no VPC, running), fraud-autopilot (VPC, running). moto finishes
              training, processing and tuning jobs at once: they read Completed.
-`, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SecurityGroup,
-		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3],
+  (moto ignores EnableNetworkIsolation: a fake keeps what CreateModel sent, so fraud-isolated
+  reads isolated, as on AWS)
+`, motoserver.Account, demoRegion, net.VPC, strings.Join(net.Subnets, ", "), net.SameZone, demoRegion, net.SecurityGroup,
+		w.Sandbox.VPC, w.Sandbox.Subnets[0],
+		ids[world.VpceAPI], ids[world.VpceRuntime], ids[world.VpceNotebook], ids[world.VpceSSM], ids[world.VpceS3], ids[world.VpceSandboxNotebook],
 		w.Domains[world.DomainProd], w.Domains[world.DomainResearch], w.Domains[world.DomainSandbox], w.Domains[world.DomainFinance])
 	return nil
 }
@@ -231,10 +248,11 @@ func (d *demo) replay(ctx context.Context, stderr io.Writer) error {
 	g := setup.Guard(cfg, accounts, rules.All(), slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})), kinds...)
 	h := &guard.Handler{Guard: g}
 
-	fmt.Fprintf(d.out, `Mode enforce, tickets to Security Hub and SNS (%s).
-The sample events carry made-up vpce and Studio domain ids; moto assigns its
-own, so each event is rewritten to the seeded ids before replay. Presigned URL
-calls are judged from the event alone: moto has no such call, and nothing is read.
+	fmt.Fprintf(d.out, `Mode enforce for every rule, tickets to Security Hub and SNS (%s).
+The sample events carry made-up vpce, VPC, subnet and Studio domain ids; moto
+assigns its own, so each event is rewritten to the seeded ids before replay.
+Presigned URL calls are judged from the event alone: moto has no such call, and
+nothing is read.
 `, d.topic)
 	for _, name := range replay {
 		raw, err := events.FS.ReadFile(name)
@@ -480,9 +498,11 @@ func principalName(arn string) string {
 func (d *demo) changes(ctx context.Context) error {
 	fmt.Fprintln(d.out, `
 The statuses match step 1, and that is expected: a model's or a job's VPC
-settings and a notebook's internet access cannot be changed after creation, so
-the guards contain them (stop, guardrail on the caller, tag, ticket) until their
-owners recreate them.`)
+settings, a model's network isolation and a notebook's internet access cannot
+be changed after creation, so the guards contain them (stop, guardrail on the
+caller, tag, ticket) until their owners recreate them. The one-zone models and
+the VPC missing endpoints are ticketed only: their owners choose subnets and
+endpoints.`)
 	fmt.Fprintln(d.out, "\nWhat changed:")
 	out, err := d.clients.SageMaker.ListNotebookInstances(ctx, &sagemaker.ListNotebookInstancesInput{})
 	if err != nil {
@@ -542,7 +562,7 @@ owners recreate them.`)
 	fmt.Fprintln(d.out, "              while apps run)")
 
 	var tagged []string
-	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring"} {
+	for _, m := range []string{"churn-xgb-public", "fraud-empty-subnets", "legacy-scoring", "fraud-isolated", "forecast-one-az"} {
 		tags, err := d.clients.SageMaker.ListTags(ctx, &sagemaker.ListTagsInput{ResourceArn: aws.String("arn:aws:sagemaker:us-east-1:123456789012:model/" + m)})
 		if err != nil {
 			return fmt.Errorf("list tags of %s: %w", m, err)
@@ -593,10 +613,17 @@ func policyNames(ps []iamtypes.AttachedPolicy) string {
 	return orNone(names)
 }
 
+// tagList shows tags as SageMaker holds them: one value a key, the last
+// written (moto 5.2.1's AddTags appends a second tag with the same key where
+// AWS overwrites the first).
 func tagList(tags []smtypes.Tag) string {
-	var out []string
+	byKey := map[string]string{}
 	for _, t := range tags {
-		out = append(out, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+		byKey[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	var out []string
+	for k, v := range byKey {
+		out = append(out, k+"="+v)
 	}
 	slices.Sort(out)
 	return "[" + strings.Join(out, ", ") + "]"

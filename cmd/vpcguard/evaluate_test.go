@@ -17,6 +17,10 @@ const (
 	modelRule = "sagemaker-model-in-vpc"
 	nbRule    = "sagemaker-notebook-no-direct-internet-access"
 	epRule    = "sagemaker-vpc-endpoint-private-dns"
+	isoRule   = "sagemaker-model-network-isolation"
+	azRule    = "sagemaker-model-vpc-multi-az"
+	pathRule  = "sagemaker-vpc-private-path-complete"
+	vpcType   = "AWS::EC2::VPC"
 	modelType = "AWS::SageMaker::Model"
 	nbType    = "AWS::SageMaker::NotebookInstance"
 	epType    = "AWS::EC2::VPCEndpoint"
@@ -55,49 +59,96 @@ func modelARN(name string) string { return "arn:aws:sagemaker:us-east-1:12345678
 func nbARN(name string) string {
 	return "arn:aws:sagemaker:us-east-1:123456789012:notebook-instance/" + name
 }
-func epARN(id string) string { return "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/" + id }
+func epARN(id string) string  { return "arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/" + id }
+func vpcARN(id string) string { return "arn:aws:ec2:us-east-1:123456789012:vpc/" + id }
+
+// The sample events' VPCs: offline, a VPC named only through a subnet or an
+// endpoint keeps that id (the online reader resolves it).
+const (
+	platformVPC = "vpc-0123456789abcdef0"
+	sandboxVPC  = "vpc-0fedcba9876543210"
+)
 
 // expected lists, per sample file, the findings `evaluate --offline` prints.
 var expected = map[string][]jsonFinding{
 	"cloudtrail-log-file.json": {
+		{isoRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
+		{azRule, modelType, modelARN("churn-xgb-public"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{nbRule, nbType, nbARN("research-private"), "COMPLIANT", "", "00000000-0000-0000-0000-0000000cc8c9", "CreateNotebookInstance", dsRole, acct, region},
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60004"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
+		{pathRule, vpcType, vpcARN(platformVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
 	},
 	"endpoint-create-api-private-dns-off.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60001"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000000ffafb", "CreateVpcEndpoint", netRole, acct, region},
+		{pathRule, vpcType, vpcARN(platformVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000000ffafb", "CreateVpcEndpoint", netRole, acct, region},
 	},
 	"endpoint-create-notebook-private-dns-off.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60003"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-000000132d2d", "CreateVpcEndpoint", bob, acct, region},
+		{pathRule, vpcType, vpcARN(platformVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000132d2d", "CreateVpcEndpoint", bob, acct, region},
 	},
 	"endpoint-create-runtime-private-dns-default.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60002"), "COMPLIANT", "", "00000000-0000-0000-0000-000000119414", "CreateVpcEndpoint", netRole, acct, region},
+		{pathRule, vpcType, vpcARN(platformVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000119414", "CreateVpcEndpoint", netRole, acct, region},
 	},
 	"endpoint-create-s3-gateway.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60004"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
+		{pathRule, vpcType, vpcARN(platformVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-00000014c646", "CreateVpcEndpoint", netRole, acct, region},
 	},
 	"endpoint-create-ssm-private-dns-off.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60005"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-000000165f5f", "CreateVpcEndpoint", netRole, acct, region},
 	},
 	"endpoint-delete.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60001"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-000000199191", "DeleteVpcEndpoints", netRole, acct, region},
+		{pathRule, vpcType, "vpce-0a1b2c3d4e5f60001", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000199191", "DeleteVpcEndpoints", netRole, acct, region},
 	},
 	"endpoint-modify-private-dns-off.json": {
 		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60002"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-00000017f878", "ModifyVpcEndpoint", netRole, acct, region},
 	},
 	"model-create-denied.json": nil, // a failed call: nothing to judge
 	"model-create-empty-subnets.json": {
+		{isoRule, modelType, modelARN("fraud-empty-subnets"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
 		{modelRule, modelType, modelARN("fraud-empty-subnets"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
+		{azRule, modelType, modelARN("fraud-empty-subnets"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000004cb4c", "CreateModel", carol, acct, region},
 	},
 	"model-create-in-vpc.json": {
+		{isoRule, modelType, modelARN("churn-xgb-private"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
 		{modelRule, modelType, modelARN("churn-xgb-private"), "COMPLIANT", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
+		{azRule, modelType, modelARN("churn-xgb-private"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
+		{pathRule, vpcType, "subnet-0aaa1111bbbb2222c", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-000000033233", "CreateModel", mlRole, acct, region},
 	},
 	"model-create-no-vpc.json": {
+		{isoRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 		{modelRule, modelType, modelARN("churn-xgb-public"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
+		{azRule, modelType, modelARN("churn-xgb-public"), "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000001991a", "CreateModel", mlRole, acct, region},
 	},
 	"model-delete.json": {
 		// DeleteModel returns no ARN: the id is the model's name.
+		{isoRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
 		{modelRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
+		{azRule, modelType, "churn-xgb-public", "NOT_APPLICABLE", "", "00000000-0000-0000-0000-00000007fd7e", "DeleteModel", mlRole, acct, region},
+	},
+	"endpoint-create-notebook-no-api.json": {
+		{epRule, epType, epARN("vpce-0a1b2c3d4e5f60006"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c04", "CreateVpcEndpoint", bob, acct, region},
+		{pathRule, vpcType, vpcARN(sandboxVPC), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c04", "CreateVpcEndpoint", bob, acct, region},
+	},
+	"model-create-network-isolation.json": {
+		{isoRule, modelType, modelARN("fraud-isolated"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("fraud-isolated"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
+		{azRule, modelType, modelARN("fraud-isolated"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
+		{pathRule, vpcType, "subnet-0aaa1111bbbb2222c", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c01", "CreateModel", mlRole, acct, region},
+	},
+	"model-create-one-az.json": {
+		{isoRule, modelType, modelARN("forecast-one-az"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
+		{modelRule, modelType, modelARN("forecast-one-az"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
+		{azRule, modelType, modelARN("forecast-one-az"), "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
+		{pathRule, vpcType, "subnet-0aaa1111bbbb2222c", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c03", "CreateModel", mlRole, acct, region},
+	},
+	"model-create-one-subnet.json": {
+		{isoRule, modelType, modelARN("sandbox-scoring"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
+		{modelRule, modelType, modelARN("sandbox-scoring"), "COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
+		{azRule, modelType, modelARN("sandbox-scoring"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
+		{pathRule, vpcType, "subnet-0fff7777aaaa8888e", "INSUFFICIENT_DATA", "", "00000000-0000-0000-0000-0000001b3c02", "CreateModel", dsRole, acct, region},
 	},
 	"notebook-create-internet-enabled.json": {
 		{nbRule, nbType, nbARN("research-open"), "NON_COMPLIANT", "", "00000000-0000-0000-0000-000000099697", "CreateNotebookInstance", dsRole, acct, region},
@@ -333,9 +384,11 @@ func TestEvaluateTable(t *testing.T) {
 	if strings.Contains(stdout, "\x1b[") {
 		t.Errorf("table to a non-terminal: got escape codes; want none")
 	}
+	// One line per finding: the model's three rules, the endpoint and its
+	// VPC, the notebook.
 	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("lines: got %d; want header + 3\n%s", len(lines), stdout)
+	if len(lines) != 7 {
+		t.Fatalf("lines: got %d; want header + 6\n%s", len(lines), stdout)
 	}
 	header := lines[0]
 	for _, col := range []string{"RULE", "RESOURCE", "REGION", "PRINCIPAL", "REASON"} {
@@ -351,7 +404,7 @@ func TestEvaluateTable(t *testing.T) {
 			}
 		}
 	}
-	for i, want := range []string{"✗ NON_COMPLIANT", "✓ COMPLIANT", "· INSUFFICIENT_DATA"} {
+	for i, want := range []string{"✗ NON_COMPLIANT", "✗ NON_COMPLIANT", "· NOT_APPLICABLE", "✓ COMPLIANT", "· INSUFFICIENT_DATA", "· INSUFFICIENT_DATA"} { // the table sorts by status
 		if !strings.HasPrefix(lines[i+1], want) {
 			t.Errorf("row %d: got %q; want it to start with %q", i+1, lines[i+1], want)
 		}
@@ -417,7 +470,7 @@ func TestEvaluateHTML(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit: got %d; want 0\nstderr: %s", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, "<!DOCTYPE html>") || strings.Count(stdout, "<tr data-status=") != 2 || !strings.Contains(stdout, "CreateModel") && !strings.Contains(stdout, "sagemaker-model-in-vpc") {
-		t.Errorf("--format html: want a document with 2 finding rows\n%.400s", stdout)
+	if !strings.HasPrefix(stdout, "<!DOCTYPE html>") || strings.Count(stdout, "<tr data-status=") != 4 || !strings.Contains(stdout, "CreateModel") && !strings.Contains(stdout, "sagemaker-model-in-vpc") {
+		t.Errorf("--format html: want a document with 4 finding rows (the model under three rules, the notebook)\n%.400s", stdout)
 	}
 }

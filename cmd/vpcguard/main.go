@@ -14,12 +14,15 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 )
 
-// kinds is what the CLI reads and remediates: every kind of resource.
-var kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring, presignedurls.Wiring}
+// kinds is what the CLI reads and remediates: every kind of resource, models
+// with their subnets' zones for every model rule.
+var kinds = []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs,
+	domains.Wiring, jobs.Wiring, presignedurls.Wiring}
 
 // softMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT is
 // not set. A backfill's live heap is 8–10 MiB whatever the estate (the

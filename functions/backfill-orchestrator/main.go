@@ -17,13 +17,14 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/organization"
 )
 
 func main() {
 	log := lambdacontext.NewLogger()
-	h, err := organization.OrchestratorHandler(context.Background(), log, models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring)
+	h, err := organization.OrchestratorHandler(context.Background(), log, networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs, domains.Wiring, jobs.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

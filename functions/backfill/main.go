@@ -1,8 +1,10 @@
 // Command backfill is the Lambda function that evaluates, under every rule
-// of the catalogue that judges resources, the SageMaker resources and VPC
-// endpoints that already exist (presigned URL calls are not resources: their
-// history is in CloudTrail's logs). Input (all optional): {"regions": [...], "accounts": [...],
-// "rules": [...], "mode": "report", "dryRun": true}; it returns the summary.
+// of the catalogue that judges resources, the SageMaker resources, VPC
+// endpoints and VPCs that already exist (presigned URL calls are not
+// resources: their history is in CloudTrail's logs). It reads models once,
+// with their subnets' zones, for every model rule. Input (all optional):
+// {"regions": [...], "accounts": [...], "rules": [...], "mode": "report",
+// "dryRun": true}; it returns the summary.
 // In an organization it also runs one shard of the organization backfill
 // for the state machine ({"shard": {...}, ...}: package orgbackfill) and
 // returns the shard's record, or a continuation near its time budget.
@@ -22,6 +24,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
 )
@@ -30,7 +33,7 @@ func main() {
 	log := lambdacontext.NewLogger()
 	only := setup.BackfillOnly{EnabledRegions: regions.Enabled, TagIndex: tagindex.New, Creators: creators.Wiring}
 	h, err := setup.BackfillHandler(context.Background(), log, only,
-		models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring)
+		networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs, domains.Wiring, jobs.Wiring)
 	if err != nil {
 		setup.InitFailed(log, err)
 	}

@@ -42,7 +42,7 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                BackfillName,
 		roleName:            s.roleName(BackfillName),
-		description:         "vpcguard: evaluate existing SageMaker models, notebooks and VPC endpoints",
+		description:         "vpcguard: evaluate existing SageMaker models, notebooks, VPC endpoints and VPCs",
 		timeout:             awscdk.Duration_Minutes(jsii.Number(15)),
 		reservedConcurrency: reserved,
 		environment:         env,

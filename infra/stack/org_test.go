@@ -140,15 +140,18 @@ func TestOrgCentralRoles(t *testing.T) {
 	job := []string{"sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeHyperParameterTuningJob",
 		"sagemaker:DescribeAutoMLJobV2", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
 		"sagemaker:StopHyperParameterTuningJob", "sagemaker:StopAutoMLJob"}
+	network := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "ec2:DescribeSubnets",
+		"ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "sagemaker:Search", "sagemaker:ListModels"}
 	common := slices.Concat(logs, failureDLQ, ticket, []string{"sts:AssumeRole"})
 	want := map[string][]string{
 		modelGuard:     slices.Concat(common, model, attach),
 		endpointGuard:  slices.Concat(common, endpoint),
 		notebookGuard:  slices.Concat(common, notebook, attach, consume),
+		networkGuard:   slices.Concat(common, network),
 		domainGuard:    slices.Concat(common, domain, attach),
 		jobGuard:       slices.Concat(common, job, attach),
 		presignedGuard: slices.Concat(common, attach), // it reads nothing
-		BackfillName: slices.Concat(common, model, notebook, endpoint, domain, job,
+		BackfillName: slices.Concat(common, model, notebook, endpoint, network, domain, job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
 				"sagemaker:ListAutoMLJobs", "cloudtrail:LookupEvents", "tag:GetResources"}),
@@ -345,6 +348,7 @@ func TestMemberRole(t *testing.T) {
 		"sagemaker:DescribeNotebookInstance": "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*",
 		"sagemaker:StopNotebookInstance":     "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:notebook-instance/*",
 		"ec2:DescribeVpcEndpoints":           "*", "ec2:DescribeVpcAttribute": "*", "ec2:DescribeRegions": "*",
+		"ec2:DescribeSubnets": "*", "ec2:DescribeVpcs": "*",
 		"ec2:ModifyVpcEndpoint":              "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-endpoint/*",
 		"ec2:CreateTags":                     "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-endpoint/*",
 		"route53:AssociateVPCWithHostedZone": "arn:${AWS::Partition}:route53:::hostedzone/*",

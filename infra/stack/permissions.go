@@ -91,10 +91,11 @@ type Grant struct {
 
 // KindGrants is what the catalogue (rules.Kinds) says vpcguard calls on the
 // kinds rs judge: reading them, listing them for the backfill, and each of
-// rs's remedies. An op behind a setting is granted only with the setting on.
-// Ops on the same resource share a statement. The central functions of the
-// one-account stack and the member role of an organization are both granted
-// from here.
+// rs's remedies, plus the ops of the details rs decide on (rules.DetailOps:
+// the zones of a model's subnets). An op behind a setting is granted only
+// with the setting on. Ops on the same resource share a statement. The
+// central functions of the one-account stack and the member role of an
+// organization are both granted from here.
 func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 	enabled := map[string]bool{
 		"":                       true,
@@ -129,6 +130,9 @@ func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 		}
 		for _, remedy := range r.Remedies() {
 			add(ops.Remedies[remedy])
+		}
+		for _, d := range rules.DetailsOf(r) {
+			add(rules.DetailOps(d))
 		}
 	}
 	return out

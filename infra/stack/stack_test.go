@@ -45,6 +45,7 @@ const (
 	modelGuard    = "model-guard"
 	endpointGuard = "endpoint-guard"
 	notebookGuard = "notebook-guard"
+	networkGuard  = "network-guard"
 	notebookRule  = "sagemaker-notebook-no-direct-internet-access"
 
 	testAssumeRoleName = "VpcGuardBackfill"
@@ -566,6 +567,7 @@ func TestIAMNoWildcardActions(t *testing.T) {
 // Authorization Reference). Anything else on "*" is a least-privilege failure.
 var resourceStarAllowed = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeVpcAttribute": true, "ec2:DescribeRegions": true,
+	"ec2:DescribeVpcs": true, "ec2:DescribeSubnets": true,
 	"sagemaker:ListEndpointConfigs": true, "sagemaker:Search": true, "sagemaker:ListModels": true,
 	"sagemaker:ListNotebookInstances": true, "tag:GetResources": true, "sagemaker:ListDomains": true, "sagemaker:ListTrainingJobs": true,
 	"sagemaker:ListProcessingJobs": true, "sagemaker:ListHyperParameterTuningJobs": true, "sagemaker:ListAutoMLJobs": true,
@@ -610,6 +612,10 @@ func TestIAMRoleActions(t *testing.T) {
 	job := []string{"sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeHyperParameterTuningJob",
 		"sagemaker:DescribeAutoMLJobV2", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
 		"sagemaker:StopHyperParameterTuningJob", "sagemaker:StopAutoMLJob"}
+	// network-guard: models (and their subnets' zones) and VPCs (their
+	// endpoints, subnets and the models they host); it remediates nothing.
+	network := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "ec2:DescribeSubnets",
+		"ec2:DescribeVpcs", "ec2:DescribeVpcEndpoints", "sagemaker:Search", "sagemaker:ListModels"}
 
 	for _, s := range both() {
 		c := s.stack.Config
@@ -624,7 +630,7 @@ func TestIAMRoleActions(t *testing.T) {
 			attach = nil
 		}
 		// The backfill judges every kind it can list (not presigned URL calls).
-		backfill := slices.Concat(common, model(c), notebook, endpoint, domain(c), job,
+		backfill := slices.Concat(common, model(c), notebook, endpoint, network, domain(c), job,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
 				"sagemaker:ListAutoMLJobs", "tag:GetResources"})
@@ -646,6 +652,7 @@ func TestIAMRoleActions(t *testing.T) {
 			modelGuard:    slices.Concat(common, model(c), attach),
 			endpointGuard: slices.Concat(common, endpoint),
 			notebookGuard: slices.Concat(common, notebook, attach, consume),
+			networkGuard:  slices.Concat(common, network),
 			domainGuard:   slices.Concat(common, domain(c), attach),
 			jobGuard:      slices.Concat(common, job, attach),
 			// It reads nothing: the guardrail is all it needs.
@@ -691,7 +698,7 @@ func TestIAMAttachIsConditionedOnGuardrails(t *testing.T) {
 		}
 		// The backfill knows no caller, so it attaches nothing, unless it
 		// looks creators up and guards them (creatorGuardrails).
-		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil,
+		want := map[string]any{modelGuard: guardrail, notebookGuard: guardrail, BackfillName: nil, endpointGuard: nil, networkGuard: nil,
 			domainGuard: guardrail, jobGuard: guardrail, presignedGuard: guardrail}
 		if s.stack.Config.CreatorGuardrails {
 			want[BackfillName] = guardrail
@@ -790,6 +797,11 @@ func TestGuardrailPolicy(t *testing.T) {
 	assertEqual(t, "allOptions guardrail", got, map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{
+			// false or absent: BoolIfExists (see rules.ModelNetworkIsolation).
+			map[string]any{
+				"Sid": "DenyModelWithoutNetworkIsolation", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
+				"Condition": map[string]any{"BoolIfExists": map[string]any{"sagemaker:NetworkIsolation": "false"}},
+			},
 			map[string]any{
 				"Sid": "DenyModelWithoutVpc", "Effect": "Deny", "Action": "sagemaker:CreateModel", "Resource": "*",
 				"Condition": map[string]any{"Null": map[string]any{"sagemaker:VpcSubnets": "true"}},

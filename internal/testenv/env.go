@@ -129,6 +129,10 @@ type Env struct {
 	RecheckQueueURL, TopicARN, InboxURL string
 	Endpoints                           map[string]string // sample vpce id -> moto's (SampleResources)
 	Domains                             map[string]string // sample Studio domain id -> moto's (SampleResources)
+	// Sandbox is the second VPC SampleResources creates; NetworkIDs maps the
+	// sample events' VPC and subnet ids to the seeded ones (Network).
+	Sandbox    *estate.Network
+	NetworkIDs map[string]string
 }
 
 // New resets the package's moto_server (see Main) and seeds it: by default
@@ -167,6 +171,7 @@ func (e *Env) seed(o options) {
 		e.Net, err = e.Estate(Region).NewNetwork(ctx, Region)
 		must(err)
 		e.VPC, e.Subnet, e.SecurityGroup = e.Net.VPC, e.Net.Subnets[0], e.Net.SecurityGroup
+		e.NetworkIDs = world.NetworkIDs(e.Net, nil)
 		if !o.dnsHostnames {
 			e.SetDNSHostnames(false)
 		}
@@ -193,8 +198,9 @@ func (e *Env) seed(o options) {
 		must(err)
 	}
 	if o.parts&SampleResources != 0 {
-		e.Endpoints, err = world.SeedResources(ctx, e.Estate(Region), e.Net)
+		seeded, err := world.SeedResources(ctx, e.Estate(Region), e.Net)
 		must(err)
+		e.Endpoints, e.Sandbox, e.NetworkIDs = seeded.Endpoints, seeded.Sandbox, seeded.Network
 		e.Domains, err = world.SeedStudio(ctx, e.Estate(Region), e.Net)
 		must(err)
 	}
@@ -204,7 +210,7 @@ func (e *Env) seed(o options) {
 // code shared with the demo (world.Rewrite of sample ids, and the like).
 func (e *Env) World() *world.World {
 	return &world.World{Clients: e.Estate(Region), IAM: e.IAM, Net: e.Net, Guardrail: e.Guardrail,
-		Topic: e.TopicARN, Endpoints: e.Endpoints, Domains: e.Domains}
+		Topic: e.TopicARN, Endpoints: e.Endpoints, Sandbox: e.Sandbox, Network: e.NetworkIDs, Domains: e.Domains}
 }
 
 // Estate is the seeding clients (estate) for region, on Config.

@@ -4,13 +4,16 @@ import (
 	"context"
 
 	"github.com/vpcguard/vpcguard/shared/inventory/endpointstate"
+	"github.com/vpcguard/vpcguard/shared/inventory/networkstate"
 	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
 	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 // Readers reads every kind with its production reader on the Env's
 // clients, dispatched by kind as package setup does (tests of packages setup
-// imports cannot import setup); sm replaces the SageMaker client when not
+// imports cannot import setup): models with their subnets' zones, as the
+// backfill and the CLI read them; sm replaces the SageMaker client when not
 // nil (for domains and jobs too, when it has their calls). It is an
 // evaluate.StateReader.
 func (e *Env) Readers(sm sagemakerstate.API) ByKind {
@@ -25,27 +28,36 @@ func (e *Env) Readers(sm sagemakerstate.API) ByKind {
 	if j, ok := sm.(sagemakerstate.JobAPI); ok {
 		jobs = j
 	}
-	return ByKind{sageMaker: &sagemakerstate.Reader{SageMaker: sm}, endpoints: &endpointstate.Reader{EC2: e.EC2},
-		domains: &sagemakerstate.DomainReader{SageMaker: domains}, jobs: &sagemakerstate.JobReader{SageMaker: jobs}}
+	smr := &sagemakerstate.Reader{SageMaker: sm}
+	return ByKind{
+		sageMaker: smr,
+		models:    networkstate.ZonedModels{Models: smr, Zones: networkstate.NewZones(e.EC2)},
+		endpoints: &endpointstate.Reader{EC2: e.EC2},
+		vpcs: networkstate.VPCs{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: networkstate.MaxDescribesPerRead},
+			ModelsMatter: rules.ModelsMatter},
+		domains: &sagemakerstate.DomainReader{SageMaker: domains},
+		jobs:    &sagemakerstate.JobReader{SageMaker: jobs},
+	}
 }
 
-// ByKind reads SageMaker resources and VPC endpoints with their own readers.
+// ByKind reads each kind with its own reader.
 type ByKind struct {
 	sageMaker *sagemakerstate.Reader
+	models    networkstate.ZonedModels
 	endpoints *endpointstate.Reader
+	vpcs      networkstate.VPCs
 	domains   *sagemakerstate.DomainReader
 	jobs      *sagemakerstate.JobReader
 }
 
-type stateReader interface {
-	Read(ctx context.Context, ref resource.Ref) (resource.State, error)
-	Tags(ctx context.Context, s resource.State) (map[string]string, error)
-}
-
-func (r ByKind) of(kind resource.Kind) stateReader {
-	switch kind {
+func (r ByKind) reader(k resource.Kind) networkstate.Reader {
+	switch k {
 	case resource.VPCEndpoint:
 		return r.endpoints
+	case resource.VPC:
+		return r.vpcs
+	case resource.Model:
+		return r.models
 	case resource.StudioDomain:
 		return r.domains
 	case resource.Job:
@@ -55,9 +67,9 @@ func (r ByKind) of(kind resource.Kind) stateReader {
 }
 
 func (r ByKind) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
-	return r.of(ref.Kind).Read(ctx, ref)
+	return r.reader(ref.Kind).Read(ctx, ref)
 }
 
 func (r ByKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
-	return r.of(s.Kind).Tags(ctx, s)
+	return r.reader(s.Kind).Tags(ctx, s)
 }

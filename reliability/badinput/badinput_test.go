@@ -54,11 +54,15 @@ func long() bool { return os.Getenv("VPCGUARD_RELIABILITY") == "long" }
 // must come out whatever the bad file did.
 const goodFile = "../../events/" + Sample
 
-const (
-	goodRule   = "sagemaker-model-in-vpc"
-	goodStatus = "NON_COMPLIANT"
-	goodARN    = "arn:aws:sagemaker:us-east-1:123456789012:model/churn-xgb-public"
-)
+const goodARN = "arn:aws:sagemaker:us-east-1:123456789012:model/churn-xgb-public"
+
+// goodFindings are the good file's findings offline: a model outside any
+// VPC, without network isolation, with no subnets to spread over zones.
+var goodFindings = []jsonFinding{
+	{"sagemaker-model-network-isolation", goodARN, "NON_COMPLIANT"},
+	{"sagemaker-model-in-vpc", goodARN, "NON_COMPLIANT"},
+	{"sagemaker-model-vpc-multi-az", goodARN, "NOT_APPLICABLE"},
+}
 
 // sharedCorpus is shared/cloudtrail's hand-written bad corpus, reused here
 // so that the CLI and the handler are held to it too: file name -> what the
@@ -152,16 +156,25 @@ type jsonFinding struct {
 }
 
 // checkGoodFinding: stdout is a JSON array holding exactly the good file's
-// finding.
+// findings.
 func checkGoodFinding(t *testing.T, stdout string) {
 	t.Helper()
 	var got []jsonFinding
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("stdout is not a JSON array of findings: %v\n%.500s", err, stdout)
 	}
-	if len(got) != 1 || got[0] != (jsonFinding{goodRule, goodARN, goodStatus}) {
-		t.Errorf("findings: got %+v; want the good file's one: %s %s %s", got, goodRule, goodARN, goodStatus)
+	if !slices.Equal(got, goodFindings) {
+		t.Errorf("findings: got %+v; want the good file's: %+v", got, goodFindings)
 	}
+}
+
+// goodResponse reports whether fs are the good event's findings.
+func goodResponse(fs []finding.Finding) bool {
+	got := make([]jsonFinding, len(fs))
+	for i, f := range fs {
+		got[i] = jsonFinding{f.Rule, f.ResourceID, string(f.Status)}
+	}
+	return slices.Equal(got, goodFindings)
 }
 
 // lineWith returns the first stderr line holding every fragment.
@@ -383,8 +396,8 @@ func TestHandlerOneBadRecordDoesNotHideTheGoodOne(t *testing.T) {
 		t.Errorf("Handle: got %v; want ErrBadEvent naming item 1 and its missing detail", err)
 	}
 	resp, _ := out.(guard.Response)
-	if len(resp.Findings) != 1 || resp.Findings[0].ResourceID != goodARN || resp.Findings[0].Status != finding.NonCompliant {
-		t.Errorf("findings: got %+v; want the good event's NON_COMPLIANT finding", resp.Findings)
+	if !goodResponse(resp.Findings) {
+		t.Errorf("findings: got %+v; want the good event's %+v", resp.Findings, goodFindings)
 	}
 	if !hasRecord(records(t, &logs), "ERROR", "event rejected", "error", "item 1") {
 		t.Errorf("logs: want an ERROR record naming item 1")
@@ -414,8 +427,65 @@ func TestHandlerEventMentioningSQSIsStillEvaluated(t *testing.T) {
 	if !ok {
 		t.Fatalf("Handle returned %T; want guard.Response (the event was taken for an SQS batch)", out)
 	}
-	if len(resp.Findings) != 1 || resp.Findings[0].ResourceID != goodARN || resp.Findings[0].Status != finding.NonCompliant {
-		t.Errorf("findings: got %+v; want the model's NON_COMPLIANT finding", resp.Findings)
+	if !goodResponse(resp.Findings) {
+		t.Errorf("findings: got %+v; want the model's %+v", resp.Findings, goodFindings)
+	}
+}
+
+// TestOddValuesAreEvaluated: a well-formed event whose fields a rule reads
+// hold the wrong JSON type is evaluated by the real CLI (exit 0) and by the
+// guard handler (no error): the rule decides on what it can read, and says
+// so in its finding. Nothing panics.
+func TestOddValuesAreEvaluated(t *testing.T) {
+	cases, err := OddValues()
+	if err != nil {
+		t.Fatalf("OddValues: %v", err)
+	}
+	dir := t.TempDir()
+	for i, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			check := func(where string, fs []jsonFinding, reasons []string) {
+				t.Helper()
+				for j, f := range fs {
+					if f.Rule == c.Rule && strings.Contains(reasons[j], c.Want) {
+						return
+					}
+				}
+				t.Errorf("%s: findings %+v, reasons %q; want one of %s saying %q", where, fs, reasons, c.Rule, c.Want)
+			}
+			path := writeCase(t, dir, i, Case{Name: c.Name, Data: c.Data})
+			code, stdout, stderr := evaluate(t, nil, path)
+			checkNoPanic(t, stderr)
+			if code != 0 {
+				t.Errorf("CLI exit: got %d; want 0\nstderr: %.1000s", code, stderr)
+			}
+			var fs []jsonFinding
+			var reasons []struct{ Reason string }
+			if json.Unmarshal([]byte(stdout), &fs) != nil || json.Unmarshal([]byte(stdout), &reasons) != nil {
+				t.Fatalf("CLI stdout is not a JSON array of findings: %.500s", stdout)
+			}
+			rs := make([]string, len(reasons))
+			for j, r := range reasons {
+				rs[j] = r.Reason
+			}
+			check("CLI", fs, rs)
+
+			var logs bytes.Buffer
+			out, err := handle(t, newHandler(&logs), c.Data)
+			if err != nil {
+				t.Fatalf("Handle: got %v; want no error", err)
+			}
+			resp, _ := out.(guard.Response)
+			fs, rs = nil, nil
+			for _, f := range resp.Findings {
+				if !f.Status.Valid() || f.Reason == "" {
+					t.Errorf("handler finding %+v: want a valid status and a reason", f)
+				}
+				fs = append(fs, jsonFinding{f.Rule, f.ResourceID, string(f.Status)})
+				rs = append(rs, f.Reason)
+			}
+			check("handler", fs, rs)
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ package badinput
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -243,6 +244,76 @@ func Corpus(long bool) ([]Case, error) {
 		set(ev, []string{"detail", "errorCode"}, "AccessDenied")
 	}), "AccessDenied")
 	return cases, nil
+}
+
+// OddValue is a well-formed event whose fields a rule reads hold values of
+// the wrong JSON type: the parser cannot know those fields, so the event is
+// evaluated, and the rule must decide (as if the field were absent, or on
+// what it can read) instead of failing or panicking.
+type OddValue struct {
+	Name string
+	Data []byte
+	Rule string // the rule whose finding says...
+	Want string // ...this, in its reason
+}
+
+// OddValues derives the odd-value cases from the samples of the network
+// rules (network isolation, zones, the VPC's private path).
+func OddValues() ([]OddValue, error) {
+	var out []OddValue
+	var errs []error
+	from := func(sample, name, rule, want string, f func(detail map[string]any)) {
+		raw, err := events.FS.ReadFile(sample)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		ev, err := decode(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", sample, err))
+			return
+		}
+		detail, _ := ev["detail"].(map[string]any)
+		f(detail)
+		out = append(out, OddValue{Name: name, Data: encode(ev), Rule: rule, Want: want})
+	}
+	const (
+		isolated = "sagemaker-model-network-isolation"
+		multiAZ  = "sagemaker-model-vpc-multi-az"
+		path     = "sagemaker-vpc-private-path-complete"
+	)
+	from("model-create-network-isolation.json", "enableNetworkIsolation is an object", isolated, "without EnableNetworkIsolation",
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "enableNetworkIsolation"}, map[string]any{"on": true})
+		})
+	from("model-create-network-isolation.json", "enableNetworkIsolation is a word", isolated, "without EnableNetworkIsolation",
+		func(d map[string]any) { set(d, []string{"requestParameters", "enableNetworkIsolation"}, "yes please") })
+	from("model-create-one-az.json", "vpcConfig.subnets is a string", multiAZ, "one VPC subnet (subnet-0aaa1111bbbb2222c)",
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "vpcConfig", "subnets"}, "subnet-0aaa1111bbbb2222c")
+		})
+	from("model-create-one-az.json", "vpcConfig.subnets holds objects and nulls", multiAZ, "not in a VPC",
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "vpcConfig", "subnets"}, []any{map[string]any{"id": "subnet-1"}, nil})
+		})
+	from("model-create-one-az.json", "vpcConfig is a list", multiAZ, "not in a VPC",
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "vpcConfig"}, []any{"subnet-0aaa1111bbbb2222c"})
+		})
+	from("endpoint-create-notebook-no-api.json", "VpcId is a list, vpcId an object", path, "which VPC vpce-0a1b2c3d4e5f60006 is in",
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "CreateVpcEndpointRequest", "VpcId"}, []any{"vpc-1", "vpc-2"})
+			set(d, []string{"responseElements", "CreateVpcEndpointResponse", "vpcEndpoint", "vpcId"}, map[string]any{"id": "vpc-1"})
+		})
+	from("endpoint-create-notebook-no-api.json", "serviceName is an object: the request's is read", path, "the VPC's other endpoints",
+		func(d map[string]any) {
+			set(d, []string{"responseElements", "CreateVpcEndpointResponse", "vpcEndpoint", "serviceName"}, map[string]any{"name": "notebook"})
+		})
+	from("endpoint-delete.json", "VpcEndpointId is a map of items", path, "which VPC vpce-1 is in",
+		func(d map[string]any) {
+			set(d, []string{"requestParameters", "DeleteVpcEndpointsRequest", "VpcEndpointId"}, map[string]any{"item": []any{map[string]any{"content": "vpce-1"}, ""}})
+		})
+	return out, errors.Join(errs...)
 }
 
 // decode reads JSON keeping numbers as written.

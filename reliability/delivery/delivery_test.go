@@ -46,6 +46,9 @@ const (
 	ruleDomain   = "sagemaker-studio-domain-vpc-only"
 	ruleJob      = "sagemaker-job-in-vpc"
 	ruleURL      = "sagemaker-presigned-url-via-vpc-endpoint"
+	ruleIsolated = "sagemaker-model-network-isolation"
+	ruleMultiAZ  = "sagemaker-model-vpc-multi-az"
+	rulePath     = "sagemaker-vpc-private-path-complete"
 )
 
 // ordered runs every sample event once, in the order the calls happened,
@@ -80,21 +83,30 @@ var baseline struct {
 // which the disorder test then holds every other delivery to. The account
 // is the one after every sample call was made: churn-xgb-public and the
 // sagemaker.api endpoint were deleted, the runtime endpoint's private DNS
-// turned off.
+// turned off. Every rule is enforced, network isolation included (the
+// models' isolation as CreateModel sent it: moto ignores it, the isolation
+// fake keeps it).
 func TestOrderedDelivery(t *testing.T) {
 	s := ordered(t)
 	t.Logf("end state of the ordered delivery:\n%s", s)
 	finding := "vpcguard:finding"
 
-	// Models: the deleted one is not acted on; the one without subnets is tagged.
+	// Models: the deleted one is not acted on; the one without subnets is
+	// tagged with both rules it broke; every model without network
+	// isolation is tagged; the isolated one is left alone.
 	if _, ok := s.Models["churn-xgb-public"]; ok {
 		t.Errorf("churn-xgb-public exists; it was deleted")
 	}
-	if got := s.Models["fraud-empty-subnets"][finding]; got != ruleModel {
-		t.Errorf("fraud-empty-subnets tag %s = %q; want %q", finding, got, ruleModel)
-	}
-	if got := s.Models["churn-xgb-private"]; len(got) != 0 {
-		t.Errorf("churn-xgb-private tags = %v; want none (compliant)", got)
+	for name, want := range map[string]string{
+		"fraud-empty-subnets": ruleModel + " " + ruleIsolated,
+		"churn-xgb-private":   ruleIsolated,
+		"forecast-one-az":     ruleIsolated,
+		"sandbox-scoring":     ruleIsolated,
+		"fraud-isolated":      "",
+	} {
+		if got := s.Models[name][finding]; got != want {
+			t.Errorf("%s tag %s = %q; want %q", name, finding, got, want)
+		}
 	}
 	// Notebooks: the two with direct internet access are stopped and tagged.
 	for name, want := range map[string]string{
@@ -151,8 +163,8 @@ func TestOrderedDelivery(t *testing.T) {
 	// Guardrails: on the callers of the non-compliant calls only; not on the
 	// execution role the pipeline step and the tuning job's trial ran as,
 	// not on grace's IAM Identity Center role, nor on the guards' own roles.
-	// alice (MLEngineer) has one for her training and tuning jobs (her model
-	// was deleted before the guard saw it).
+	// alice (MLEngineer) has one for her models without network isolation
+	// and her training and tuning jobs.
 	wantPolicies := map[string][]string{
 		"role/DataScientist": {"vpcguard-guardrail"},
 		"role/MLEngineer":    {"vpcguard-guardrail"},
@@ -165,29 +177,35 @@ func TestOrderedDelivery(t *testing.T) {
 	}
 	// Tickets: one Security Hub finding per non-compliant resource; the
 	// endpoints', once fixed, resolved by the guards' own ModifyVpcEndpoint.
+	// ml-platform lost its sagemaker.api endpoint and keeps a notebook one;
+	// ml-sandbox never had one, nor runtime or S3 endpoints for its model.
 	open, resolved := "ACTIVE NEW FAILED HIGH", "ARCHIVED RESOLVED PASSED INFORMATIONAL"
-	openMedium := "ACTIVE NEW FAILED MEDIUM"
+	medium, low := "ACTIVE NEW FAILED MEDIUM", "ACTIVE NEW FAILED LOW"
 	wantHub := map[string]string{
 		ruleModel + " fraud-empty-subnets":       open,
 		ruleNotebook + " research-open":          open,
 		ruleNotebook + " quickstart-default":     open,
 		ruleEndpoint + " vpce:sagemaker.runtime": resolved,
 		ruleEndpoint + " vpce:notebook":          resolved,
+		ruleIsolated + " fraud-empty-subnets":    medium,
+		ruleIsolated + " churn-xgb-private":      medium,
+		ruleIsolated + " forecast-one-az":        medium,
+		ruleIsolated + " sandbox-scoring":        medium,
+		ruleMultiAZ + " forecast-one-az":         low,
+		ruleMultiAZ + " sandbox-scoring":         low,
+		rulePath + " vpc:ml-platform":            medium,
+		rulePath + " vpc:ml-sandbox":             medium,
 	}
-	var opened []string
 	for _, name := range []string{"d-studio-research", "d-studio-sandbox", "d-studio-finance"} {
 		wantHub[ruleDomain+" "+name] = open
-		opened = append(opened, msg("opened", ruleDomain, name))
 	}
 	for _, name := range []string{"churn-train-public", "churn-hpo-001-6f3c2a1b", "churn-hpo", "pipelines-x7k2m9-preprocess-4d1e8b", "churn-autopilot"} {
 		wantHub[ruleJob+" "+name] = open
-		opened = append(opened, msg("opened", ruleJob, name))
 	}
 	// The presigned URLs from public addresses: to dave's and grace's
 	// profiles, and to the research-open notebook.
 	for _, name := range []string{"dave", "grace", "research-open"} {
-		wantHub[ruleURL+" "+name] = openMedium
-		opened = append(opened, msg("opened", ruleURL, name))
+		wantHub[ruleURL+" "+name] = medium
 	}
 	if fmt.Sprint(s.Hub) != fmt.Sprint(wantHub) {
 		t.Errorf("Security Hub findings = %v; want %v", s.Hub, wantHub)
@@ -206,16 +224,25 @@ func TestOrderedDelivery(t *testing.T) {
 		msg("resolved", ruleEndpoint, "vpce:sagemaker.runtime"): 1,
 		msg("resolved", ruleEndpoint, "vpce:notebook"):          1,
 	}
-	for _, m := range opened {
-		wantSNS[m] = 1
+	for k, st := range wantHub {
+		if st != resolved {
+			rule, res, _ := strings.Cut(k, " ")
+			wantSNS[msg("opened", rule, res)] = 1
+		}
 	}
 	if fmt.Sprint(s.SNS) != fmt.Sprint(wantSNS) {
 		t.Errorf("SNS messages = %v; want %v", s.SNS, wantSNS)
 	}
-	// Every remediation request was sent once.
+	// Every remediation request was sent once for each rule that asked
+	// for it: fraud-empty-subnets is tagged for two rules, the second tag
+	// adding its rule to the first's.
 	for k, n := range s.Writes {
-		if n != 1 {
-			t.Errorf("%d requests %s; want 1", n, k)
+		want := 1
+		if k == "AddTags fraud-empty-subnets" {
+			want = 2
+		}
+		if n != want {
+			t.Errorf("%d requests %s; want %d", n, k, want)
 		}
 	}
 	if s.Writes["StopAutoMLJob churn-autopilot"] != 1 {
@@ -305,8 +332,9 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 				w.run(label, []delivery{{name: name, raw: w.sample(name)}}, nil)
 			}
 			opened := w.capture(nil)
-			if len(opened.Hub) != 2 || opened.Hub[ruleModel+" churn-xgb-public"] != "ACTIVE NEW FAILED HIGH" || opened.Hub[ruleNotebook+" research-open"] != "ACTIVE NEW FAILED HIGH" {
-				t.Fatalf("%s: after the first deliveries, Security Hub = %v; want the model's and the notebook's findings open", label, opened.Hub)
+			if len(opened.Hub) != 3 || opened.Hub[ruleModel+" churn-xgb-public"] != "ACTIVE NEW FAILED HIGH" ||
+				opened.Hub[ruleIsolated+" churn-xgb-public"] != "ACTIVE NEW FAILED MEDIUM" || opened.Hub[ruleNotebook+" research-open"] != "ACTIVE NEW FAILED HIGH" {
+				t.Fatalf("%s: after the first deliveries, Security Hub = %v; want the model's two and the notebook's findings open", label, opened.Hub)
 			}
 
 			// The owners delete them (the notebook is stopped: the guard stopped it).
@@ -347,7 +375,7 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 			}
 			s := w.capture(w.since(mark))
 			resolved := "ARCHIVED RESOLVED PASSED INFORMATIONAL"
-			wantHub := map[string]string{ruleModel + " churn-xgb-public": resolved, ruleNotebook + " research-open": resolved}
+			wantHub := map[string]string{ruleModel + " churn-xgb-public": resolved, ruleIsolated + " churn-xgb-public": resolved, ruleNotebook + " research-open": resolved}
 			if fmt.Sprint(s.Hub) != fmt.Sprint(wantHub) {
 				t.Errorf("%s: Security Hub = %v; want %v", label, s.Hub, wantHub)
 			}
@@ -357,17 +385,19 @@ func TestLateEventsForDeletedResources(t *testing.T) {
 				}
 			}
 			wantWrites := map[string]int{
-				"BatchImportFindings " + ruleModel + " churn-xgb-public ARCHIVED": 1,
-				"BatchImportFindings " + ruleNotebook + " research-open ARCHIVED": 1,
-				"Publish " + msg("resolved", ruleModel, "churn-xgb-public"):       1,
-				"Publish " + msg("resolved", ruleNotebook, "research-open"):       1,
+				"BatchImportFindings " + ruleModel + " churn-xgb-public ARCHIVED":    1,
+				"BatchImportFindings " + ruleIsolated + " churn-xgb-public ARCHIVED": 1,
+				"BatchImportFindings " + ruleNotebook + " research-open ARCHIVED":    1,
+				"Publish " + msg("resolved", ruleModel, "churn-xgb-public"):          1,
+				"Publish " + msg("resolved", ruleIsolated, "churn-xgb-public"):       1,
+				"Publish " + msg("resolved", ruleNotebook, "research-open"):          1,
 			}
 			if fmt.Sprint(s.Writes) != fmt.Sprint(wantWrites) {
 				t.Errorf("%s: writes after the deletions = %v; want only one resolution per ticket: %v", label, s.Writes, wantWrites)
 			}
 			wantSNS := map[string]int{
-				msg("opened", ruleModel, "churn-xgb-public"): 1, msg("opened", ruleNotebook, "research-open"): 1,
-				msg("resolved", ruleModel, "churn-xgb-public"): 1, msg("resolved", ruleNotebook, "research-open"): 1,
+				msg("opened", ruleModel, "churn-xgb-public"): 1, msg("opened", ruleIsolated, "churn-xgb-public"): 1, msg("opened", ruleNotebook, "research-open"): 1,
+				msg("resolved", ruleModel, "churn-xgb-public"): 1, msg("resolved", ruleIsolated, "churn-xgb-public"): 1, msg("resolved", ruleNotebook, "research-open"): 1,
 			}
 			all := opened.SNS
 			for k, v := range s.SNS {

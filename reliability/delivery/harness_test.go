@@ -22,6 +22,7 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv"
 	"github.com/vpcguard/vpcguard/internal/testenv/estate"
 	"github.com/vpcguard/vpcguard/internal/testenv/guards"
+	"github.com/vpcguard/vpcguard/internal/testenv/isolation"
 	"github.com/vpcguard/vpcguard/internal/testenv/recorder"
 	sampleworld "github.com/vpcguard/vpcguard/internal/testenv/world" // the type world is this harness's
 	"github.com/vpcguard/vpcguard/shared/finding"
@@ -59,6 +60,10 @@ var timeline = []string{
 	"endpoint-modify-private-dns-off.json",
 	"endpoint-delete.json",
 	"model-delete.json",
+	"model-create-network-isolation.json",
+	"model-create-one-subnet.json",
+	"model-create-one-az.json",
+	"endpoint-create-notebook-no-api.json",
 	"cloudtrail-log-file.json",
 	"domain-create-vpc-only.json",
 	"domain-create-public.json",
@@ -87,6 +92,8 @@ const (
 	vpceNotebook = sampleworld.VpceNotebook // notebook, private DNS off
 	vpceS3       = sampleworld.VpceS3       // s3 gateway
 	vpceSSM      = sampleworld.VpceSSM      // ssm, not SageMaker
+	// the sandbox VPC's notebook endpoint (private DNS on; no API endpoint there)
+	vpceSandboxNotebook = sampleworld.VpceSandboxNotebook
 )
 
 var endpointLabels = func() map[string]string {
@@ -97,13 +104,13 @@ var endpointLabels = func() map[string]string {
 	return labels
 }()
 
-// guardFn is one guard Lambda: its rules (its row of rules.Guards), and its
-// execution role, named the way CDK names a function's role.
+// guardFn is one guard Lambda, as functions/<name>/main.go builds it (its
+// row of rules.Guards, its kinds), and its execution role, named the way CDK
+// names a function's role.
 type guardFn struct {
-	name  string
-	role  string
-	rules []rules.Rule
-	h     *guard.Handler
+	name string
+	role string
+	h    *guard.Handler
 }
 
 func (g *guardFn) roleARN() string { return "arn:aws:iam::" + acct + ":role/" + g.role }
@@ -111,7 +118,7 @@ func (g *guardFn) roleARN() string { return "arn:aws:iam::" + acct + ":role/" + 
 func guardFns() []*guardFn {
 	var out []*guardFn
 	for i, fn := range rules.Guards() {
-		out = append(out, &guardFn{name: fn.Name, role: fmt.Sprintf("vpcguard-%sHandlerServiceRole%08X-%d", strings.ReplaceAll(fn.Name, "-", ""), i*2654435761, i), rules: fn.Rules})
+		out = append(out, &guardFn{name: fn.Name, role: fmt.Sprintf("vpcguard-%sHandlerServiceRole%08X-%d", strings.ReplaceAll(fn.Name, "-", ""), i*2654435761, i)})
 	}
 	return out
 }
@@ -187,6 +194,8 @@ type world struct {
 	clients estate.Clients
 	ids     map[string]string // sample vpce id -> moto's id
 	domains map[string]string // sample Studio domain id -> moto's id
+	network map[string]string // sample VPC and subnet ids -> moto's
+	sandbox *estate.Network   // the VPC with a notebook endpoint and nothing else
 	guards  []*guardFn
 	seq     int  // feedback event ids
 	noFeed  bool // run delivers no feedback events
@@ -197,22 +206,29 @@ type worldOptions struct {
 }
 
 // newWorld resets moto and seeds the account the sample events talk about
-// (testenv.SampleAccount) and the guards' own roles. No sample call is made
-// yet. Every client, the people's and the guards', sees private DNS as AWS
-// would.
+// (testenv.SampleAccount, and the sandbox VPC) and the guards' own roles.
+// No sample call is made yet. Every client, the people's and the guards',
+// sees private DNS and models' network isolation as AWS would (moto
+// ignores both: privateDNS and isolation.Models are fakes for that).
 func newWorld(t *testing.T, opts worldOptions) *world {
 	t.Helper()
 	dns := &privateDNS{set: map[string]bool{}}
+	iso := &isolation.Models{}
 	fns := guardFns()
 	var roles []string
 	for _, g := range fns {
 		roles = append(roles, g.role)
 	}
-	e := testenv.New(t, testenv.Roles(roles...), testenv.APIOptions(dns.option))
+	e := testenv.New(t, testenv.Roles(roles...), testenv.APIOptions(dns.option, iso.Option))
 	w := &world{Env: e, t: t, ids: map[string]string{}, domains: map[string]string{}, guards: fns}
 	w.actor = e.Server.Config(region)
-	w.actor.APIOptions = append(w.actor.APIOptions, dns.option)
+	w.actor.APIOptions = append(w.actor.APIOptions, dns.option, iso.Option)
 	w.clients = estate.New(w.actor)
+	sandbox, err := w.clients.NewSandbox(context.Background(), region)
+	if err != nil {
+		t.Fatalf("seed the sandbox VPC: %v", err)
+	}
+	w.sandbox, w.network = sandbox, sampleworld.NetworkIDs(e.Net, sandbox)
 
 	// The guards, built as the Lambdas build them.
 	c := e.GuardConfig(mode.Enforce)
@@ -224,7 +240,11 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 		t.Fatalf("config: %v", err)
 	}
 	for _, g := range w.guards {
-		g.h = guards.Handler(c, e.Config, g.rules...)
+		h, err := guards.Function(c, e.Config, g.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.h = h
 	}
 	return w
 }
@@ -290,6 +310,16 @@ func (w *world) makeCall(name string) error {
 	case "endpoint-delete.json":
 		_, err := c.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{w.ids[vpceAPI]}})
 		return err
+	case "model-create-network-isolation.json":
+		return c.CreateModel(ctx, "fraud-isolated", estate.ModelSpec{Subnets: net.Subnets, SecurityGroups: []string{net.SecurityGroup}, Isolated: true})
+	case "model-create-one-subnet.json":
+		return c.CreateModel(ctx, "sandbox-scoring", estate.ModelSpec{Subnets: w.sandbox.Subnets, SecurityGroups: []string{w.sandbox.SecurityGroup}})
+	case "model-create-one-az.json":
+		return c.CreateModel(ctx, "forecast-one-az", estate.ModelSpec{Subnets: []string{net.Subnets[0], net.SameZone}, SecurityGroups: []string{net.SecurityGroup}})
+	case "endpoint-create-notebook-no-api.json":
+		id, err := c.Endpoint(ctx, w.sandbox, "aws.sagemaker.us-east-1.notebook", aws.Bool(true), endpointLabels[vpceSandboxNotebook])
+		w.ids[vpceSandboxNotebook] = id
+		return err
 	case "model-create-denied.json", "cloudtrail-log-file.json":
 		return nil // a refused call changes nothing; the log file repeats earlier calls
 	case "domain-create-vpc-only.json", "domain-create-public.json", "domain-create-network-omitted.json", "domain-update-public.json":
@@ -337,12 +367,12 @@ func (w *world) raw(name string) []byte {
 	return raw
 }
 
-// sample is events/<name> with the sample vpce and domain ids replaced by
-// moto's.
+// sample is events/<name> with the sample vpce, VPC, subnet and domain ids
+// replaced by moto's.
 func (w *world) sample(name string) json.RawMessage {
 	w.t.Helper()
 	s := string(w.raw(name))
-	for _, ids := range []map[string]string{w.ids, w.domains} {
+	for _, ids := range []map[string]string{w.ids, w.network, w.domains} {
 		for sample, id := range ids {
 			s = strings.ReplaceAll(s, sample, id)
 		}

@@ -74,10 +74,13 @@ func (w *world) capture(writes []call) endState {
 	w.captureJobs(ctx, s.Jobs, fail)
 	eps, err := w.clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
 	fail("endpoints", err)
-	labels := map[string]string{}
+	labels := map[string]string{} // endpoint id -> its label
+	names := map[string]string{}  // id -> how findings and writes name it
 	for sample, id := range w.ids {
 		labels[id] = endpointLabels[sample]
+		names[id] = "vpce:" + endpointLabels[sample]
 	}
+	names[w.Net.VPC], names[w.sandbox.VPC] = "vpc:ml-platform", "vpc:ml-sandbox"
 	for _, ep := range eps.VpcEndpoints {
 		tags := map[string]string{}
 		for _, t := range ep.Tags {
@@ -122,7 +125,7 @@ func (w *world) capture(writes []call) endState {
 			if len(f.Resources) > 0 {
 				res = aws.ToString(f.Resources[0].Id)
 			}
-			key := aws.ToString(f.GeneratorId) + " " + shortResource(res, labels)
+			key := aws.ToString(f.GeneratorId) + " " + shortResource(res, names)
 			s.HubFindings[key]++
 			wf, comp, sev := "", "", ""
 			if f.Workflow != nil {
@@ -140,21 +143,22 @@ func (w *world) capture(writes []call) endState {
 	for _, key := range w.inbox() {
 		change, rest, _ := strings.Cut(key, " ")
 		rule, res, _ := strings.Cut(rest, " ")
-		s.SNS[change+" "+rule+" "+shortResource(res, labels)]++
+		s.SNS[change+" "+rule+" "+shortResource(res, names)]++
 	}
 	for _, c := range writes {
-		s.Writes[c.op+" "+writeTarget(c, labels)]++
+		s.Writes[c.op+" "+writeTarget(c, names)]++
 	}
 	return s
 }
 
-// shortResource names a resource by its name, or an endpoint by its label,
-// so states of different moto runs compare.
-func shortResource(arn string, labels map[string]string) string {
+// shortResource names a resource by its name, or by what names says (an
+// endpoint by its label, a VPC by its Name), so states of different moto
+// runs compare.
+func shortResource(arn string, names map[string]string) string {
 	i := strings.LastIndexAny(arn, "/:")
 	name := arn[i+1:]
-	if l, ok := labels[name]; ok {
-		return "vpce:" + l
+	if l, ok := names[name]; ok {
+		return l
 	}
 	return name
 }

@@ -26,6 +26,9 @@ const (
 	modelRule    = "sagemaker-model-in-vpc"
 	notebookRule = "sagemaker-notebook-no-direct-internet-access"
 	endpointRule = "sagemaker-vpc-endpoint-private-dns"
+	isolatedRule = "sagemaker-model-network-isolation"
+	multiAZRule  = "sagemaker-model-vpc-multi-az"
+	pathRule     = "sagemaker-vpc-private-path-complete"
 )
 
 // estateSize is how many of each kind are seeded in each region.
@@ -141,7 +144,11 @@ func backfillBaseline(t *testing.T) backfillRun {
 }
 
 // checkBackfillBaseline: without faults every seeded resource has a
-// finding, half of them NON_COMPLIANT, and nothing failed.
+// finding for each rule of its kind, and nothing failed. NON_COMPLIANT:
+// half of the models (outside a VPC), notebooks and SageMaker endpoints;
+// every model under network isolation (moto stores none); no model under
+// multi-AZ (the ones in a VPC span two zones); the estate's VPC, whose
+// models have no S3 endpoint (moto's default VPC has no SageMaker).
 func checkBackfillBaseline(t *testing.T, base backfillRun) {
 	t.Helper()
 	perKind, regions := estateSize()
@@ -150,9 +157,10 @@ func checkBackfillBaseline(t *testing.T, base backfillRun) {
 	}
 	want := map[string]int{}
 	for _, region := range regions {
-		for _, rule := range []string{modelRule, notebookRule, endpointRule} {
+		for _, rule := range []string{modelRule, isolatedRule, multiAZRule, notebookRule, endpointRule} {
 			want[rule+" "+region] = perKind
 		}
+		want[pathRule+" "+region] = 2
 	}
 	if got := countByRule(base.res.Findings); !equalMaps(got, want) {
 		t.Fatalf("no faults: findings by rule and region %v; want %v", got, want)
@@ -163,7 +171,7 @@ func checkBackfillBaseline(t *testing.T, base backfillRun) {
 			nonCompliant++
 		}
 	}
-	if want := 3 * len(regions) * ((perKind + 1) / 2); nonCompliant != want {
+	if want := len(regions) * (3*((perKind+1)/2) + perKind + 1); nonCompliant != want {
 		t.Errorf("no faults: %d NON_COMPLIANT; want %d", nonCompliant, want)
 	}
 }
@@ -224,11 +232,13 @@ func TestBackfillWithFailingService(t *testing.T) {
 				t.Fatalf("Run: %v; want the other kinds reported", got.err)
 			}
 			failedKinds := map[string]string{"sagemaker": "SageMaker", "ec2": "EC2"}
+			// The listings that need the service: VPCs need both (EC2 for
+			// the VPCs, SageMaker for the models they host).
 			var wantKinds []string
 			if f.service == "sagemaker" {
-				wantKinds = []string{"AWS::SageMaker::Model", "AWS::SageMaker::NotebookInstance", "AWS::SageMaker::Domain", "vpcguard::SageMaker::Job"}
+				wantKinds = []string{"AWS::SageMaker::Model", "AWS::SageMaker::NotebookInstance", "AWS::EC2::VPC", "AWS::SageMaker::Domain", "vpcguard::SageMaker::Job"}
 			} else {
-				wantKinds = []string{"AWS::EC2::VPCEndpoint"}
+				wantKinds = []string{"AWS::EC2::VPCEndpoint", "AWS::EC2::VPC"}
 			}
 			var gotErrs []string
 			for _, e := range got.res.Summary.Errors {
@@ -253,8 +263,42 @@ func TestBackfillWithFailingService(t *testing.T) {
 			if !slices.Equal(gotErrs, wantErrs) {
 				t.Errorf("run errors for %v; want one per region and kind that needs %s: %v", gotErrs, f.service, wantErrs)
 			}
-			unaffected := func(fd finding.Finding) bool { return !slices.Contains(wantKinds, fd.ResourceType) }
-			if diff := compare(findingLines(base.res.Findings, unaffected), findingLines(got.res.Findings, nil)); diff != "" {
+			// The backfill reads a model once for every model rule, with its
+			// subnets' zones (EC2): without EC2, a model in a VPC cannot be
+			// read whole, and is INSUFFICIENT_DATA under each rule, saying why.
+			zoned := func(fd finding.Finding) bool {
+				return f.service == "ec2" && fd.ResourceType == "AWS::SageMaker::Model" && strings.Contains(fd.Reason, "availability zones")
+			}
+			unaffected := func(fd finding.Finding) bool { return !slices.Contains(wantKinds, fd.ResourceType) && !zoned(fd) }
+			inVPC := func(fd finding.Finding) bool {
+				return fd.Rule == modelRule && fd.Status == finding.Compliant // a model with subnets, in the run without faults
+			}
+			if f.service == "ec2" {
+				unaffected = func(fd finding.Finding) bool {
+					return !slices.Contains(wantKinds, fd.ResourceType) && fd.ResourceType != "AWS::SageMaker::Model"
+				}
+				var vpcModels []string
+				for _, fd := range base.res.Findings {
+					if inVPC(fd) {
+						vpcModels = append(vpcModels, fd.ResourceID)
+					}
+				}
+				for _, fd := range got.res.Findings {
+					if fd.ResourceType != "AWS::SageMaker::Model" {
+						continue
+					}
+					if slices.Contains(vpcModels, fd.ResourceID) != zoned(fd) || (zoned(fd) && (fd.Status != finding.InsufficientData || len(fd.Actions) != 0)) {
+						t.Errorf("%s %s: %s %q, actions %+v; want INSUFFICIENT_DATA naming the zones, untouched, exactly for the models in a VPC", fd.Rule, fd.ResourceID, fd.Status, fd.Reason, fd.Actions)
+					}
+				}
+				outside := func(fd finding.Finding) bool {
+					return fd.ResourceType == "AWS::SageMaker::Model" && !slices.Contains(vpcModels, fd.ResourceID)
+				}
+				if diff := compare(findingLines(base.res.Findings, outside), findingLines(got.res.Findings, outside)); diff != "" {
+					t.Errorf("models outside a VPC (no zones to read) differ from the run without faults:\n%s", diff)
+				}
+			}
+			if diff := compare(findingLines(base.res.Findings, unaffected), findingLines(got.res.Findings, unaffected)); diff != "" {
 				t.Errorf("the kinds that do not need %s differ from the run without faults:\n%s", f.service, diff)
 			}
 		})
@@ -300,14 +344,28 @@ func TestBackfillWithFailingDescribes(t *testing.T) {
 			if got.stats.Failed == 0 {
 				t.Fatalf("no call failed; the scenario tested nothing")
 			}
+			// The VPC listing looks for the models each VPC hosts, with a
+			// describe each where Search is refused: it fails, and says so.
 			want := map[string]int{}
+			var wantErrs []string
 			for _, region := range regions {
-				for _, rule := range []string{modelRule, notebookRule, endpointRule} {
+				for _, rule := range []string{modelRule, isolatedRule, multiAZRule, notebookRule, endpointRule} {
 					want[rule+" "+region] = perKind
 				}
+				wantErrs = append(wantErrs, region+" AWS::EC2::VPC")
 			}
 			if got := countByRule(got.res.Findings); !equalMaps(got, want) {
 				t.Errorf("findings by rule and region %v; want %v: every listed resource reported", got, want)
+			}
+			var gotErrs []string
+			for _, e := range got.res.Summary.Errors {
+				gotErrs = append(gotErrs, e.Region+" "+e.Kind)
+				if !strings.Contains(e.Error, "DescribeModel") {
+					t.Errorf("%s %s: error %q does not name DescribeModel", e.Region, e.Kind, e.Error)
+				}
+			}
+			if !slices.Equal(gotErrs, wantErrs) {
+				t.Errorf("run errors for %v; want %v", gotErrs, wantErrs)
 			}
 			for _, fd := range got.res.Findings {
 				if fd.Rule == endpointRule {

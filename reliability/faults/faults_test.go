@@ -72,7 +72,11 @@ func handlers(t *testing.T, e *testenv.Env, endpoint string, w *world.World) map
 		if err != nil {
 			t.Fatalf("load: %v", err)
 		}
-		out[fn.Name] = guards.ForAccounts(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.Rules...).Handle
+		h, err := guards.FunctionOn(cfg, awsclients.NewAccounts(base, cfg.AssumeRoleName), fn.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[fn.Name] = h.Handle
 	}
 	return out
 }

@@ -54,6 +54,10 @@ var Steps = []Step{
 		_, err := w.Clients.EC2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{w.Endpoints[world.VpceAPI]}})
 		return err
 	}},
+	{File: "model-create-network-isolation.json"},
+	{File: "model-create-one-subnet.json"},
+	{File: "model-create-one-az.json"},
+	{File: "endpoint-create-notebook-no-api.json"},
 	// The Studio domains and jobs are seeded as the events leave them (moto
 	// has no UpdateDomain; its jobs finish at once, but AutoML's).
 	{File: "domain-create-vpc-only.json"},

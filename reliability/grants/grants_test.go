@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
+
 	"slices"
 	"sort"
 	"strings"
@@ -206,6 +208,12 @@ func record(t *testing.T) map[string]map[string]bool {
 		t.Fatalf("delete notebook: %v", err)
 	}
 	deliver(w.Rewrite([]byte(strings.ReplaceAll(string(testenv.Sample(t, "notebook-start.json")), "StartNotebookInstance", "DeleteNotebookInstance"))))
+	// sandbox-scoring, ticketed by network-guard for its one zone, is
+	// deleted: its tickets resolve.
+	if _, err := e.SageMaker.DeleteModel(ctx, &sagemaker.DeleteModelInput{ModelName: aws.String("sandbox-scoring")}); err != nil {
+		t.Fatalf("delete model: %v", err)
+	}
+	deliver(w.Rewrite([]byte(strings.ReplaceAll(string(testenv.Sample(t, "model-delete.json")), "churn-xgb-public", "sandbox-scoring"))))
 	for _, fn := range rules.Guards() {
 		if fn.Rechecks {
 			rec.SetLabel(fn.Name)
@@ -377,20 +385,19 @@ func (p *pendingOnce) option(stack *middleware.Stack) error {
 		}), middleware.Before) // outside the deserializer: the result is decoded
 }
 
-// kindsOf is the kinds a guard function is made of: each of its rules'
-// kinds, wired as functions/<name>/main.go wires them (checked below).
+// kindsOf is the kinds a guard function is made of, as
+// functions/<name>/main.go wires them (guards.FunctionKinds, checked below):
+// one for each of its rules' kinds.
 func kindsOf(t *testing.T, fn rules.Function) []setup.Kind {
 	t.Helper()
-	var out []setup.Kind
-	for _, r := range fn.Rules {
-		for _, k := range guards.Kinds {
-			if k.Kind == r.Kind() && !slices.ContainsFunc(out, func(o setup.Kind) bool { return o.Kind == k.Kind }) {
-				out = append(out, k)
-			}
-		}
+	out, ok := guards.FunctionKinds[fn.Name]
+	if !ok {
+		t.Fatalf("%s: no kinds in guards.FunctionKinds", fn.Name)
 	}
-	if len(out) == 0 {
-		t.Fatalf("%s: no kind wiring for its rules", fn.Name)
+	for _, r := range fn.Rules {
+		if !slices.ContainsFunc(out, func(k setup.Kind) bool { return k.Kind == r.Kind() }) {
+			t.Fatalf("%s: no kind wiring for %s's %s", fn.Name, r.Name(), r.Kind())
+		}
 	}
 	return out
 }
@@ -498,12 +505,12 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 // TestMainsAreMadeOfTheirRulesKinds: each guard's main wires exactly the
-// kind packages of its rules' kinds (what kindsOf assumes above).
+// kind packages kindsOf assumes above: the packages of guards.FunctionKinds'
+// readers (setup/models, setup/networks, ...).
 func TestMainsAreMadeOfTheirRulesKinds(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	pkgOf := map[string]string{"AWS::SageMaker::Model": "models", "AWS::SageMaker::NotebookInstance": "notebooks", "AWS::EC2::VPCEndpoint": "endpoints",
-		"AWS::SageMaker::Domain": "domains", "vpcguard::SageMaker::Job": "jobs", "vpcguard::SageMaker::PresignedUrl": "presignedurls"}
+	const setupPkg = "github.com/vpcguard/vpcguard/shared/setup/"
 	for _, fn := range rules.Guards() {
 		cmd := exec.Command("go", "list", "-f", "{{join .Imports \" \"}}", "./functions/"+fn.Name)
 		cmd.Dir = root
@@ -513,17 +520,27 @@ func TestMainsAreMadeOfTheirRulesKinds(t *testing.T) {
 		}
 		var got, want []string
 		for _, p := range strings.Fields(string(out)) {
-			if kind, ok := strings.CutPrefix(p, "github.com/vpcguard/vpcguard/shared/setup/"); ok && kind != "regions" {
+			if kind, ok := strings.CutPrefix(p, setupPkg); ok && kind != "regions" {
 				got = append(got, kind)
 			}
 		}
 		for _, k := range kindsOf(t, fn) {
-			want = append(want, pkgOf[string(k.Kind)])
+			// The package whose code reads the kind: the Reader func's (the
+			// Remediation's for a kind nothing reads: presigned URL calls).
+			var fn any = k.Reader
+			if k.Reader == nil {
+				fn = k.Remediation
+			}
+			name := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
+			pkg, _, _ := strings.Cut(strings.TrimPrefix(name, setupPkg), ".")
+			if !slices.Contains(want, pkg) {
+				want = append(want, pkg)
+			}
 		}
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Errorf("functions/%s wires the kinds %v; its rules judge %v", fn.Name, got, want)
+			t.Errorf("functions/%s wires the kinds of %v; guards.FunctionKinds says %v", fn.Name, got, want)
 		}
 	}
 }

@@ -625,6 +625,11 @@ func (r *run) evaluate(ctx context.Context, t task) {
 				r.addError(t.unit.account, RunError{Account: state.Account, Region: state.Region, Kind: string(state.Kind), Resource: state.ID, Error: err.Error()})
 				r.mu.Unlock()
 			}
+			// Tags read from the resource (for the decision, or again before
+			// acting) serve the resource's next rule: one read per resource.
+			if !state.TagsRead && res.State.TagsRead {
+				state.Tags, state.TagsRead, state.Exemption = res.State.Tags, true, nil
+			}
 			f = res.Finding
 		}
 		r.complete(t.unit, f)

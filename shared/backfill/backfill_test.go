@@ -36,6 +36,9 @@ const (
 	modelRule    = "sagemaker-model-in-vpc"
 	notebookRule = "sagemaker-notebook-no-direct-internet-access"
 	endpointRule = "sagemaker-vpc-endpoint-private-dns"
+	isolatedRule = "sagemaker-model-network-isolation"
+	multiAZRule  = "sagemaker-model-vpc-multi-az"
+	pathRule     = "sagemaker-vpc-private-path-complete"
 )
 
 // env is a backfill wired to moto, as the CLI wires it.
@@ -124,10 +127,18 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 	e := newEnv(t)
 	regions := []string{"us-east-1", "eu-west-1"}
 	ignored := map[string]bool{}
-	endpointNames := map[string]string{} // vpce id -> Name tag, to read the results
+	endpointNames := map[string]string{} // vpce id -> Name tag, vpc id -> name, to read the results
 	for _, region := range regions {
 		c := e.seed(region)
-		_, ign := mixed(t, c, region)
+		net, ign := mixed(t, c, region)
+		endpointNames[net.VPC] = "ml-platform"
+		vpcs, err := c.EC2.DescribeVpcs(context.Background(), nil)
+		must(t, err)
+		for _, v := range vpcs.Vpcs {
+			if aws.ToBool(v.IsDefault) {
+				endpointNames[aws.ToString(v.VpcId)] = "default-vpc"
+			}
+		}
 		for _, id := range ign {
 			ignored[id] = true
 		}
@@ -172,6 +183,15 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		want[region+" "+endpointRule+" api"] = finding.NonCompliant
 		want[region+" "+endpointRule+" runtime"] = finding.Compliant
 		want[region+" "+endpointRule+" notebook"] = finding.NonCompliant
+		// moto ignores EnableNetworkIsolation: no model reads isolated.
+		want[region+" "+isolatedRule+" in-vpc"] = finding.NonCompliant
+		want[region+" "+isolatedRule+" no-vpc"] = finding.NonCompliant
+		want[region+" "+isolatedRule+" no-vpc-exempt"] = finding.NotApplicable
+		want[region+" "+multiAZRule+" in-vpc"] = finding.Compliant // subnets in a and b
+		want[region+" "+multiAZRule+" no-vpc"] = finding.NotApplicable
+		want[region+" "+multiAZRule+" no-vpc-exempt"] = finding.NotApplicable
+		want[region+" "+pathRule+" ml-platform"] = finding.Compliant
+		want[region+" "+pathRule+" default-vpc"] = finding.NotApplicable // every region has one
 	}
 	for k, w := range want {
 		if got[k] != w {
@@ -184,8 +204,9 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		}
 	}
 	s := res.Summary
-	if s.Resources != 18 || len(res.Findings) != 18 {
-		t.Errorf("resources %d, findings %d; want 18 and 18", s.Resources, len(res.Findings))
+	// Per region: 3 models (3 rules each), 3 notebooks, 3 endpoints, 2 VPCs.
+	if s.Resources != 22 || len(res.Findings) != 34 {
+		t.Errorf("resources %d, findings %d; want 22 and 34", s.Resources, len(res.Findings))
 	}
 	if len(s.Errors) != 0 {
 		t.Errorf("errors %v; want none", s.Errors)
@@ -194,14 +215,20 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		t.Errorf("summary %s NON_COMPLIANT = %d; want 4", endpointRule, n)
 	}
 	// moto refuses Search on models: one refused Search per region, then
-	// ListModels + one DescribeModel per model. The exemption tag of the
-	// SageMaker resources that would be non-compliant (no-vpc, no-vpc-exempt
-	// and the two internet notebooks) comes from one Resource Groups
-	// Tagging API query per region, not a ListTags each.
+	// ListModels + one DescribeModel per model, and the same again for the
+	// VPC listing, which looks for the models each VPC hosts (the default
+	// VPC lacks the endpoints models need). A model is read once for its
+	// three rules. Zones are read for the one model with two subnets (in-vpc);
+	// the VPC listing reads every subnet once. The exemption tag of the
+	// SageMaker resources that would be non-compliant (no-vpc, no-vpc-exempt,
+	// in-vpc (no isolation) and the two internet notebooks) comes from one
+	// Resource Groups Tagging API query per region, not a ListTags each; a
+	// VPC's tags come with DescribeVpcs.
 	wantCalls := map[string]int64{
-		"sagemaker:Search": 2, "sagemaker:ListModels": 2, "sagemaker:DescribeModel": 6,
+		"sagemaker:Search": 4, "sagemaker:ListModels": 4, "sagemaker:DescribeModel": 12,
 		"sagemaker:ListNotebookInstances": 2, "sagemaker:DescribeNotebookInstance": 6,
-		"ec2:DescribeVpcEndpoints": 2, "resourcegroupstaggingapi:GetResources": 2, "sagemaker:ListTags": 0,
+		"ec2:DescribeVpcEndpoints": 4, "ec2:DescribeVpcs": 2, "ec2:DescribeSubnets": 4,
+		"resourcegroupstaggingapi:GetResources": 2, "sagemaker:ListTags": 0,
 	}
 	for k, w := range wantCalls {
 		if s.Calls[k] != w {
@@ -248,7 +275,8 @@ func TestPaginationListsEveryResource(t *testing.T) {
 		must(t, c.Notebook(ctx, fmt.Sprintf("nb-%d", i), "Disabled", net.Subnets[i%2], net))
 		must(t, c.Model(ctx, fmt.Sprintf("model-%d", i), net, nil))
 	}
-	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2})
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}, PageSize: 2,
+		Rules: []rules.Rule{rules.ModelInVPC{}, rules.NotebookNoDirectInternet{}}})
 	if len(res.Findings) != 2*n {
 		t.Fatalf("findings %d; want %d", len(res.Findings), 2*n)
 	}
@@ -272,10 +300,11 @@ func TestEnforceModeFixes(t *testing.T) {
 	c := e.seed("us-east-1")
 	mixed(t, c, "us-east-1")
 	res := e.run(t, mode.Enforce, backfill.Options{Regions: []string{"us-east-1"}})
-	actions := map[string][]string{}
+	actions := map[string][]string{} // by resource, and by rule and resource
 	for _, f := range res.Findings {
 		for _, a := range f.Actions {
 			actions[f.ResourceName] = append(actions[f.ResourceName], a.Type+" "+string(a.Outcome))
+			actions[f.Rule+" "+f.ResourceName] = append(actions[f.Rule+" "+f.ResourceName], a.Type+" "+string(a.Outcome))
 		}
 		if f.Status != finding.NonCompliant && len(f.Actions) > 0 {
 			t.Errorf("%s is %s but has actions %v", key(f), f.Status, f.Actions)
@@ -310,8 +339,14 @@ func TestEnforceModeFixes(t *testing.T) {
 	if got := res.Summary.Calls["ec2:ModifyVpcEndpoint"]; got != 2 {
 		t.Errorf("ModifyVpcEndpoint calls %d; want 2", got)
 	}
-	for _, a := range actions["in-vpc"] {
-		t.Errorf("compliant model got action %s", a)
+	for _, a := range actions[modelRule+" in-vpc"] {
+		t.Errorf("model in a VPC got action %s under %s", a, modelRule)
+	}
+	// The network rules only ticket: enforce does nothing to a VPC.
+	for k, as := range actions {
+		if strings.HasPrefix(k, pathRule) || strings.HasPrefix(k, multiAZRule) {
+			t.Errorf("%s: actions %v; want none (ticket-only rule)", k, as)
+		}
 	}
 }
 
@@ -544,13 +579,27 @@ func TestTagAddedAfterTheQueryStopsTheWrite(t *testing.T) {
 				t.Fatalf("the tag index was asked %d times; want once (tagging %d resources)", tagged/len(arns), len(arns))
 			}
 			got := map[string]finding.Finding{}
+			reread := map[string]int{}
 			for _, f := range res.Findings {
+				if f.Status != finding.NotApplicable || !strings.Contains(f.Reason, "found on reading the tags again") {
+					if !strings.HasPrefix(f.ResourceName, "late-exempt") {
+						got[f.ResourceName] = f
+					}
+					if f.ResourceName == "late-exempt-model" && (f.Status != finding.NotApplicable || len(f.Actions) != 0) {
+						// The model's first non-compliant rule (network
+						// isolation) read the tag again; its other rules
+						// decide on that fresh read: exempt, no action.
+						t.Errorf("late-exempt-model under %s: %s %q, actions %+v; want NOT_APPLICABLE, no action", f.Rule, f.Status, f.Reason, f.Actions)
+					}
+					continue
+				}
+				reread[f.ResourceName]++
 				got[f.ResourceName] = f
 			}
 			for _, name := range []string{"late-exempt", "late-exempt-model"} {
 				f := got[name]
-				if f.Status != finding.NotApplicable || !strings.Contains(f.Reason, `vpcguard:exempt="added late", found on reading the tags again before acting`) {
-					t.Errorf("%s: %s %q; want NOT_APPLICABLE, exempt by the tag found on the re-read", name, f.Status, f.Reason)
+				if reread[name] != 1 || !strings.Contains(f.Reason, `vpcguard:exempt="added late", found on reading the tags again before acting`) {
+					t.Errorf("%s: %s %q (%d re-reads); want NOT_APPLICABLE once, exempt by the tag found on the re-read", name, f.Status, f.Reason, reread[name])
 				}
 				if len(f.Actions) != 1 || f.Actions[0].Type != "remediate" || f.Actions[0].Outcome != finding.Skipped {
 					t.Errorf("%s: actions %+v; want one skipped remediate action, nothing else", name, f.Actions)
@@ -581,9 +630,11 @@ func TestTagAddedAfterTheQueryStopsTheWrite(t *testing.T) {
 				}
 			}
 			// Each resource the index did not see as exempt is read again
-			// before acting: the two late ones and open.
-			if got := res.Summary.Calls["sagemaker:ListTags"]; got != 3 {
-				t.Errorf("ListTags calls %d; want 3 (one re-read before acting per non-compliant resource)", got)
+			// before acting, once whatever its rules: the two late ones and
+			// open. Tagging open reads its finding tag before writing it (the
+			// value lists every rule it broke): one more, not in a dry run.
+			if got, want := res.Summary.Calls["sagemaker:ListTags"], map[bool]int64{false: 4, true: 3}[dryRun]; got != want {
+				t.Errorf("ListTags calls %d; want %d (one re-read before acting per non-compliant resource, and open's finding tag)", got, want)
 			}
 			if got, want := res.Summary.Calls["sagemaker:StopNotebookInstance"], map[bool]int64{false: 1, true: 0}[dryRun]; got != want {
 				t.Errorf("StopNotebookInstance calls %d; want %d (open only)", got, want)
@@ -604,17 +655,22 @@ func TestTagIndexRefusedFallsBackToListTags(t *testing.T) {
 	res := e.run(t, mode.Report, backfill.Options{Regions: []string{"us-east-1"}})
 	got := map[string]finding.Status{}
 	for _, f := range res.Findings {
-		got[f.ResourceName] = f.Status
+		got[f.Rule+" "+f.ResourceName] = f.Status
 	}
-	for name, want := range map[string]finding.Status{"no-vpc": finding.NonCompliant, "no-vpc-exempt": finding.NotApplicable, "internet-enabled": finding.NonCompliant, "in-vpc": finding.Compliant} {
+	for name, want := range map[string]finding.Status{
+		modelRule + " no-vpc": finding.NonCompliant, modelRule + " no-vpc-exempt": finding.NotApplicable,
+		notebookRule + " internet-enabled": finding.NonCompliant, modelRule + " in-vpc": finding.Compliant,
+		isolatedRule + " in-vpc": finding.NonCompliant, isolatedRule + " no-vpc-exempt": finding.NotApplicable,
+	} {
 		if got[name] != want {
 			t.Errorf("%s: got %s; want %s", name, got[name], want)
 		}
 	}
-	// The refused query is made once; then no-vpc, no-vpc-exempt and the
-	// two internet notebooks have their tags read one by one.
-	if g, l := res.Summary.Calls["resourcegroupstaggingapi:GetResources"], res.Summary.Calls["sagemaker:ListTags"]; g != 0 || l != 4 {
-		t.Errorf("calls GetResources %d (refused before sending), ListTags %d; want 0 and 4", g, l)
+	// The refused query is made once; then no-vpc, no-vpc-exempt, in-vpc
+	// (not isolated) and the two internet notebooks have their tags read one
+	// by one, once per resource whatever its rules.
+	if g, l := res.Summary.Calls["resourcegroupstaggingapi:GetResources"], res.Summary.Calls["sagemaker:ListTags"]; g != 0 || l != 5 {
+		t.Errorf("calls GetResources %d (refused before sending), ListTags %d; want 0 and 5", g, l)
 	}
 	if len(res.Summary.Errors) != 0 {
 		t.Errorf("errors %v; want none: the fallback is not a failure", res.Summary.Errors)
@@ -633,15 +689,23 @@ func TestContainment(t *testing.T) {
 	for _, tt := range []struct {
 		res  backfill.Result
 		name string
-		want map[string]string // resource -> containment
+		want map[string]string // resource (and rule, for a model's other rules) -> containment
 	}{
-		{enforced, "enforce", map[string]string{"internet-enabled": "stopped tagged", "internet-omitted": "stopped tagged", "no-vpc": "tagged", "endpoint": "fixed tagged"}},
-		{reported, "report afterwards", map[string]string{"internet-enabled": "stopped", "internet-omitted": "stopped", "no-vpc": ""}},
+		{enforced, "enforce", map[string]string{"internet-enabled": "stopped tagged", "internet-omitted": "stopped tagged", "no-vpc": "tagged", "endpoint": "fixed tagged",
+			isolatedRule + " in-vpc": "tagged", isolatedRule + " no-vpc": "tagged"}},
+		{reported, "report afterwards", map[string]string{"internet-enabled": "stopped", "internet-omitted": "stopped", "no-vpc": "",
+			isolatedRule + " in-vpc": "", isolatedRule + " no-vpc": ""}},
 	} {
 		for _, f := range tt.res.Findings {
 			name := f.ResourceName
 			if f.Rule == endpointRule && f.Status == finding.NonCompliant {
 				name = "endpoint" // api and notebook, private DNS off
+			}
+			switch f.Rule {
+			case isolatedRule:
+				name = f.Rule + " " + name
+			case multiAZRule, pathRule:
+				name = f.Rule + " " + name // ticket only: never contained
 			}
 			want, ok := tt.want[name]
 			if !ok {
@@ -665,6 +729,9 @@ func TestContainment(t *testing.T) {
 	if got := enforced.Summary.Contained[modelRule]; got != 1 {
 		t.Errorf("enforce: summary contained %s = %d; want 1", modelRule, got)
 	}
+	if got := enforced.Summary.Contained[isolatedRule]; got != 2 {
+		t.Errorf("enforce: summary contained %s = %d; want 2", isolatedRule, got)
+	}
 }
 
 // TestFindingsStreamAndAccountsReport: every finding is handed on once as it
@@ -679,11 +746,12 @@ func TestFindingsStreamAndAccountsReport(t *testing.T) {
 		Findings:    func(f finding.Finding) error { streamed = append(streamed, f); return nil },
 		AccountDone: func(s backfill.AccountSummary) { done = append(done, s) }}
 	res := e.run(t, mode.Report, opts)
-	if len(streamed) != 9 || res.Summary.Resources != 9 {
-		t.Errorf("streamed %d findings, %d resources; want 9 and 9", len(streamed), res.Summary.Resources)
+	// 3 models under 3 rules, 3 notebooks, 3 endpoints, 2 VPCs (ml-platform, default).
+	if len(streamed) != 17 || res.Summary.Resources != 11 {
+		t.Errorf("streamed %d findings, %d resources; want 17 and 11", len(streamed), res.Summary.Resources)
 	}
-	if len(done) != 1 || done[0].Account != testenv.Account || done[0].Resources != 9 || done[0].ByRule[modelRule][finding.NonCompliant] != 1 {
-		t.Errorf("accounts done %+v; want %s once, with 9 resources and 1 non-compliant model", done, testenv.Account)
+	if len(done) != 1 || done[0].Account != testenv.Account || done[0].Resources != 11 || done[0].ByRule[modelRule][finding.NonCompliant] != 1 {
+		t.Errorf("accounts done %+v; want %s once, with 11 resources and 1 non-compliant model", done, testenv.Account)
 	}
 
 	stop := errors.New("disk full")

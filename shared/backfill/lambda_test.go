@@ -55,8 +55,10 @@ func TestLambdaReturnsSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Resources != 9 || s.ByRule[modelRule][finding.NonCompliant] != 1 {
-		t.Errorf("summary %+v; want 9 resources, 1 non-compliant model", s)
+	// 3 models, 3 notebooks, 3 SageMaker endpoints, 2 VPCs (ml-platform and
+	// moto's default VPC).
+	if s.Resources != 11 || s.ByRule[modelRule][finding.NonCompliant] != 1 || s.ByRule[pathRule][finding.Compliant] != 1 {
+		t.Errorf("summary %+v; want 11 resources, 1 model outside a VPC, 1 VPC with its private path complete", s)
 	}
 	if s.Calls["securityhub:BatchImportFindings"] != 0 {
 		t.Errorf("report mode filed tickets: %v", s.Calls)

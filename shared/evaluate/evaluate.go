@@ -77,15 +77,19 @@ func (e *Evaluator) Handles(ev *cloudtrail.Event) bool {
 // result. A resource whose state could not be read yields INSUFFICIENT_DATA
 // with the error as its reason, and the error is returned too, so a Lambda
 // retries while a report still lists the resource.
+//
+// Several rules judge the same resource (a model: in a VPC, network
+// isolation, zones): it is read once per event, and its tags at most once.
 func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, error) {
 	var out []Result
 	var errs []error
+	reads := map[resource.Ref]*read{}
 	for _, r := range e.Rules {
 		if !rules.Handles(r, ev) {
 			continue
 		}
 		for _, fromEvent := range r.FromEvent(ev) {
-			res, err := e.State(ctx, r, fromEvent)
+			res, err := e.state(ctx, r, fromEvent, reads)
 			res.Finding.EventID = ev.ID
 			res.Finding.EventName = ev.Name
 			if !ev.Time.IsZero() {
@@ -107,6 +111,19 @@ func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, 
 // and so online for a rule that judges the call itself (rules.EventOnly):
 // there is nothing to read.
 func (e *Evaluator) State(ctx context.Context, r rules.Rule, known resource.State) (Result, error) {
+	return e.state(ctx, r, known, nil)
+}
+
+// read is one resource's current state as read for one event, shared by
+// the rules that judge it.
+type read struct {
+	state  resource.State
+	reader StateReader
+	err    error
+}
+
+// state is State, reading each Ref once through reads (nil: no sharing).
+func (e *Evaluator) state(ctx context.Context, r rules.Rule, known resource.State, reads map[resource.Ref]*read) (Result, error) {
 	mode := "offline"
 	state := known
 	if e.Readers != nil && rules.IsEventOnly(r) {
@@ -114,18 +131,31 @@ func (e *Evaluator) State(ctx context.Context, r rules.Rule, known resource.Stat
 	}
 	if e.Readers != nil {
 		mode = "online"
-		reader, err := e.Readers(ctx, known.Account, known.Region)
-		if err == nil {
-			state, err = reader.Read(ctx, known.Ref)
+		rd := reads[known.Ref]
+		if rd == nil {
+			rd = &read{}
+			rd.reader, rd.err = e.Readers(ctx, known.Account, known.Region)
+			if rd.err == nil {
+				rd.state, rd.err = rd.reader.Read(ctx, known.Ref)
+			}
+			if reads != nil {
+				reads[known.Ref] = rd
+			}
 		}
-		if err != nil {
-			return e.result(r, known, mode, rules.Decision{Status: finding.InsufficientData, Reason: "could not read the current state: " + err.Error()}), err
+		if rd.err != nil {
+			return e.result(r, known, mode, rules.Decision{Status: finding.InsufficientData, Reason: "could not read the current state: " + rd.err.Error()}), rd.err
 		}
+		state = rd.state
 		if state.ARN == "" {
 			state.ARN = known.ARN
 		}
 		state.TagsRead = state.Tags != nil // a describe by id that returns tags (EC2)
-		return e.decide(ctx, r, state, reader, mode)
+		res, err := e.decide(ctx, r, state, rd.reader, mode)
+		if rd.state.Tags == nil && res.State.Tags != nil {
+			// The next rule needs no second read.
+			rd.state.Tags, rd.state.TagsRead = res.State.Tags, res.State.TagsRead
+		}
+		return res, err
 	}
 	return e.decide(ctx, r, state, nil, mode)
 }

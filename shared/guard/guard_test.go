@@ -48,7 +48,7 @@ func TestModes(t *testing.T) {
 			e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
 			c := e.GuardConfig(tt.mode)
 			c.DryRun = tt.dryRun
-			resp, err := handle(t, guards.Handler(c, e.Config), testenv.Sample(t, "notebook-create-internet-enabled.json"))
+			resp, err := handle(t, guards.Handler(c, e.Config, firstRules...), testenv.Sample(t, "notebook-create-internet-enabled.json"))
 			if err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
@@ -127,7 +127,7 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 	run := func(dryRun bool) []finding.Finding {
 		c := e.GuardConfig(mode.Enforce)
 		c.DryRun = dryRun
-		h := guards.Handler(c, e.Config)
+		h := guards.Handler(c, e.Config, firstRules...)
 		var out []finding.Finding
 		for _, ev := range events {
 			resp, err := handle(t, h, ev)
@@ -180,7 +180,7 @@ func TestDryRunWalksTheEnforcePath(t *testing.T) {
 func TestDuplicateDelivery(t *testing.T) {
 	e := testenv.New(t)
 	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
-	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config)
+	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config, firstRules...)
 	ev := testenv.Sample(t, "notebook-create-internet-enabled.json")
 	for i := 1; i <= 3; i++ {
 		resp, err := handle(t, h, ev)
@@ -217,7 +217,7 @@ func TestDuplicateDelivery(t *testing.T) {
 // come back through EventBridge. They must not start a loop.
 func TestOwnRemediationEventsDoNothing(t *testing.T) {
 	e := testenv.New(t)
-	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config)
+	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config, firstRules...)
 
 	t.Run("ModifyVpcEndpoint turning private DNS on is compliant", func(t *testing.T) {
 		// The endpoint's state is what vpcguard's remediation leaves behind:
@@ -297,7 +297,7 @@ func ownEvent(service, name, params string) []byte {
 func TestTicketsResolveWhenFixed(t *testing.T) {
 	e := testenv.New(t)
 	e.Model("churn-xgb-public", false, nil)
-	h := guards.Handler(e.GuardConfig(mode.Ticket), e.Config)
+	h := guards.Handler(e.GuardConfig(mode.Ticket), e.Config, firstRules...)
 	if _, err := handle(t, h, testenv.Sample(t, "model-create-no-vpc.json")); err != nil {
 		t.Fatalf("Handle create: %v", err)
 	}

@@ -28,7 +28,7 @@ import (
 func TestHandleEventBridgeEvent(t *testing.T) {
 	e := testenv.New(t)
 	e.Model("churn-xgb-public", false, nil)
-	resp, err := handle(t, guards.Handler(e.GuardConfig(mode.Report), e.Config), testenv.Sample(t, "model-create-no-vpc.json"))
+	resp, err := handle(t, guards.Handler(e.GuardConfig(mode.Report), e.Config, firstRules...), testenv.Sample(t, "model-create-no-vpc.json"))
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -50,7 +50,7 @@ func TestHandleEventBridgeEvent(t *testing.T) {
 // handler never panics on it.
 func TestHandleBadInput(t *testing.T) {
 	e := testenv.New(t)
-	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config)
+	h := guards.Handler(e.GuardConfig(mode.Enforce), e.Config, firstRules...)
 	tests := []struct{ name, input string }{
 		{"empty", ""},
 		{"not JSON", "model-create-no-vpc.json"},
@@ -155,7 +155,7 @@ func TestHandleRecheckQueue(t *testing.T) {
 	e.Notebook("research-open", smtypes.DirectInternetAccessEnabled, true)
 	c := e.GuardConfig(mode.Enforce)
 	c.RecheckDelaySeconds = 1 // short enough for the test to wait it out on moto
-	h := guards.Handler(c, e.Config)
+	h := guards.Handler(c, e.Config, firstRules...)
 	pending := &testenv.PendingNotebooks{Client: e.SageMaker}
 	pending.Set(true)
 	withReader(h, pending)

@@ -10,6 +10,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/guard"
 	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
+	"github.com/vpcguard/vpcguard/shared/rules"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -19,6 +20,11 @@ const (
 	acct       = testenv.Account
 	apiService = "com.amazonaws.us-east-1.sagemaker.api"
 )
+
+// firstRules are the rules whose guards the tests below exercise, one
+// finding per sample event (only); the rules added later have their own
+// tests (network_test.go) or share these rules' paths.
+var firstRules = []rules.Rule{rules.ModelInVPC{}, rules.EndpointPrivateDNS{}, rules.NotebookNoDirectInternet{}}
 
 // withReader reads the guard's SageMaker resources through sm.
 func withReader(h *guard.Handler, sm sagemakerstate.API) {

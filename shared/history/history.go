@@ -217,7 +217,7 @@ func (f *Finder) lookup(ctx context.Context, rule rules.Rule, names []string, s 
 	}
 	for _, name := range names {
 		for _, start := range starts {
-			sc := f.slot(slotKey{account: s.Account, region: s.Region, rule: rule.Name(), name: name, start: start})
+			sc := f.slot(slotKey{account: s.Account, region: s.Region, kind: rule.Kind(), name: name, start: start})
 			c, err := sc.find(ctx, f, api, rule, s, from, to)
 			if c != nil || err != nil {
 				return c, err
@@ -227,9 +227,14 @@ func (f *Finder) lookup(ctx context.Context, rule rules.Rule, names []string, s 
 	return nil, nil
 }
 
+// slotKey names one slot of one create call's events. The rules of one
+// kind share it (a model outside a VPC and without network isolation is
+// looked up once): their create calls name the resource they made alike.
 type slotKey struct {
-	account, region, rule, name string
-	start                       time.Time
+	account, region string
+	kind            resource.Kind
+	name            string
+	start           time.Time
 }
 
 // slotCalls is what the event history said of one slot so far: pages are

@@ -23,7 +23,6 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/orgbackfill"
-	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/organization"
 )
@@ -79,7 +78,7 @@ func TestStateMachineOnMoto(t *testing.T) {
 	orch := &orgbackfill.Orchestrator{
 		Planner: run.local.Planner,
 		Evaluator: func(o orgbackfill.Options) (*evaluate.Evaluator, error) {
-			return setup.Guard(config.Default(), nil, rules.All(), nil, guards.Kinds...).Evaluator, nil
+			return setup.Guard(config.Default(), nil, testRules, nil, guards.Kinds...).Evaluator, nil
 		},
 		Store:  organization.Store{S3: organization.NewS3(cfg), Bucket: runsBucket},
 		Bucket: runsBucket,

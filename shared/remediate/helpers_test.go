@@ -81,9 +81,20 @@ func remediator(e *testenv.Env, cfg config.Config, sm sagemakerapi.Client, q sqs
 	}}
 }
 
+// remediating are the rules whose remediation these tests exercise, one
+// for each kind of resource a sample event names (evaluateOne expects one
+// result); TestNetworkIsolationRemediation and TestTicketOnlyRules evaluate
+// the others.
+var remediating = []rules.Rule{rules.ModelInVPC{}, rules.EndpointPrivateDNS{}, rules.NotebookNoDirectInternet{},
+	rules.StudioDomainVPCOnly{}, rules.JobInVPC{}, rules.PresignedURLViaEndpoint{}}
+
 // evaluator reads state online from moto; sm replaces the SageMaker client.
-func evaluator(e *testenv.Env, cfg config.Config, sm sagemakerstate.API) *evaluate.Evaluator {
-	return &evaluate.Evaluator{Rules: rules.All(), ExemptTagKey: cfg.ExemptTagKey,
+// rs are the rules evaluated: remediating when none.
+func evaluator(e *testenv.Env, cfg config.Config, sm sagemakerstate.API, rs ...rules.Rule) *evaluate.Evaluator {
+	if len(rs) == 0 {
+		rs = remediating
+	}
+	return &evaluate.Evaluator{Rules: rs, ExemptTagKey: cfg.ExemptTagKey,
 		Readers: func(context.Context, string, string) (evaluate.StateReader, error) {
 			return e.Readers(sm), nil
 		}}

@@ -16,6 +16,8 @@ import (
 type SageMakerAPI interface {
 	StopNotebookInstance(ctx context.Context, name string) error
 	AddTag(ctx context.Context, arn, key, value string) error
+	// TagValue reads the value of the resource's tag key ("" when unset).
+	TagValue(ctx context.Context, arn, key string) (string, error)
 	DeleteModel(ctx context.Context, name string) error
 	// EndpointConfigUsing names an endpoint configuration that serves
 	// model, or returns "".

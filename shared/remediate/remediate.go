@@ -41,6 +41,8 @@ type JobAPI interface {
 	// StopJob stops a job of jobType (resource.TrainingJob, ...).
 	StopJob(ctx context.Context, jobType, name string) error
 	AddTag(ctx context.Context, arn, key, value string) error
+	// TagValue reads the value of the resource's tag key ("" when unset).
+	TagValue(ctx context.Context, arn, key string) (string, error)
 }
 
 // DomainAPI is what the Studio domain remediations need of SageMaker
@@ -50,15 +52,21 @@ type DomainAPI interface {
 	// VpcOnly, in vpcID and subnets.
 	SwitchDomainToVPCOnly(ctx context.Context, domainID, vpcID string, subnets []string) error
 	AddTag(ctx context.Context, arn, key, value string) error
+	// TagValue reads the value of the resource's tag key ("" when unset).
+	TagValue(ctx context.Context, arn, key string) (string, error)
 }
 
-// missing names a client kind's remediations need that api lacks, or "".
-func (api API) missing(kind resource.Kind) string {
+// missing names a client the rule's remediation of a kind needs that api
+// lacks, or "": IAM for a guardrail, the kind's own service for remedies.
+func (api API) missing(rule rules.Rule, kind resource.Kind) string {
+	if len(rule.Guardrail()) > 0 && api.IAM == nil {
+		return "IAM"
+	}
+	if len(rule.Remedies()) == 0 {
+		return ""
+	}
 	switch kind {
 	case resource.Model, resource.Notebook:
-		if api.IAM == nil {
-			return "IAM"
-		}
 		if api.SageMaker == nil {
 			return "SageMaker"
 		}
@@ -112,12 +120,15 @@ func (r *Remediator) Remediate(ctx context.Context, res *evaluate.Result) error 
 	if res.Finding.Status != finding.NonCompliant || res.Rule == nil {
 		return nil
 	}
+	if len(res.Rule.Guardrail()) == 0 && len(res.Rule.Remedies()) == 0 {
+		return nil // a rule that only tickets: nothing to do to the resource or the caller
+	}
 	api, err := r.APIs(ctx, res.State.Account, res.State.Region)
 	if err != nil {
 		res.Finding.AddAction(finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
 		return err
 	}
-	if m := api.missing(res.State.Kind); m != "" {
+	if m := api.missing(res.Rule, res.State.Kind); m != "" {
 		err := fmt.Errorf("no %s client to remediate a %s with: this function is not wired for it", m, res.State.Kind)
 		res.Finding.AddAction(finding.Action{Type: "remediate", Target: res.Finding.ResourceID, Outcome: finding.Failed, Detail: err.Error()})
 		return err

@@ -18,6 +18,7 @@ const (
 	Model        Kind = "AWS::SageMaker::Model"
 	Notebook     Kind = "AWS::SageMaker::NotebookInstance"
 	VPCEndpoint  Kind = "AWS::EC2::VPCEndpoint"
+	VPC          Kind = "AWS::EC2::VPC"
 	StudioDomain Kind = "AWS::SageMaker::Domain"
 	// Job is a training, processing, hyperparameter tuning or AutoML job:
 	// CloudFormation has no type for jobs. JobConfig.Type says which.
@@ -30,8 +31,13 @@ const (
 
 // Ref names one resource in one account and region.
 type Ref struct {
-	Kind    Kind
-	ID      string // model name, notebook instance name, vpce id, domain id (d-...), job (JobID), presigned URL target (PresignedURLID)
+	Kind Kind
+	// ID is the model name, notebook instance name, vpce id, vpc id, domain
+	// id (d-...), job (JobID) or presigned URL target (PresignedURLID). An
+	// event may name a VPC only through something in it (a model's subnet,
+	// an endpoint's id): such a VPC Ref carries that subnet or vpce id,
+	// which the online reader resolves to the VPC (see VPCConfig).
+	ID      string
 	Account string
 	Region  string
 }
@@ -66,6 +72,7 @@ type State struct {
 	Model        *ModelConfig
 	Notebook     *NotebookConfig
 	Endpoint     *EndpointConfig
+	VPC          *VPCConfig
 	Domain       *DomainConfig
 	Job          *JobConfig
 	PresignedURL *PresignedURLConfig
@@ -75,6 +82,13 @@ type State struct {
 type ModelConfig struct {
 	Subnets        []string // VpcConfig.Subnets; empty when the model is not in a VPC
 	SecurityGroups []string
+	// NetworkIsolation is EnableNetworkIsolation; false when the create
+	// call omitted it (the API's default).
+	NetworkIsolation bool
+	// Zones maps each subnet that exists to its Availability Zone (EC2
+	// DescribeSubnets); nil when not read. A subnet missing from a non-nil
+	// map does not exist.
+	Zones map[string]string
 }
 
 // NotebookConfig is the part of a notebook instance the rules read.
@@ -206,6 +220,29 @@ func SageMakerARN(region, account, resourcePart string) string {
 	return fmt.Sprintf("arn:%s:sagemaker:%s:%s:%s", Partition(region), region, account, strings.ToLower(resourcePart))
 }
 
+// VPCConfig is what a VPC holds that SageMaker's private path depends on:
+// its VPC endpoints, and the models hosted in it.
+type VPCConfig struct {
+	// Endpoints are the VPC's endpoints, whatever their state (the rule
+	// decides which count).
+	Endpoints []EndpointSummary
+	// ModelsRead says whether the models were looked for; when they were,
+	// Models names models whose VpcConfig subnets are in the VPC (the reader
+	// may stop at the first).
+	ModelsRead bool
+	Models     []string
+	// ModelsNote says why the models were not looked for, or not all of them.
+	ModelsNote string
+}
+
+// EndpointSummary is one endpoint of a VPC, as VPCConfig lists it.
+type EndpointSummary struct {
+	ID          string
+	ServiceName string
+	Type        string // Interface, Gateway, ...
+	State       string // available, pending, deleted, ...
+}
+
 // Exemption is whether a resource carried the exemption tag, and its value,
 // as a tag index saw it.
 type Exemption struct {
@@ -253,6 +290,11 @@ func (s State) Stopped() bool {
 // EndpointARN builds a VPC endpoint's ARN, which EC2 does not return.
 func EndpointARN(region, account, id string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint/%s", Partition(region), region, account, id)
+}
+
+// VPCARN builds a VPC's ARN, which EC2 does not return.
+func VPCARN(region, account, id string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc/%s", Partition(region), region, account, id)
 }
 
 // Partition returns the AWS partition a region belongs to.

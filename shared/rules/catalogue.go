@@ -38,7 +38,9 @@ type Function struct {
 // SDK service a function links costs every cold start).
 func Guards() []Function {
 	return []Function{
-		{Name: "model-guard", Description: "vpcguard: SageMaker models must run in a VPC", Rules: []Rule{ModelInVPC{}}},
+		// Network isolation first: model-in-vpc may delete the model (All).
+		{Name: "model-guard", Description: "vpcguard: SageMaker models must run in a VPC, network-isolated",
+			Rules: []Rule{ModelNetworkIsolation{}, ModelInVPC{}}},
 		{Name: "endpoint-guard", Description: "vpcguard: SageMaker VPC endpoints must have private DNS", Rules: []Rule{EndpointPrivateDNS{}}},
 		{Name: "notebook-guard", Description: "vpcguard: SageMaker notebook instances must not have direct internet access",
 			Rules: []Rule{NotebookNoDirectInternet{}}, Rechecks: true},
@@ -52,6 +54,12 @@ func Guards() []Function {
 		// management events, which no other guard needs.
 		{Name: "presigned-url-guard", Description: "vpcguard: presigned Studio and notebook URLs must be created through a VPC endpoint",
 			Rules: []Rule{PresignedURLViaEndpoint{}}},
+		// The network rules read EC2 (subnets' zones, VPCs and their
+		// endpoints) and SageMaker (models): their own function, so that
+		// model-guard does not link EC2 and endpoint-guard not SageMaker for
+		// them. Both only ticket, so it links no IAM.
+		{Name: "network-guard", Description: "vpcguard: SageMaker models span two Availability Zones, and VPCs have every endpoint SageMaker needs",
+			Rules: []Rule{ModelVPCMultiAZ{}, VPCPrivatePathComplete{}}},
 	}
 }
 

@@ -1,12 +1,14 @@
 package rules
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vpcguard/vpcguard/shared/cloudtrail"
+	"github.com/vpcguard/vpcguard/shared/resource"
 )
 
 // fuzzRule fuzzes an event's JSON through Parse, FromEvent and Decide: no
@@ -93,4 +95,48 @@ func FuzzPresignedURLViaEndpoint(f *testing.F) {
 		strings.TrimSuffix(record("sagemaker.amazonaws.com", "CreatePresignedNotebookInstanceUrl", "us-east-1", `{"notebookInstanceName":"n"}`, ""), "}")+`,"sourceIPAddress":"256.1.1.1"}`,
 		strings.TrimSuffix(record("sagemaker.amazonaws.com", "CreatePresignedDomainUrl", "us-east-1", `{"domainId":["d"],"userProfileName":{"u":1}}`, ""), "}")+`,"sourceIPAddress":"fe80::1%eth0"}`,
 	)
+}
+func FuzzModelNetworkIsolation(f *testing.F) {
+	fuzzRule(f, ModelNetworkIsolation{},
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","enableNetworkIsolation":"yes"}`, ""),
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","enableNetworkIsolation":[true]}`, `{"modelArn":null}`),
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","enableNetworkIsolation":1}`, ""),
+	)
+}
+
+func FuzzModelVPCMultiAZ(f *testing.F) {
+	fuzzRule(f, ModelVPCMultiAZ{},
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","vpcConfig":{"subnets":"subnet-1"}}`, ""),
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","vpcConfig":{"subnets":[{"content":"subnet-1"},{"content":"subnet-1"},7]}}`, ""),
+		record("sagemaker.amazonaws.com", "DeleteModel", "us-east-1", `{"modelName":["m"]}`, ""),
+	)
+}
+
+func FuzzVPCPrivatePathComplete(f *testing.F) {
+	fuzzRule(f, VPCPrivatePathComplete{},
+		record("sagemaker.amazonaws.com", "CreateModel", "us-east-1", `{"modelName":"m","vpcConfig":{"subnets":{"item":["subnet-1"]}}}`, ""),
+		record("ec2.amazonaws.com", "CreateVpcEndpoint", "us-east-1", `{"CreateVpcEndpointRequest":{"VpcId":["vpc-1"],"ServiceName":{"x":"s3"}}}`, `{"CreateVpcEndpointResponse":""}`),
+		record("ec2.amazonaws.com", "CreateVpcEndpoint", "us-east-1", `{"CreateVpcEndpointRequest":{"ServiceName":"."}}`, `{"CreateVpcEndpointResponse":{"vpcEndpoint":{"vpcEndpointId":"vpce-1"}}}`),
+		record("ec2.amazonaws.com", "DeleteVpcEndpoints", "us-east-1", `{"DeleteVpcEndpointsRequest":{"VpcEndpointId":{"item":[{"content":"vpce-1"},""]}}}`, ""),
+	)
+}
+
+// FuzzVPCPrivatePathCompleteDecide decides on VPC states as a reader could
+// build them (any endpoints, any models): never a panic, always a valid
+// status and a reason.
+func FuzzVPCPrivatePathCompleteDecide(f *testing.F) {
+	f.Add([]byte(`{"Endpoints":[{"ID":"vpce-1","ServiceName":"aws.sagemaker.us-east-1.notebook","Type":"Interface","State":"available"}],"ModelsRead":true,"Models":["m"]}`))
+	f.Add([]byte(`{"Endpoints":[{"ServiceName":"s3","Type":"","State":""},{"ServiceName":"..sagemaker..","State":"DELETED"}],"ModelsNote":"x"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var cfg resource.VPCConfig
+		if json.Unmarshal(data, &cfg) != nil {
+			return
+		}
+		r := VPCPrivatePathComplete{}
+		for _, id := range []string{"vpc-1", "subnet-1", ""} {
+			s := resource.State{Ref: resource.Ref{Kind: resource.VPC, ID: id}, VPC: &cfg}
+			checkDecision(t, r, s, r.Decide(s))
+		}
+	})
 }

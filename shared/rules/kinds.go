@@ -41,6 +41,40 @@ const (
 	StopJob               Remedy = "stop-job"                  // stop a job that still runs (the matching Stop* call)
 )
 
+// Detail is something a rule decides on beyond its kind's own state, read
+// from another service: the Availability Zones of a model's subnets come
+// from EC2, not SageMaker. A function that runs the rule reads it (its
+// setup.Kind says so) and is granted its ops (DetailOps); one that does
+// not run the rule neither links nor is granted them.
+type Detail string
+
+// SubnetZones is the Availability Zone of each of a model's subnets.
+const SubnetZones Detail = "subnet-zones"
+
+// DetailReader is implemented by a rule that decides on details beyond its
+// kind's own state.
+type DetailReader interface {
+	Details() []Detail
+}
+
+// DetailsOf returns the details r decides on; none for most rules.
+func DetailsOf(r Rule) []Detail {
+	if d, ok := r.(DetailReader); ok {
+		return d.Details()
+	}
+	return nil
+}
+
+// DetailOps returns the ops reading d.
+func DetailOps(d Detail) []Op {
+	switch d {
+	case SubnetZones:
+		// Describe calls have no resource type in the Service Authorization Reference.
+		return []Op{{Action: "ec2:DescribeSubnets", Resource: "*"}}
+	}
+	return nil
+}
+
 // KindOps is what vpcguard calls on one kind of resource: to read its
 // current state (every function that judges it), to list it (the
 // backfill), and each remedy's calls (enforce mode).
@@ -99,7 +133,8 @@ func Kinds() []KindOps {
 		Read:    []Op{{Action: "sagemaker:DescribeModel", Resource: arnModel}, {Action: "sagemaker:ListTags", Resource: arnModel}},
 		List:    []Op{{Action: "sagemaker:Search", Resource: "*"}, {Action: "sagemaker:ListModels", Resource: "*"}, opTagIndex},
 		Remedies: map[Remedy][]Op{
-			Tag: {{Action: "sagemaker:AddTags", Resource: arnModel}},
+			// The finding tag lists every rule the model broke: read, then written.
+			Tag: {{Action: "sagemaker:ListTags", Resource: arnModel}, {Action: "sagemaker:AddTags", Resource: arnModel}},
 			DeleteModel: {
 				// A model an endpoint configuration uses is reported, not deleted.
 				{Action: "sagemaker:ListEndpointConfigs", Resource: "*", When: WhenDeleteModels},
@@ -114,7 +149,7 @@ func Kinds() []KindOps {
 		List:    []Op{{Action: "sagemaker:ListNotebookInstances", Resource: "*"}, opTagIndex},
 		Remedies: map[Remedy][]Op{
 			StopNotebook: {{Action: "sagemaker:StopNotebookInstance", Resource: arnNotebook}},
-			Tag:          {{Action: "sagemaker:AddTags", Resource: arnNotebook}},
+			Tag:          {{Action: "sagemaker:ListTags", Resource: arnNotebook}, {Action: "sagemaker:AddTags", Resource: arnNotebook}},
 		},
 	}, {
 		Kind:    resource.VPCEndpoint,
@@ -137,6 +172,14 @@ func Kinds() []KindOps {
 			ReplaceEndpointPolicy: {{Action: "ec2:ModifyVpcEndpoint", Resource: arnVPCEndpoint, When: WhenEndpointPolicy}},
 			Tag:                   {{Action: "ec2:CreateTags", Resource: arnVPCEndpoint}},
 		},
+	}, {
+		Kind: resource.VPC,
+		// A VPC's state is the VPC (its tags), its endpoints and the models
+		// hosted in it: models whose VpcConfig subnets are the VPC's. Reading
+		// it looks for such models (Search, else ListModels and a describe
+		// each) only when the VPC lacks an endpoint that models need.
+		Read: vpcOps,
+		List: vpcOps,
 	}, {
 		Kind: resource.StudioDomain,
 		Read: []Op{{Action: "sagemaker:DescribeDomain", Resource: arnDomain}, {Action: "sagemaker:ListTags", Resource: arnDomain}},
@@ -176,6 +219,17 @@ func tagOps(action string) []Op {
 		out[i] = Op{Action: action, Resource: arn}
 	}
 	return out
+}
+
+// vpcOps reads and lists VPCs: EC2's describes have no resource type in the
+// Service Authorization Reference; SageMaker's Search and ListModels neither.
+var vpcOps = []Op{
+	{Action: "ec2:DescribeVpcs", Resource: "*"},
+	{Action: "ec2:DescribeVpcEndpoints", Resource: "*"},
+	{Action: "ec2:DescribeSubnets", Resource: "*"},
+	{Action: "sagemaker:Search", Resource: "*"},
+	{Action: "sagemaker:ListModels", Resource: "*"},
+	{Action: "sagemaker:DescribeModel", Resource: arnModel},
 }
 
 // OpsOf returns the ops of kind, or false.

@@ -72,10 +72,16 @@ type Decision struct {
 }
 
 // All returns every rule, in a fixed order. Registration is this explicit
-// list, not init(), so what runs is visible in one place.
+// list, not init(), so what runs is visible in one place. Rules are
+// evaluated and remediated in this order, so a rule whose remedies may
+// delete a resource (model-in-vpc's opt-in DeleteModel) comes after every
+// other rule of its kind: they act on the resource while it exists.
 func All() []Rule {
-	return []Rule{ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{},
-		StudioDomainVPCOnly{}, JobInVPC{}, PresignedURLViaEndpoint{}}
+	return []Rule{
+		ModelNetworkIsolation{}, ModelInVPC{}, EndpointPrivateDNS{}, NotebookNoDirectInternet{},
+		ModelVPCMultiAZ{}, VPCPrivatePathComplete{},
+		StudioDomainVPCOnly{}, JobInVPC{}, PresignedURLViaEndpoint{},
+	}
 }
 
 // EventOnly is a rule that judges the call itself, not a resource's

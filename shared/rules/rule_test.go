@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,6 +78,13 @@ func TestSampleEvents(t *testing.T) {
 		domain   = "sagemaker-studio-domain-vpc-only"
 		job      = "sagemaker-job-in-vpc"
 		url      = "sagemaker-presigned-url-via-vpc-endpoint"
+		isolated = "sagemaker-model-network-isolation"
+		multiAZ  = "sagemaker-model-vpc-multi-az"
+		path     = "sagemaker-vpc-private-path-complete"
+		// The sample events' VPCs and subnets: the ml-platform VPC, where
+		// subnet-0aaa1111bbbb2222c is, and the sandbox VPC.
+		platformVPC = "vpc-0123456789abcdef0"
+		sandboxVPC  = "vpc-0fedcba9876543210"
 	)
 	type want struct {
 		rule   string
@@ -85,43 +93,85 @@ func TestSampleEvents(t *testing.T) {
 	}
 	expected := map[string][]want{
 		"cloudtrail-log-file.json": {
+			{isolated, "churn-xgb-public", finding.NonCompliant},
 			{model, "churn-xgb-public", finding.NonCompliant},
+			{multiAZ, "churn-xgb-public", finding.NotApplicable},
 			{notebook, "research-private", finding.Compliant},
 			{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable},
+			{path, platformVPC, finding.InsufficientData},
 		},
-		"endpoint-create-api-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NonCompliant}},
-		"endpoint-create-notebook-private-dns-off.json":    {{endpoint, "vpce-0a1b2c3d4e5f60003", finding.NonCompliant}},
-		"endpoint-create-runtime-private-dns-default.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.Compliant}},
-		"endpoint-create-s3-gateway.json":                  {{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable}},
-		"endpoint-create-ssm-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60005", finding.NotApplicable}},
-		"endpoint-delete.json":                             {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NotApplicable}},
-		"endpoint-modify-private-dns-off.json":             {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.InsufficientData}},
-		"model-create-denied.json":                         nil, // failed call: no rule handles it
-		"model-create-empty-subnets.json":                  {{model, "fraud-empty-subnets", finding.NonCompliant}},
-		"model-create-in-vpc.json":                         {{model, "churn-xgb-private", finding.Compliant}},
-		"model-create-no-vpc.json":                         {{model, "churn-xgb-public", finding.NonCompliant}},
-		"model-delete.json":                                {{model, "churn-xgb-public", finding.NotApplicable}},
-		"notebook-create-internet-enabled.json":            {{notebook, "research-open", finding.NonCompliant}},
-		"notebook-create-internet-omitted.json":            {{notebook, "quickstart-default", finding.NonCompliant}},
-		"notebook-create-private.json":                     {{notebook, "research-private", finding.Compliant}},
-		"notebook-start.json":                              {{notebook, "research-open", finding.InsufficientData}},
-		"domain-create-network-omitted.json":               {{domain, "d-7wq2m5ks0bxa", finding.NonCompliant}},
-		"domain-create-public.json":                        {{domain, "d-4hzp1c9r6tye", finding.NonCompliant}},
-		"domain-create-vpc-only.json":                      {{domain, "d-8n3kq7x2v5wm", finding.Compliant}},
-		"domain-update-public.json":                        {{domain, "d-1x7v3n9q2pkr", finding.NonCompliant}},
-		"domain-update-settings.json":                      {{domain, "d-8n3kq7x2v5wm", finding.InsufficientData}},
-		"job-automl-in-vpc.json":                           {{job, "automl-job/fraud-autopilot", finding.Compliant}},
-		"job-automl-v2-no-vpc.json":                        {{job, "automl-job/churn-autopilot", finding.NonCompliant}},
-		"job-processing-pipeline-step.json":                {{job, "processing-job/pipelines-x7k2m9-preprocess-4d1e8b", finding.NonCompliant}},
-		"job-training-in-vpc.json":                         {{job, "training-job/churn-train-private", finding.Compliant}},
-		"job-training-no-vpc.json":                         {{job, "training-job/churn-train-public", finding.NonCompliant}},
-		"job-training-tuning-child.json":                   {{job, "training-job/churn-hpo-001-6f3c2a1b", finding.NonCompliant}},
-		"job-tuning-definition-without-vpc.json":           {{job, "hyper-parameter-tuning-job/churn-hpo", finding.NonCompliant}},
-		"presigned-domain-url-public-ip.json":              {{url, "user-profile/d-4hzp1c9r6tye/dave", finding.NonCompliant}},
-		"presigned-domain-url-sso-role.json":               {{url, "user-profile/d-4hzp1c9r6tye/grace", finding.NonCompliant}},
-		"presigned-domain-url-via-endpoint.json":           {{url, "user-profile/d-8n3kq7x2v5wm/alice", finding.Compliant}},
-		"presigned-notebook-url-private-ip.json":           {{url, "notebook-instance/research-private", finding.Compliant}},
-		"presigned-notebook-url-public-ip.json":            {{url, "notebook-instance/research-open", finding.NonCompliant}},
+		// Offline, a VPC's other endpoints and models are unknown: rule 6 only names what it would read.
+		"endpoint-create-api-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NonCompliant}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-notebook-no-api.json":             {{endpoint, "vpce-0a1b2c3d4e5f60006", finding.Compliant}, {path, sandboxVPC, finding.InsufficientData}},
+		"endpoint-create-notebook-private-dns-off.json":    {{endpoint, "vpce-0a1b2c3d4e5f60003", finding.NonCompliant}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-runtime-private-dns-default.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.Compliant}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-s3-gateway.json":                  {{endpoint, "vpce-0a1b2c3d4e5f60004", finding.NotApplicable}, {path, platformVPC, finding.InsufficientData}},
+		"endpoint-create-ssm-private-dns-off.json":         {{endpoint, "vpce-0a1b2c3d4e5f60005", finding.NotApplicable}}, // ssm is no part of SageMaker's path
+		// DeleteVpcEndpoints names the endpoint, not its VPC.
+		"endpoint-delete.json":                 {{endpoint, "vpce-0a1b2c3d4e5f60001", finding.NotApplicable}, {path, "vpce-0a1b2c3d4e5f60001", finding.InsufficientData}},
+		"endpoint-modify-private-dns-off.json": {{endpoint, "vpce-0a1b2c3d4e5f60002", finding.InsufficientData}},
+		"model-create-denied.json":             nil, // failed call: no rule handles it
+		"model-create-empty-subnets.json": {
+			{isolated, "fraud-empty-subnets", finding.NonCompliant},
+			{model, "fraud-empty-subnets", finding.NonCompliant},
+			{multiAZ, "fraud-empty-subnets", finding.NotApplicable},
+		},
+		// CreateModel names the model's subnets, not their VPC or zones.
+		"model-create-in-vpc.json": {
+			{isolated, "churn-xgb-private", finding.NonCompliant},
+			{model, "churn-xgb-private", finding.Compliant},
+			{multiAZ, "churn-xgb-private", finding.InsufficientData},
+			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
+		},
+		"model-create-network-isolation.json": {
+			{isolated, "fraud-isolated", finding.Compliant},
+			{model, "fraud-isolated", finding.Compliant},
+			{multiAZ, "fraud-isolated", finding.InsufficientData},
+			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
+		},
+		"model-create-no-vpc.json": {
+			{isolated, "churn-xgb-public", finding.NonCompliant},
+			{model, "churn-xgb-public", finding.NonCompliant},
+			{multiAZ, "churn-xgb-public", finding.NotApplicable},
+		},
+		"model-create-one-az.json": {
+			{isolated, "forecast-one-az", finding.NonCompliant},
+			{model, "forecast-one-az", finding.Compliant},
+			{multiAZ, "forecast-one-az", finding.InsufficientData}, // two subnets: their zones are EC2's to tell
+			{path, "subnet-0aaa1111bbbb2222c", finding.InsufficientData},
+		},
+		"model-create-one-subnet.json": {
+			{isolated, "sandbox-scoring", finding.NonCompliant},
+			{model, "sandbox-scoring", finding.Compliant},
+			{multiAZ, "sandbox-scoring", finding.NonCompliant}, // one subnet: one zone, from the event alone
+			{path, "subnet-0fff7777aaaa8888e", finding.InsufficientData},
+		},
+		"model-delete.json": {
+			{isolated, "churn-xgb-public", finding.NotApplicable},
+			{model, "churn-xgb-public", finding.NotApplicable},
+			{multiAZ, "churn-xgb-public", finding.NotApplicable},
+		},
+		"notebook-create-internet-enabled.json":  {{notebook, "research-open", finding.NonCompliant}},
+		"notebook-create-internet-omitted.json":  {{notebook, "quickstart-default", finding.NonCompliant}},
+		"notebook-create-private.json":           {{notebook, "research-private", finding.Compliant}},
+		"notebook-start.json":                    {{notebook, "research-open", finding.InsufficientData}},
+		"domain-create-network-omitted.json":     {{domain, "d-7wq2m5ks0bxa", finding.NonCompliant}},
+		"domain-create-public.json":              {{domain, "d-4hzp1c9r6tye", finding.NonCompliant}},
+		"domain-create-vpc-only.json":            {{domain, "d-8n3kq7x2v5wm", finding.Compliant}},
+		"domain-update-public.json":              {{domain, "d-1x7v3n9q2pkr", finding.NonCompliant}},
+		"domain-update-settings.json":            {{domain, "d-8n3kq7x2v5wm", finding.InsufficientData}},
+		"job-automl-in-vpc.json":                 {{job, "automl-job/fraud-autopilot", finding.Compliant}},
+		"job-automl-v2-no-vpc.json":              {{job, "automl-job/churn-autopilot", finding.NonCompliant}},
+		"job-processing-pipeline-step.json":      {{job, "processing-job/pipelines-x7k2m9-preprocess-4d1e8b", finding.NonCompliant}},
+		"job-training-in-vpc.json":               {{job, "training-job/churn-train-private", finding.Compliant}},
+		"job-training-no-vpc.json":               {{job, "training-job/churn-train-public", finding.NonCompliant}},
+		"job-training-tuning-child.json":         {{job, "training-job/churn-hpo-001-6f3c2a1b", finding.NonCompliant}},
+		"job-tuning-definition-without-vpc.json": {{job, "hyper-parameter-tuning-job/churn-hpo", finding.NonCompliant}},
+		"presigned-domain-url-public-ip.json":    {{url, "user-profile/d-4hzp1c9r6tye/dave", finding.NonCompliant}},
+		"presigned-domain-url-sso-role.json":     {{url, "user-profile/d-4hzp1c9r6tye/grace", finding.NonCompliant}},
+		"presigned-domain-url-via-endpoint.json": {{url, "user-profile/d-8n3kq7x2v5wm/alice", finding.Compliant}},
+		"presigned-notebook-url-private-ip.json": {{url, "notebook-instance/research-private", finding.Compliant}},
+		"presigned-notebook-url-public-ip.json":  {{url, "notebook-instance/research-open", finding.NonCompliant}},
 	}
 	files, err := filepath.Glob("../../events/*.json")
 	if err != nil || len(files) == 0 {
@@ -188,15 +238,19 @@ func TestHandles(t *testing.T) {
 		event string
 		want  map[string]bool // rule name → handles
 	}{
-		{"CreateModel", record(sm, "CreateModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true}},
-		{"DeleteModel", record(sm, "DeleteModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true}},
+		{"CreateModel", record(sm, "CreateModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true,
+			"sagemaker-model-network-isolation": true, "sagemaker-model-vpc-multi-az": true, "sagemaker-vpc-private-path-complete": true}},
+		// DeleteModel cannot tell which VPC the model left: not a trigger of the VPC rule.
+		{"DeleteModel", record(sm, "DeleteModel", "us-east-1", `{"modelName":"m"}`, ""), map[string]bool{"sagemaker-model-in-vpc": true,
+			"sagemaker-model-network-isolation": true, "sagemaker-model-vpc-multi-az": true}},
 		{"CreateNotebookInstance", record(sm, "CreateNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
 		{"StartNotebookInstance", record(sm, "StartNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
 		{"UpdateNotebookInstance", record(sm, "UpdateNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
 		{"DeleteNotebookInstance", record(sm, "DeleteNotebookInstance", "us-east-1", "", ""), map[string]bool{"sagemaker-notebook-no-direct-internet-access": true}},
-		{"CreateVpcEndpoint", record(ec2, "CreateVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"CreateVpcEndpoint", record(ec2, "CreateVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true, "sagemaker-vpc-private-path-complete": true}},
+		// ModifyVpcEndpoint adds or removes no endpoint: not a trigger of the VPC rule.
 		{"ModifyVpcEndpoint", record(ec2, "ModifyVpcEndpoint", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
-		{"DeleteVpcEndpoints", record(ec2, "DeleteVpcEndpoints", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true}},
+		{"DeleteVpcEndpoints", record(ec2, "DeleteVpcEndpoints", "us-east-1", "", ""), map[string]bool{"sagemaker-vpc-endpoint-private-dns": true, "sagemaker-vpc-private-path-complete": true}},
 		{"CreateDomain", record(sm, "CreateDomain", "us-east-1", "", ""), map[string]bool{"sagemaker-studio-domain-vpc-only": true}},
 		{"UpdateDomain", record(sm, "UpdateDomain", "us-east-1", "", ""), map[string]bool{"sagemaker-studio-domain-vpc-only": true}},
 		{"DeleteDomain", record(sm, "DeleteDomain", "us-east-1", "", ""), map[string]bool{"sagemaker-studio-domain-vpc-only": true}},
@@ -301,6 +355,30 @@ func TestGuardsTable(t *testing.T) {
 	}
 }
 
+// TestDeletingRulesComeLast: rules are remediated in catalogue order, so a
+// rule that may delete its resource comes after every other rule of its
+// kind that remedies it, in All() and in each guard's row; otherwise those
+// would tag a resource already gone. (A rule that only tickets may come
+// after: a ticket on a deleted resource says so.)
+func TestDeletingRulesComeLast(t *testing.T) {
+	rows := [][]Rule{All()}
+	for _, fn := range Guards() {
+		rows = append(rows, fn.Rules)
+	}
+	for _, rs := range rows {
+		for i, r := range rs {
+			if !slices.Contains(r.Remedies(), DeleteModel) {
+				continue
+			}
+			for _, later := range rs[i+1:] {
+				if later.Kind() == r.Kind() && len(later.Remedies()) > 0 {
+					t.Errorf("%s comes after %s, whose remedies may delete the %s: want it before", later.Name(), r.Name(), r.Kind())
+				}
+			}
+		}
+	}
+}
+
 // TestTriggersMerge: one function's triggers are merged by source, each name once.
 func TestTriggersMerge(t *testing.T) {
 	got := Triggers([]Rule{ModelInVPC{}, NotebookNoDirectInternet{}, EndpointPrivateDNS{}, ModelInVPC{}})
@@ -401,6 +479,11 @@ func TestKindsDeclareEveryRemedy(t *testing.T) {
 		for _, remedy := range r.Remedies() {
 			if len(ops.Remedies[remedy]) == 0 {
 				t.Errorf("%s: remedy %s declares no ops on %s", r.Name(), remedy, r.Kind())
+			}
+		}
+		for _, d := range DetailsOf(r) {
+			if len(DetailOps(d)) == 0 {
+				t.Errorf("%s: detail %s declares no ops", r.Name(), d)
 			}
 		}
 	}

@@ -135,6 +135,11 @@ func TestReaderOnMoto(t *testing.T) {
 				t.Errorf("ARN = %q; want %q", s.ARN, want)
 			}
 		}},
+		{name: "VPC, through the model's subnet", ref: ref(resource.VPC, subnet), check: func(t *testing.T, s resource.State) {
+			if s.ID != vpcID || s.VPC == nil || len(s.VPC.Endpoints) != 1 || !s.VPC.ModelsRead || len(s.VPC.Models) != 1 || s.VPC.Models[0] != "private" {
+				t.Errorf("state = %+v (VPC %+v); want %s with its endpoint, hosting model private", s.Ref, s.VPC, vpcID)
+			}
+		}},
 		{name: "missing endpoint", ref: ref(resource.VPCEndpoint, "vpce-0123456789abcdef0"), check: func(t *testing.T, s resource.State) {
 			if !s.Missing {
 				t.Errorf("Missing = false; want true")
@@ -146,6 +151,9 @@ func TestReaderOnMoto(t *testing.T) {
 			s, err := r.Read(ctx, tt.ref)
 			if err != nil {
 				t.Fatalf("Read: %v", err)
+			}
+			if tt.ref.Kind == resource.VPC {
+				tt.ref.ID = vpcID // resolved from the subnet
 			}
 			if s.Ref != tt.ref {
 				t.Errorf("Ref = %+v; want %+v", s.Ref, tt.ref)
@@ -186,8 +194,9 @@ func TestReaderDescribeFailure(t *testing.T) {
 	cfg.BaseEndpoint = aws.String("http://127.0.0.1:1") // nothing listens on port 1
 	cfg.RetryMaxAttempts = 1
 	r := readersOn(t, cfg)
+	// A VPC's id is one the reader asks EC2 about.
 	for k, id := range map[resource.Kind]string{resource.Model: "x", resource.Notebook: "x", resource.VPCEndpoint: "x",
-		resource.StudioDomain: "d-x", resource.Job: "training-job/x"} {
+		resource.VPC: "vpc-0123456789abcdef0", resource.StudioDomain: "d-x", resource.Job: "training-job/x"} {
 		t.Run(string(k), func(t *testing.T) {
 			s, err := r.Read(context.Background(), resource.Ref{Kind: k, ID: id, Account: testenv.Account, Region: region})
 			if err == nil {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
@@ -36,12 +37,17 @@ type Kind struct {
 	// Lister lists the kind's resources for the backfill, as cfg says (a
 	// lookback window, say); nil for a kind that cannot be listed.
 	Lister func(c *awsclients.Clients, cfg config.Config, log *slog.Logger) backfill.Lister
-	// Remediation sets on api the clients the kind's remediations call.
+	// Remediation sets on api the clients the kind's remediations call; nil
+	// for a kind whose rules only ticket.
 	Remediation func(c *awsclients.Clients, api *remediate.API)
 	// Recorded is how AWS Config records the kind, declared beside its
 	// reader; nil when Config does not record it (the organization
 	// backfill then lists it in every account and region).
 	Recorded *recorded.Kind
+	// Details are what the Reader reads beyond the kind's own state (the
+	// zones of a model's subnets): a rule that decides on a detail needs a
+	// kind that reads it (rules.DetailsOf).
+	Details []rules.Detail
 }
 
 // Guard builds the pipeline for rules, reading and remediating the kinds'
@@ -140,22 +146,27 @@ func remediationAPIs(accounts *awsclients.Accounts, kinds []Kind) remediate.APIs
 		}
 		var api remediate.API
 		for _, k := range kinds {
-			k.Remediation(c, &api)
+			if k.Remediation != nil {
+				k.Remediation(c, &api)
+			}
 		}
 		return api, nil
 	}
 }
 
 // unwired returns an error naming the first rule whose resource kind none of
-// kinds reads, or nil.
+// kinds reads, or whose kind's reader lacks a detail the rule decides on,
+// or nil.
 func unwired(rs []rules.Rule, kinds []Kind) error {
 	for _, r := range rs {
-		found := false
-		for _, k := range kinds {
-			found = found || k.Kind == r.Kind()
-		}
-		if !found {
+		i := slices.IndexFunc(kinds, func(k Kind) bool { return k.Kind == r.Kind() })
+		if i < 0 {
 			return fmt.Errorf("rule %s guards %s resources, which this function is not wired to read", r.Name(), r.Kind())
+		}
+		for _, d := range rules.DetailsOf(r) {
+			if !slices.Contains(kinds[i].Details, d) {
+				return fmt.Errorf("rule %s decides on %s, which this function's %s reader does not read", r.Name(), d, r.Kind())
+			}
 		}
 	}
 	return nil

@@ -93,16 +93,17 @@ func TestGuardHandlerFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
+	// model-guard's rules: the model is outside a VPC and not isolated.
 	resp := out.(guard.Response)
-	if len(resp.Findings) != 1 || resp.Findings[0].Status != finding.NonCompliant {
-		t.Fatalf("findings = %+v; want one NON_COMPLIANT", resp.Findings)
+	if len(resp.Findings) != 2 || resp.Findings[0].Status != finding.NonCompliant || resp.Findings[1].Status != finding.NonCompliant {
+		t.Fatalf("findings = %+v; want two NON_COMPLIANT", resp.Findings)
 	}
 	hub, err := securityhub.NewFromConfig(cfg).GetFindings(ctx, &securityhub.GetFindingsInput{})
 	if err != nil {
 		t.Fatalf("get findings: %v", err)
 	}
-	if len(hub.Findings) != 1 {
-		t.Errorf("Security Hub findings = %d; want 1", len(hub.Findings))
+	if len(hub.Findings) != 2 {
+		t.Errorf("Security Hub findings = %d; want 2", len(hub.Findings))
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 )
@@ -109,6 +110,10 @@ func TestKindsSetTheirClients(t *testing.T) {
 		{"Studio domains", domains.Wiring, true, false, false, false, false, true},
 		{"jobs", jobs.Wiring, true, false, false, false, true, false},
 		{"presigned URL calls: the guardrail only", presignedurls.Wiring, true, false, false, false, false, false},
+		// The network rules only ticket: nothing to remediate with.
+		{"vpcs", networks.VPCs, false, false, false, false, false, false},
+		{"models with zones, no remediation", networks.Models, false, false, false, false, false, false},
+		{"models with zones, for every model rule", networks.Zoned(models.Wiring), true, true, false, false, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,8 +134,13 @@ func TestKindsSetTheirClients(t *testing.T) {
 // it is not wired to read fails its init instead of failing every event.
 func TestGuardHandlerRefusesUnwiredRules(t *testing.T) {
 	_, err := setup.GuardHandler(context.Background(), nil, "model-guard", endpoints.Wiring)
-	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-in-vpc") {
+	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-network-isolation guards AWS::SageMaker::Model resources") {
 		t.Errorf("GuardHandler error = %v; want one naming the unwired rule", err)
+	}
+	// A model reader without the zones the multi-AZ rule decides on.
+	_, err = setup.GuardHandler(context.Background(), nil, "network-guard", models.Wiring, networks.VPCs)
+	if err == nil || !strings.Contains(err.Error(), "sagemaker-model-vpc-multi-az decides on subnet-zones") {
+		t.Errorf("GuardHandler error = %v; want one naming the rule and the detail its reader lacks", err)
 	}
 }
 
@@ -156,6 +166,8 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		"job-guard":      {"iam", "sagemaker"},
 		// It reads nothing: no SageMaker client, IAM for the guardrail.
 		"presigned-url-guard": {"iam"},
+		// Ticket-only rules: no IAM. EC2 for zones, VPCs and endpoints.
+		"network-guard": {"ec2", "sagemaker"},
 		// The backfill alone asks the Resource Groups Tagging API for the
 		// exempt resources of each account and region (inventory/tagindex),
 		// and CloudTrail and S3 for the creators of what exists
@@ -167,6 +179,11 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		// Config declarations sit beside their readers, which link
 		// SageMaker and EC2; their remediations, IAM and SQS).
 		"backfill-orchestrator": {"configservice", "ec2", "iam", "organizations", "s3", "sagemaker", "sqs"},
+	}
+	for _, fn := range rules.Guards() {
+		if _, ok := tests[fn.Name]; !ok {
+			t.Errorf("guard %s: not in this test; add the services it must link", fn.Name)
+		}
 	}
 	for fn, own := range tests {
 		t.Run(fn, func(t *testing.T) {

@@ -221,11 +221,13 @@ func productARN(f finding.Finding) string {
 // side of PrivateLink, not the consumer's interface endpoint. All of them
 // are "Other" (as ASFF asks for types it does not list) with the ARN saying
 // what they are (a presigned URL call's is the user profile's or notebook
-// instance's the URL opens).
+// instance's the URL opens). A VPC is AwsEc2Vpc.
 func asffResourceType(cfnType string) string {
 	switch resource.Kind(cfnType) {
 	case resource.Notebook:
 		return "AwsSageMakerNotebookInstance"
+	case resource.VPC:
+		return "AwsEc2Vpc"
 	}
 	return "Other"
 }

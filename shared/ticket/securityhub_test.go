@@ -174,6 +174,7 @@ func TestASFFFields(t *testing.T) {
 		{"Studio domain is Other", func(f *finding.Finding) { f.ResourceType = "AWS::SageMaker::Domain" }, "Other", "HIGH", "arn:aws:"},
 		{"job is Other", func(f *finding.Finding) { f.ResourceType = "vpcguard::SageMaker::Job" }, "Other", "HIGH", "arn:aws:"},
 		{"presigned URL call is Other", func(f *finding.Finding) { f.ResourceType = "vpcguard::SageMaker::PresignedUrl" }, "Other", "HIGH", "arn:aws:"},
+		{"vpc", func(f *finding.Finding) { f.ResourceType = "AWS::EC2::VPC" }, "AwsEc2Vpc", "HIGH", "arn:aws:"},
 		{"severity from the finding", func(f *finding.Finding) { f.Severity = "medium" }, "AwsSageMakerNotebookInstance", "MEDIUM", "arn:aws:"},
 		{"unset severity is HIGH", func(f *finding.Finding) { f.Severity = "" }, "AwsSageMakerNotebookInstance", "HIGH", "arn:aws:"},
 		{"unknown severity is HIGH", func(f *finding.Finding) { f.Severity = "urgent" }, "AwsSageMakerNotebookInstance", "HIGH", "arn:aws:"},

@@ -21,11 +21,13 @@ const ExecutionRole = "arn:aws:iam::123456789012:role/SageMakerExecution"
 const image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 
 // Network is a VPC with DNS support and hostnames on (private DNS needs
-// both), a subnet in each of two zones, and a security group.
+// both), a subnet in each of two zones, a second subnet in the first zone
+// (for a model whose subnets are all in one zone), and a security group.
 type Network struct {
 	Region        string
 	VPC           string
-	Subnets       []string
+	Subnets       []string // one per zone: a, b
+	SameZone      string   // a second subnet in Subnets[0]'s zone; "" in a sandbox
 	SecurityGroup string
 }
 
@@ -40,10 +42,30 @@ func New(cfg aws.Config) Clients {
 	return Clients{SageMaker: sagemaker.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg)}
 }
 
-// NewNetwork creates the VPC, its subnets and security group.
+// NewNetwork creates the ml-platform VPC (10.20.0.0/16), its subnets and
+// security group.
 func (c Clients) NewNetwork(ctx context.Context, region string) (*Network, error) {
-	vpc, err := c.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16"),
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpc, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("ml-platform")}}}}})
+	n, err := c.newVPC(ctx, region, "ml-platform", "10.20", "sagemaker-private", "a", "b")
+	if err != nil {
+		return nil, err
+	}
+	if n.SameZone, err = c.subnet(ctx, n.VPC, "10.20.3.0/24", region+"a"); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// NewSandbox creates the ml-sandbox VPC (10.30.0.0/16): one subnet, in
+// zone a, and a security group; no VPC endpoint.
+func (c Clients) NewSandbox(ctx context.Context, region string) (*Network, error) {
+	return c.newVPC(ctx, region, "ml-sandbox", "10.30", "sandbox", "a")
+}
+
+// newVPC creates a VPC named name with DNS support and hostnames on, a
+// subnet prefix.N.0/24 in each zone, and a security group.
+func (c Clients) newVPC(ctx context.Context, region, name, prefix, group string, zones ...string) (*Network, error) {
+	vpc, err := c.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(prefix + ".0.0/16"),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeVpc, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}})
 	if err != nil {
 		return nil, fmt.Errorf("create vpc: %w", err)
 	}
@@ -56,16 +78,15 @@ func (c Clients) NewNetwork(ctx context.Context, region string) (*Network, error
 			return nil, fmt.Errorf("modify vpc attribute: %w", err)
 		}
 	}
-	for i, az := range []string{"a", "b"} {
-		sn, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId,
-			CidrBlock: aws.String(fmt.Sprintf("10.20.%d.0/24", i+1)), AvailabilityZone: aws.String(region + az)})
+	for i, az := range zones {
+		id, err := c.subnet(ctx, n.VPC, fmt.Sprintf("%s.%d.0/24", prefix, i+1), region+az)
 		if err != nil {
-			return nil, fmt.Errorf("create subnet: %w", err)
+			return nil, err
 		}
-		n.Subnets = append(n.Subnets, aws.ToString(sn.Subnet.SubnetId))
+		n.Subnets = append(n.Subnets, id)
 	}
 	sg, err := c.EC2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: vpc.Vpc.VpcId,
-		GroupName: aws.String("sagemaker-private"), Description: aws.String("SageMaker models, notebooks and endpoints")})
+		GroupName: aws.String(group), Description: aws.String("SageMaker models, notebooks and endpoints")})
 	if err != nil {
 		return nil, fmt.Errorf("create security group: %w", err)
 	}
@@ -73,16 +94,55 @@ func (c Clients) NewNetwork(ctx context.Context, region string) (*Network, error
 	return n, nil
 }
 
+// subnet creates a subnet and returns its id. On a loaded machine the SDK
+// may retry a CreateSubnet whose first attempt moto carried out; the retry
+// then conflicts with that subnet, which is the one wanted when it is in
+// the zone asked for.
+func (c Clients) subnet(ctx context.Context, vpc, cidr, zone string) (string, error) {
+	sn, err := c.EC2.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: aws.String(vpc), CidrBlock: aws.String(cidr), AvailabilityZone: aws.String(zone)})
+	if err == nil {
+		return aws.ToString(sn.Subnet.SubnetId), nil
+	}
+	out, derr := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("cidr-block"), Values: []string{cidr}}}})
+	if derr == nil && len(out.Subnets) == 1 && aws.ToString(out.Subnets[0].AvailabilityZone) == zone {
+		return aws.ToString(out.Subnets[0].SubnetId), nil
+	}
+	return "", fmt.Errorf("create subnet %s in %s: %w", cidr, zone, err)
+}
+
 // Model creates a model, in net's subnets when net is not nil.
 func (c Clients) Model(ctx context.Context, name string, net *Network, tags map[string]string) error {
+	spec := ModelSpec{Tags: tags}
+	if net != nil {
+		spec.Subnets, spec.SecurityGroups = net.Subnets, []string{net.SecurityGroup}
+	}
+	return c.CreateModel(ctx, name, spec)
+}
+
+// ModelSpec is what a model is created with besides its container.
+type ModelSpec struct {
+	Subnets, SecurityGroups []string // no subnets: no VpcConfig
+	// Isolated sets EnableNetworkIsolation, which moto 5.2.1 ignores: it
+	// reads back false unless the clients carry the isolation fake
+	// (internal/testenv/isolation).
+	Isolated bool
+	Tags     map[string]string
+}
+
+// CreateModel creates a model as spec says.
+func (c Clients) CreateModel(ctx context.Context, name string, spec ModelSpec) error {
 	in := &sagemaker.CreateModelInput{
 		ModelName:        aws.String(name),
 		ExecutionRoleArn: aws.String(ExecutionRole),
 		PrimaryContainer: &smtypes.ContainerDefinition{Image: aws.String(image), ModelDataUrl: aws.String("s3://ml-artifacts-123456789012/" + name + "/model.tar.gz")},
-		Tags:             smTags(tags),
+		Tags:             smTags(spec.Tags),
 	}
-	if net != nil {
-		in.VpcConfig = &smtypes.VpcConfig{Subnets: net.Subnets, SecurityGroupIds: []string{net.SecurityGroup}}
+	if len(spec.Subnets) > 0 {
+		in.VpcConfig = &smtypes.VpcConfig{Subnets: spec.Subnets, SecurityGroupIds: spec.SecurityGroups}
+	}
+	if spec.Isolated {
+		in.EnableNetworkIsolation = aws.Bool(true)
 	}
 	if _, err := c.SageMaker.CreateModel(ctx, in); err != nil {
 		return fmt.Errorf("create model %s: %w", name, err)

@@ -6,6 +6,8 @@
 package guards
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
@@ -20,6 +22,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/setup/endpoints"
 	"github.com/vpcguard/vpcguard/shared/setup/jobs"
 	"github.com/vpcguard/vpcguard/shared/setup/models"
+	"github.com/vpcguard/vpcguard/shared/setup/networks"
 	"github.com/vpcguard/vpcguard/shared/setup/notebooks"
 	"github.com/vpcguard/vpcguard/shared/setup/presignedurls"
 	"github.com/vpcguard/vpcguard/shared/setup/regions"
@@ -41,8 +44,43 @@ func ForAccounts(c config.Config, accounts *awsclients.Accounts, rs ...rules.Rul
 	return &guard.Handler{Guard: setup.Guard(c, accounts, rs, nil, Kinds...)}
 }
 
+// FunctionKinds is what each guard function's main (functions/<name>/main.go)
+// wires, by function name.
+var FunctionKinds = map[string][]setup.Kind{
+	"model-guard":         {models.Wiring},
+	"endpoint-guard":      {endpoints.Wiring},
+	"notebook-guard":      {notebooks.Wiring},
+	"network-guard":       {networks.Models, networks.VPCs},
+	"domain-guard":        {domains.Wiring},
+	"job-guard":           {jobs.Wiring},
+	"presigned-url-guard": {presignedurls.Wiring},
+}
+
+// Function is the handler of the guard function name as its main builds it
+// (its row of rules.Guards, FunctionKinds), on clients built from cfg in
+// moto's account.
+func Function(c config.Config, cfg aws.Config, name string) (*guard.Handler, error) {
+	accounts := awsclients.NewAccounts(cfg, "")
+	accounts.SetHomeAccount(motoserver.Account)
+	return FunctionOn(c, accounts, name)
+}
+
+// FunctionOn is Function on accounts' clients.
+func FunctionOn(c config.Config, accounts *awsclients.Accounts, name string) (*guard.Handler, error) {
+	fn, ok := rules.Guard(name)
+	if !ok {
+		return nil, fmt.Errorf("no guard function %q in rules.Guards", name)
+	}
+	kinds, ok := FunctionKinds[name]
+	if !ok {
+		return nil, fmt.Errorf("guard function %q: its kinds are not in guards.FunctionKinds", name)
+	}
+	return &guard.Handler{Guard: setup.Guard(c, accounts, fn.Rules, nil, kinds...)}, nil
+}
+
 // Kinds is every kind of resource, wired as the CLI and the backfill wire them.
-var Kinds = []setup.Kind{models.Wiring, notebooks.Wiring, endpoints.Wiring, domains.Wiring, jobs.Wiring, presignedurls.Wiring}
+var Kinds = []setup.Kind{networks.Zoned(models.Wiring), notebooks.Wiring, endpoints.Wiring, networks.VPCs,
+	domains.Wiring, jobs.Wiring, presignedurls.Wiring}
 
 // BackfillOnly is what the CLI and the backfill Lambda wire beyond the
 // kinds: the enabled regions and the tag index.

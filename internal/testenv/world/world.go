@@ -36,6 +36,21 @@ const (
 	VpceNotebook = "vpce-0a1b2c3d4e5f60003"
 	VpceS3       = "vpce-0a1b2c3d4e5f60004"
 	VpceSSM      = "vpce-0a1b2c3d4e5f60005"
+	// VpceSandboxNotebook is the notebook endpoint of the sandbox VPC, which
+	// has no sagemaker.api endpoint.
+	VpceSandboxNotebook = "vpce-0a1b2c3d4e5f60006"
+)
+
+// The VPC and subnet ids the sample events carry: the ml-platform VPC
+// (subnets in zones a and b, and a second one in a) and the ml-sandbox VPC
+// (one subnet, in a).
+const (
+	VPCPlatform   = "vpc-0123456789abcdef0"
+	SubnetA       = "subnet-0aaa1111bbbb2222c"
+	SubnetB       = "subnet-0ddd3333eeee4444f"
+	SubnetA2      = "subnet-0aaa5555bbbb6666d"
+	VPCSandbox    = "vpc-0fedcba9876543210"
+	SubnetSandbox = "subnet-0fff7777aaaa8888e"
 )
 
 // Endpoint is a VPC endpoint a sample event names.
@@ -45,15 +60,27 @@ type Endpoint struct {
 	Service    string
 	PrivateDNS *bool // nil: the API default (on)
 	Gateway    bool
+	Sandbox    bool // in the sandbox VPC, not ml-platform
 }
 
 // Endpoints are the sample events' VPC endpoints.
 var Endpoints = []Endpoint{
-	{VpceAPI, "sagemaker.api", "com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false), false},
-	{VpceRuntime, "sagemaker.runtime", "com.amazonaws.us-east-1.sagemaker.runtime", nil, false},
-	{VpceNotebook, "notebook", "aws.sagemaker.us-east-1.notebook", aws.Bool(false), false},
-	{VpceS3, "s3", "com.amazonaws.us-east-1.s3", nil, true},
-	{VpceSSM, "ssm", "com.amazonaws.us-east-1.ssm", aws.Bool(false), false},
+	{VpceAPI, "sagemaker.api", "com.amazonaws.us-east-1.sagemaker.api", aws.Bool(false), false, false},
+	{VpceRuntime, "sagemaker.runtime", "com.amazonaws.us-east-1.sagemaker.runtime", nil, false, false},
+	{VpceNotebook, "notebook", "aws.sagemaker.us-east-1.notebook", aws.Bool(false), false, false},
+	{VpceS3, "s3", "com.amazonaws.us-east-1.s3", nil, true, false},
+	{VpceSSM, "ssm", "com.amazonaws.us-east-1.ssm", aws.Bool(false), false, false},
+	{VpceSandboxNotebook, "sandbox-notebook", "aws.sagemaker.us-east-1.notebook", aws.Bool(true), false, true},
+}
+
+// NetworkIDs maps the sample events' VPC and subnet ids to the seeded ones
+// (sandbox may be nil: then only ml-platform's).
+func NetworkIDs(net, sandbox *estate.Network) map[string]string {
+	ids := map[string]string{VPCPlatform: net.VPC, SubnetA: net.Subnets[0], SubnetB: net.Subnets[1], SubnetA2: net.SameZone}
+	if sandbox != nil {
+		ids[VPCSandbox], ids[SubnetSandbox] = sandbox.VPC, sandbox.Subnets[0]
+	}
+	return ids
 }
 
 // Callers are the IAM roles and users the sample events' calls were made as
@@ -123,6 +150,10 @@ type World struct {
 	// Domains maps each Studio domain id the sample events carry to moto's
 	// (d-NAME). Empty with Options.NoResources.
 	Domains map[string]string
+	// Sandbox is the second VPC (nil with Options.NoResources), and Network
+	// maps the sample events' VPC and subnet ids to the seeded ones.
+	Sandbox *estate.Network
+	Network map[string]string
 }
 
 // Seed creates the world on moto at cfg.
@@ -132,7 +163,7 @@ func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.Net = net
+	w.Net, w.Network = net, NetworkIDs(net, nil)
 	if err := SeedCallers(ctx, w.IAM, opts.Roles...); err != nil {
 		return nil, err
 	}
@@ -145,9 +176,11 @@ func Seed(ctx context.Context, cfg aws.Config, opts Options) (*World, error) {
 	if opts.NoResources {
 		return w, nil
 	}
-	if w.Endpoints, err = SeedResources(ctx, w.Clients, net); err != nil {
+	seeded, err := SeedResources(ctx, w.Clients, net)
+	if err != nil {
 		return nil, err
 	}
+	w.Endpoints, w.Sandbox, w.Network = seeded.Endpoints, seeded.Sandbox, seeded.Network
 	if w.Domains, err = SeedStudio(ctx, w.Clients, net); err != nil {
 		return nil, err
 	}
@@ -233,17 +266,42 @@ func SeedTopic(ctx context.Context, c *sns.Client) (string, error) {
 	return aws.ToString(topic.TopicArn), nil
 }
 
-// SeedResources creates, in net, the models, notebook instances and VPC
-// endpoints the sample events name, plus a few that predate vpcguard. It
-// returns the id moto gave each endpoint, by the id the sample events carry.
-func SeedResources(ctx context.Context, c estate.Clients, net *estate.Network) (map[string]string, error) {
-	// Models: the sample events' three, and two that predate vpcguard.
+// Seeded is what SeedResources made, by the ids the sample events carry.
+type Seeded struct {
+	Endpoints map[string]string // sample vpce id -> moto's
+	Network   map[string]string // sample VPC and subnet ids -> moto's
+	Sandbox   *estate.Network
+}
+
+// SeedResources creates, in net and a sandbox VPC it creates, the models,
+// notebook instances and VPC endpoints the sample events name, plus a few
+// that predate vpcguard. It returns the ids moto gave what the sample
+// events name.
+func SeedResources(ctx context.Context, c estate.Clients, net *estate.Network) (Seeded, error) {
+	sandbox, err := c.NewSandbox(ctx, net.Region)
+	if err != nil {
+		return Seeded{}, err
+	}
+	both := []string{net.Subnets[0], net.Subnets[1]}
+	inNet := estate.ModelSpec{Subnets: both, SecurityGroups: []string{net.SecurityGroup}}
+	// Models: the sample events', and two that predate vpcguard.
 	for _, m := range []struct {
 		name string
-		net  *estate.Network
-	}{{"churn-xgb-public", nil}, {"churn-xgb-private", net}, {"fraud-empty-subnets", nil}, {"legacy-scoring", nil}, {"forecast-prod", net}} {
-		if err := c.Model(ctx, m.name, m.net, nil); err != nil {
-			return nil, err
+		spec estate.ModelSpec
+	}{
+		{"churn-xgb-public", estate.ModelSpec{}},
+		{"churn-xgb-private", inNet},
+		{"fraud-empty-subnets", estate.ModelSpec{}},
+		{"legacy-scoring", estate.ModelSpec{}},
+		{"forecast-prod", inNet},
+		// moto stores no network isolation: it reads isolated only through
+		// the isolation fake (internal/testenv/isolation).
+		{"fraud-isolated", estate.ModelSpec{Subnets: both, SecurityGroups: []string{net.SecurityGroup}, Isolated: true}},
+		{"forecast-one-az", estate.ModelSpec{Subnets: []string{net.Subnets[0], net.SameZone}, SecurityGroups: []string{net.SecurityGroup}}},
+		{"sandbox-scoring", estate.ModelSpec{Subnets: sandbox.Subnets, SecurityGroups: []string{sandbox.SecurityGroup}}},
+	} {
+		if err := c.CreateModel(ctx, m.name, m.spec); err != nil {
+			return Seeded{}, err
 		}
 	}
 	// Notebook instances: the sample events' three, and team-sandbox, which
@@ -255,24 +313,28 @@ func SeedResources(ctx context.Context, c estate.Clients, net *estate.Network) (
 		{"team-sandbox", "Enabled", net.Subnets[1]},
 	} {
 		if err := c.Notebook(ctx, nb.name, nb.internet, nb.subnet, net); err != nil {
-			return nil, err
+			return Seeded{}, err
 		}
 	}
 	ids := map[string]string{}
 	for _, ep := range Endpoints {
+		in := net
+		if ep.Sandbox {
+			in = sandbox
+		}
 		var id string
 		var err error
 		if ep.Gateway {
-			id, err = c.Gateway(ctx, net, ep.Service)
+			id, err = c.Gateway(ctx, in, ep.Service)
 		} else {
-			id, err = c.Endpoint(ctx, net, ep.Service, ep.PrivateDNS, ep.Label)
+			id, err = c.Endpoint(ctx, in, ep.Service, ep.PrivateDNS, ep.Label)
 		}
 		if err != nil {
-			return nil, err
+			return Seeded{}, err
 		}
 		ids[ep.ID] = id
 	}
-	return ids, nil
+	return Seeded{Endpoints: ids, Network: NetworkIDs(net, sandbox), Sandbox: sandbox}, nil
 }
 
 // SeedStudio creates, in net, the Studio domains and the jobs the sample
@@ -330,12 +392,12 @@ func sameJSON(got, want string) bool {
 	return reflect.DeepEqual(g, w)
 }
 
-// Rewrite puts the seeded endpoint and domain ids in place of the sample
-// ones.
+// Rewrite puts the seeded endpoint, VPC, subnet and domain ids in place of
+// the sample ones.
 func (w *World) Rewrite(raw []byte) []byte {
 	var pairs []string
-	for _, ids := range []map[string]string{w.Endpoints, w.Domains} {
-		for sample, seeded := range ids {
+	for _, m := range []map[string]string{w.Endpoints, w.Network, w.Domains} {
+		for sample, seeded := range m {
 			pairs = append(pairs, sample, seeded)
 		}
 	}
@@ -346,8 +408,8 @@ func (w *World) Rewrite(raw []byte) []byte {
 // two fresh moto states (each with its own made-up ids) compare equal.
 func (w *World) Unrewrite(s string) string {
 	var pairs []string
-	for _, ids := range []map[string]string{w.Endpoints, w.Domains} {
-		for sample, seeded := range ids {
+	for _, m := range []map[string]string{w.Endpoints, w.Network, w.Domains} {
+		for sample, seeded := range m {
 			pairs = append(pairs, seeded, sample)
 		}
 	}

@@ -66,7 +66,7 @@ func searchedModel(account, region string, m *smtypes.Model) resource.State {
 	s := resource.State{
 		Ref:   resource.Ref{Kind: resource.Model, ID: aws.ToString(m.ModelName), Account: account, Region: region},
 		ARN:   aws.ToString(m.ModelArn),
-		Model: &resource.ModelConfig{},
+		Model: &resource.ModelConfig{NetworkIsolation: aws.ToBool(m.EnableNetworkIsolation)},
 		Tags:  map[string]string{}, // Search returns the tags: no ListTags needed
 	}
 	s.Created = aws.ToTime(m.CreationTime)

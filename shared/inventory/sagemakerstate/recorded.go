@@ -11,22 +11,25 @@ import (
 // organization backfill's fast path (package recorded). The property names
 // are the Config resource schema's, in its case: PascalCase for SageMaker.
 
-// RecordedModels is how Config records models.
+// RecordedModels is how Config records models. Config's item has no zones
+// of the model's subnets: the multi-AZ rule cannot decide from it, so a
+// model in a VPC is read online (with its subnets' zones).
 var RecordedModels = recorded.Kind{
 	Kind:       resource.Model,
-	Properties: []string{"configuration.VpcConfig.Subnets", "configuration.VpcConfig.SecurityGroupIds"},
+	Properties: []string{"configuration.VpcConfig.Subnets", "configuration.VpcConfig.SecurityGroupIds", "configuration.EnableNetworkIsolation"},
 	State: func(it recorded.Item) (resource.State, error) {
 		var c struct {
 			VpcConfig *struct {
 				Subnets          []string
 				SecurityGroupIds []string
 			}
+			EnableNetworkIsolation bool
 		}
 		if err := it.Decode(&c); err != nil {
 			return resource.State{}, err
 		}
 		s := recordedState(it, resource.Model, "model")
-		s.Model = &resource.ModelConfig{}
+		s.Model = &resource.ModelConfig{NetworkIsolation: c.EnableNetworkIsolation}
 		if c.VpcConfig != nil {
 			s.Model.Subnets, s.Model.SecurityGroups = c.VpcConfig.Subnets, c.VpcConfig.SecurityGroupIds
 		}

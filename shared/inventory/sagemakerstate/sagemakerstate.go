@@ -50,7 +50,7 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 		}
 		s.ARN = aws.ToString(out.ModelArn)
 		s.Created = aws.ToTime(out.CreationTime)
-		s.Model = &resource.ModelConfig{}
+		s.Model = &resource.ModelConfig{NetworkIsolation: aws.ToBool(out.EnableNetworkIsolation)}
 		// moto answers "VpcConfig": {} for a model without a VPC; AWS omits it.
 		if out.VpcConfig != nil {
 			s.Model.Subnets = out.VpcConfig.Subnets

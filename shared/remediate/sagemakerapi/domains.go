@@ -13,6 +13,7 @@ import (
 type DomainsClient interface {
 	UpdateDomain(ctx context.Context, in *sagemaker.UpdateDomainInput, opts ...func(*sagemaker.Options)) (*sagemaker.UpdateDomainOutput, error)
 	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
 }
 
 var _ DomainsClient = (*sagemaker.Client)(nil)
@@ -39,4 +40,9 @@ func (d Domains) SwitchDomainToVPCOnly(ctx context.Context, domainID, vpcID stri
 // AddTag tags the domain arn with key=value.
 func (d Domains) AddTag(ctx context.Context, arn, key, value string) error {
 	return addTag(ctx, d.Client, arn, key, value)
+}
+
+// TagValue reads the value of the tag key of the domain arn ("" when unset).
+func (d Domains) TagValue(ctx context.Context, arn, key string) (string, error) {
+	return tagValue(ctx, d.Client, arn, key)
 }

@@ -19,6 +19,7 @@ type JobsClient interface {
 	StopHyperParameterTuningJob(ctx context.Context, in *sagemaker.StopHyperParameterTuningJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopHyperParameterTuningJobOutput, error)
 	StopAutoMLJob(ctx context.Context, in *sagemaker.StopAutoMLJobInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopAutoMLJobOutput, error)
 	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
 }
 
 var _ JobsClient = (*sagemaker.Client)(nil)
@@ -52,4 +53,9 @@ func (j Jobs) StopJob(ctx context.Context, jobType, name string) error {
 // AddTag tags the job arn with key=value.
 func (j Jobs) AddTag(ctx context.Context, arn, key, value string) error {
 	return addTag(ctx, j.Client, arn, key, value)
+}
+
+// TagValue reads the value of the tag key of the job arn ("" when unset).
+func (j Jobs) TagValue(ctx context.Context, arn, key string) (string, error) {
+	return tagValue(ctx, j.Client, arn, key)
 }

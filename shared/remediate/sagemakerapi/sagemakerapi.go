@@ -19,6 +19,7 @@ import (
 type Client interface {
 	StopNotebookInstance(ctx context.Context, in *sagemaker.StopNotebookInstanceInput, opts ...func(*sagemaker.Options)) (*sagemaker.StopNotebookInstanceOutput, error)
 	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
 	DeleteModel(ctx context.Context, in *sagemaker.DeleteModelInput, opts ...func(*sagemaker.Options)) (*sagemaker.DeleteModelOutput, error)
 	ListEndpointConfigs(ctx context.Context, in *sagemaker.ListEndpointConfigsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListEndpointConfigsOutput, error)
 	DescribeEndpointConfig(ctx context.Context, in *sagemaker.DescribeEndpointConfigInput, opts ...func(*sagemaker.Options)) (*sagemaker.DescribeEndpointConfigOutput, error)
@@ -32,9 +33,10 @@ type API struct{ Client Client }
 // New wraps c.
 func New(c Client) API { return API{Client: c} }
 
-// tagClient is AddTags, which every kind's client calls.
+// tagClient is AddTags and ListTags, which every kind's client calls.
 type tagClient interface {
 	AddTags(ctx context.Context, in *sagemaker.AddTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.AddTagsOutput, error)
+	ListTags(ctx context.Context, in *sagemaker.ListTagsInput, opts ...func(*sagemaker.Options)) (*sagemaker.ListTagsOutput, error)
 }
 
 func addTag(ctx context.Context, c tagClient, arn, key, value string) error {
@@ -45,9 +47,36 @@ func addTag(ctx context.Context, c tagClient, arn, key, value string) error {
 	return err
 }
 
+// tagValue reads the value of the tag key of the SageMaker resource arn,
+// "" when it has none. On AWS a key appears once (AddTags overwrites its
+// value); moto 5.2.1 appends instead, and the last one is the value AWS
+// would hold, as sagemakerstate reads it too.
+func tagValue(ctx context.Context, c tagClient, arn, key string) (string, error) {
+	value := ""
+	p := sagemaker.NewListTagsPaginator(c, &sagemaker.ListTagsInput{ResourceArn: aws.String(arn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, t := range page.Tags {
+			if aws.ToString(t.Key) == key {
+				value = aws.ToString(t.Value)
+			}
+		}
+	}
+	return value, nil
+}
+
 // AddTag tags the model or notebook instance arn with key=value.
 func (a API) AddTag(ctx context.Context, arn, key, value string) error {
 	return addTag(ctx, a.Client, arn, key, value)
+}
+
+// TagValue reads the value of the tag key of the model or notebook
+// instance arn, "" when it has none.
+func (a API) TagValue(ctx context.Context, arn, key string) (string, error) {
+	return tagValue(ctx, a.Client, arn, key)
 }
 
 // DeleteModel deletes the model name.

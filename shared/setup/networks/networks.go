@@ -1,0 +1,80 @@
+// Package networks wires what SageMaker's network paths are judged on: VPCs
+// (EC2 to read them and their endpoints, SageMaker to find the models they
+// host), and models read with the Availability Zones of their subnets (EC2).
+// The rules that judge them only ticket, so nothing here remediates and no
+// IAM client is linked.
+package networks
+
+import (
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/vpcguard/vpcguard/shared/awsclients"
+	"github.com/vpcguard/vpcguard/shared/backfill"
+	"github.com/vpcguard/vpcguard/shared/config"
+	"github.com/vpcguard/vpcguard/shared/evaluate"
+	"github.com/vpcguard/vpcguard/shared/inventory/networkstate"
+	"github.com/vpcguard/vpcguard/shared/inventory/sagemakerstate"
+	"github.com/vpcguard/vpcguard/shared/resource"
+	"github.com/vpcguard/vpcguard/shared/rules"
+	"github.com/vpcguard/vpcguard/shared/setup"
+)
+
+// VPCs reads VPCs, their endpoints and the models they host. A guard's
+// reader bounds its scan of models (networkstate.MaxDescribesPerRead); the
+// backfill's lister reads every model once for all the region's VPCs.
+var VPCs = setup.Kind{
+	Kind: resource.VPC,
+	Reader: func(c *awsclients.Clients) evaluate.StateReader {
+		return networkstate.VPCs{
+			EC2:          awsclients.Service(c, ec2.NewFromConfig),
+			Models:       sagemakerstate.ModelSubnets{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), MaxDescribes: networkstate.MaxDescribesPerRead},
+			ModelsMatter: rules.ModelsMatter,
+		}
+	},
+	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger) backfill.Lister {
+		return networkstate.VPCList{
+			EC2:          awsclients.Service(c, ec2.NewFromConfig),
+			Models:       sagemakerstate.ModelSubnets{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), Parallel: listDescribes},
+			ModelsMatter: rules.ModelsMatter,
+		}
+	},
+}
+
+// listDescribes is how many models the backfill's VPC listing describes at
+// once where Search is refused: it reads every model of the region, beside
+// the backfill's own workers.
+const listDescribes = 8
+
+// Models reads models with their subnets' zones and remediates nothing:
+// network-guard's model rule only tickets.
+var Models = Zoned(setup.Kind{
+	Kind: resource.Model,
+	Reader: func(c *awsclients.Clients) evaluate.StateReader {
+		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
+	},
+	Lister: func(c *awsclients.Clients, _ config.Config, log *slog.Logger) backfill.Lister {
+		return sagemakerstate.Models{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), Log: log}
+	},
+})
+
+// Zoned adds the zones of a model's subnets to what k reads and lists, and
+// keeps k's remediation: the backfill and the CLI wire models once
+// (networks.Zoned(models.Wiring)) and judge them under every model rule.
+// Each reader and lister keeps its own cache of zones: a guard's reader
+// lives for one read, a backfill's for one region's listing.
+func Zoned(k setup.Kind) setup.Kind {
+	reader, lister := k.Reader, k.Lister
+	k.Reader = func(c *awsclients.Clients) evaluate.StateReader {
+		return networkstate.ZonedModels{Models: reader(c), Zones: networkstate.NewZones(awsclients.Service(c, ec2.NewFromConfig))}
+	}
+	if lister != nil {
+		k.Lister = func(c *awsclients.Clients, cfg config.Config, log *slog.Logger) backfill.Lister {
+			return networkstate.ZonedModelList{Models: lister(c, cfg, log), Zones: networkstate.NewZones(awsclients.Service(c, ec2.NewFromConfig))}
+		}
+	}
+	k.Details = append(append([]rules.Detail{}, k.Details...), rules.SubnetZones)
+	return k
+}

@@ -91,7 +91,11 @@ func TestCoveredKindsAreReadNotListed(t *testing.T) {
 	must(t, c.Model(ctx, "not-named", nil, nil))
 	must(t, c.Notebook(ctx, "open", "Enabled", "", nil))
 	before := e.calls.Snapshot()
+	// The rules of the two kinds seeded: the catalogue's other model rules
+	// and the VPC rule (whose lister reads models) would list or judge
+	// models again.
 	res := e.run(t, mode.Report, backfill.Options{Regions: []string{region}, Accounts: []string{testAccount},
+		Rules:   []rules.Rule{rules.ModelInVPC{}, rules.NotebookNoDirectInternet{}},
 		Covered: []resource.Kind{resource.Model},
 		Read: []resource.State{
 			{Ref: resource.Ref{Kind: resource.Model, ID: "named", Account: testAccount, Region: region}},

@@ -117,7 +117,11 @@ func cdkJSONContext(path string) (map[string]any, error) {
 
 // checkAssets fails early with the fix instead of a jsii stack trace from Code.fromAsset.
 func checkAssets(c stack.Config) error {
-	for _, name := range stack.FunctionNames() {
+	names := stack.FunctionNames()
+	if c.Organization.Enabled() {
+		names = stack.AllFunctionNames()
+	}
+	for _, name := range names {
 		p := filepath.Join(c.AssetDir, name, "bootstrap")
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("function asset %s: %w (`make build` builds it from functions/%s; or set -c assetDir=...)", p, err, name)

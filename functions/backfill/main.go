@@ -5,6 +5,9 @@
 // with their subnets' zones, for every model rule. Input (all optional):
 // {"regions": [...], "accounts": [...], "rules": [...], "mode": "report",
 // "dryRun": true}; it returns the summary.
+// In an organization it also runs one shard of the organization backfill
+// for the state machine ({"shard": {...}, ...}: package orgbackfill) and
+// returns the shard's record, or a continuation near its time budget.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
+	"github.com/vpcguard/vpcguard/shared/orgbackfill"
 	"github.com/vpcguard/vpcguard/shared/setup"
 	"github.com/vpcguard/vpcguard/shared/setup/creators"
 	"github.com/vpcguard/vpcguard/shared/setup/domains"
@@ -33,5 +37,5 @@ func main() {
 	if err != nil {
 		setup.InitFailed(log, err)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start((&orgbackfill.FunctionHandler{Backfill: h, Log: log}).Handle)
 }

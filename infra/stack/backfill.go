@@ -33,12 +33,18 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 		}
 	}
 	g := &Guard{Construct: c, Name: BackfillName}
+	reserved := s.config.BackfillReservedConcurrency
+	if s.config.Organization.Enabled() && reserved > 0 {
+		// The organization backfill's map runs this many shards at once:
+		// fewer would throttle them (retried, but slower).
+		reserved = max(reserved, s.config.BackfillMaxConcurrency)
+	}
 	g.Fn = newGuardFunction(c, "Handler", functionProps{
 		name:                BackfillName,
 		roleName:            s.roleName(BackfillName),
 		description:         "vpcguard: evaluate existing SageMaker models, notebooks, VPC endpoints and VPCs",
 		timeout:             awscdk.Duration_Minutes(jsii.Number(15)),
-		reservedConcurrency: s.config.BackfillReservedConcurrency,
+		reservedConcurrency: reserved,
 		environment:         env,
 		config:              s.config,
 	})
@@ -60,7 +66,8 @@ func NewBackfill(scope constructs.Construct, id string, s *shared, all []rules.R
 		grantCreatorLookup(g.Fn, s.config)
 	}
 
-	if s.config.BackfillSchedule != "" {
+	// In an organization the schedule starts the state machine (orgbackfill.go).
+	if s.config.BackfillSchedule != "" && !s.config.Organization.Enabled() {
 		g.RuleDLQ = deadLetterQueue(c, "ScheduleDLQ")
 		g.Rules = append(g.Rules, awsevents.NewRule(c, jsii.String("Schedule"), &awsevents.RuleProps{
 			Description: jsii.String("vpcguard backfill: periodic re-evaluation"),

@@ -70,6 +70,12 @@ type Config struct {
 	TrailBucket       string // trailBucket: s3://bucket/prefix; grants s3:ListBucket and s3:GetObject on it
 	CreatorGuardrails bool   // creatorGuardrails
 	CreatorMaxAgeDays int    // creatorMaxAgeDays
+
+	// The organization backfill (orgbackfill.go): its state machine's
+	// Distributed Map and the AWS Config aggregator it asks first.
+	BackfillMaxConcurrency          int    // backfillMaxConcurrency: shards at once
+	BackfillToleratedFailurePercent int    // backfillToleratedFailurePercent: shards that may fail before the run fails
+	ConfigAggregator                string // configAggregator: "" none; grants config:SelectAggregateResourceConfig
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -90,6 +96,9 @@ func DefaultConfig() Config {
 		CreatorLookupMax:            config.Default().CreatorLookupMax,
 		CreatorMaxAgeDays:           config.Default().CreatorMaxAgeDays,
 		Organization:                DefaultOrganization(),
+
+		BackfillMaxConcurrency:          10,
+		BackfillToleratedFailurePercent: 10,
 	}
 }
 
@@ -137,6 +146,9 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.list("targetOUs", &c.Organization.TargetOUs)
 	r.str("memberRoleName", &c.Organization.MemberRoleName)
 	r.str("centralBusName", &c.Organization.BusName)
+	r.integer("backfillMaxConcurrency", &c.BackfillMaxConcurrency)
+	r.integer("backfillToleratedFailurePercent", &c.BackfillToleratedFailurePercent)
+	r.str("configAggregator", &c.ConfigAggregator)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -218,7 +230,32 @@ func (c Config) Validate() error {
 	if err := c.validateCreators(); err != nil {
 		return err
 	}
+	if err := c.validateOrgBackfill(); err != nil {
+		return err
+	}
 	return c.Organization.validate(c)
+}
+
+// aggregatorPattern is AWS Config's ConfigurationAggregatorName.
+var aggregatorPattern = regexp.MustCompile(`^[\w\-]{1,256}$`)
+
+// maxMapConcurrency is the most child executions a Distributed Map runs at once.
+const maxMapConcurrency = 10000
+
+func (c Config) validateOrgBackfill() error {
+	if c.BackfillMaxConcurrency < 1 || c.BackfillMaxConcurrency > maxMapConcurrency {
+		return fmt.Errorf("context backfillMaxConcurrency: %d is outside 1..%d (a Distributed Map's child executions at once)", c.BackfillMaxConcurrency, maxMapConcurrency)
+	}
+	if c.BackfillToleratedFailurePercent < 0 || c.BackfillToleratedFailurePercent > 100 {
+		return fmt.Errorf("context backfillToleratedFailurePercent: %d is outside 0..100", c.BackfillToleratedFailurePercent)
+	}
+	if c.ConfigAggregator != "" && !aggregatorPattern.MatchString(c.ConfigAggregator) {
+		return fmt.Errorf("context configAggregator: %q is not a Config aggregator name (1-256 of A-Z a-z 0-9 _ -)", c.ConfigAggregator)
+	}
+	if c.ConfigAggregator != "" && !c.Organization.Enabled() {
+		return fmt.Errorf("context configAggregator: only the organization backfill asks Config (set organizationId)")
+	}
+	return nil
 }
 
 // bucketNamePattern is an S3 bucket name: it goes into the grants' ARNs.

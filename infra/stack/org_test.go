@@ -27,6 +27,7 @@ const (
 	testCentral    = "222222222222"
 	testOU         = "ou-ab12-cdef3456"
 	testHome       = "us-east-1"
+	testAggregator = "org-aggregator"
 )
 
 var testGoverned = []string{"us-east-1", "eu-west-1"}
@@ -49,6 +50,8 @@ func synthesizeOrganization(app awscdk.App, base Config) ([]*synthesized, error)
 	c.Sinks = []string{"securityhub", "opscenter", "sns"}
 	c.Organization = testOrganization()
 	c.LookupCreators = true // the backfill looks creators up in every member account
+	c.BackfillSchedule = testSchedule
+	c.ConfigAggregator = testAggregator
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -49,6 +49,9 @@ type VpcGuardStack struct {
 	// Bus is the organization's central bus, which the guards' rules are on;
 	// nil in the one-account stack, whose rules are on the default bus.
 	Bus awsevents.EventBus
+	// OrgBackfill is the organization backfill's state machine, its
+	// orchestrator function and runs bucket; nil in the one-account stack.
+	OrgBackfill *OrgBackfill
 }
 
 // Guard returns the function named name, or nil.
@@ -233,6 +236,9 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 	}
 	s.Backfill = NewBackfill(st, "Backfill", sh, all)
 	s.Guards = append(s.Guards, s.Backfill)
+	if cfg.Organization.Enabled() {
+		s.OrgBackfill = newOrgBackfill(st, sh, s.Backfill, s.AlarmTopic)
+	}
 
 	// A guard must never act on vpcguard's own calls (tagging, stopping, attaching).
 	principals := make([]*string, 0, len(cfg.ProtectedPrincipals)+len(s.Guards))
@@ -256,6 +262,10 @@ func NewVpcGuardStack(scope constructs.Construct, id string, props *awscdk.Stack
 		}
 	}
 	addQueueAlarm(st, "RecheckDLQAlarm", "vpcguard notebook re-checks failed 5 times", s.RecheckDLQ, s.AlarmTopic)
+	if o := s.OrgBackfill; o != nil {
+		addFunctionAlarms(o.Orchestrator.Fn, OrchestratorName, s.AlarmTopic)
+		addQueueAlarm(o.Orchestrator.Fn.Construct, "FailureDLQAlarm", "vpcguard "+OrchestratorName+": asynchronous invocations failed", o.Orchestrator.Fn.FailureDLQ, s.AlarmTopic)
+	}
 
 	if cfg.CreateTrail {
 		newTrail(st, "ManagementEventsTrail", rules.NeedReadEvents(all))
@@ -288,6 +298,11 @@ func (s *VpcGuardStack) addOutputs() {
 	}
 	s.output("RecheckQueueUrl", "SQS queue of delayed notebook re-checks", s.RecheckQueue.QueueUrl())
 	s.output("RecheckDLQUrl", "notebook re-checks that failed 5 times", s.RecheckDLQ.QueueUrl())
+	if o := s.OrgBackfill; o != nil {
+		s.output("OrgBackfillStateMachineArn", "the organization backfill: start an execution (input: accounts, regions, rules, mode, dryRun, configAggregator)", o.StateMachine.StateMachineArn())
+		s.output("OrgBackfillRunsBucket", "the organization backfill's plans, shard records and summaries (runs/<execution name>/)", o.Bucket.BucketName())
+		s.output("BackfillOrchestratorFunctionName", "Lambda function "+OrchestratorName, o.Orchestrator.Fn.Function.FunctionName())
+	}
 	if s.Bus != nil {
 		s.output("CentralBusArn", "the bus member accounts forward CloudTrail events to", s.Bus.EventBusArn())
 		s.output("MemberRoleName", "the role the functions assume in each account", jsii.String(s.Config.Organization.MemberRoleName))

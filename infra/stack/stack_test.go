@@ -85,7 +85,7 @@ func TestMain(m *testing.M) {
 func synthesize(dir string) error {
 	assets := filepath.Join(dir, "build")
 	assetDir = assets
-	for _, name := range FunctionNames() {
+	for _, name := range AllFunctionNames() {
 		if err := os.MkdirAll(filepath.Join(assets, name), 0o755); err != nil {
 			return err
 		}

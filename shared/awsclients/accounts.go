@@ -103,6 +103,23 @@ func (a *Accounts) For(ctx context.Context, account, region string) (*Clients, e
 	return r.For(region), nil
 }
 
+// Check gets account's credentials now (assuming its role, or finding them
+// cached for the clients to use), so that a caller can tell an account it
+// cannot act in before it starts work there: a member whose role is missing
+// or refuses fails once, with an error naming the account and the role.
+func (a *Accounts) Check(ctx context.Context, account string) error {
+	c, err := a.For(ctx, account, "")
+	if err != nil {
+		return err
+	}
+	if creds := c.Config().Credentials; creds != nil {
+		if _, err := creds.Retrieve(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Forget lets go of the clients of another account: a run over many
 // accounts calls it once an account is done, so it holds the clients (and
 // credentials) of the accounts in flight only. The home account's stay.
@@ -128,6 +145,9 @@ func (p assumedRole) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	return c, nil
 }
+
+// HomeClients are the home account's clients in the home region.
+func (a *Accounts) HomeClients() *Clients { return a.home.For("") }
 
 // HomeRegion is the region of the base configuration (AWS_REGION).
 func (a *Accounts) HomeRegion() string { return a.home.Base().Region }

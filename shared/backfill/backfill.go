@@ -119,6 +119,21 @@ type Options struct {
 	// Creators, when set, looks up the creator of each NON_COMPLIANT
 	// resource before the guard acts on it.
 	Creators Creators
+
+	// Covered kinds are not listed: another inventory (AWS Config, package
+	// orgbackfill) answered for them, and Read holds what of them must be
+	// read online.
+	Covered []resource.Kind
+	// Read are resources to read online and judge, each in its account and
+	// region, besides the listings: what AWS Config called non-compliant.
+	// State holds what is known (Ref, ARN, Created); the reader reads the rest.
+	Read []resource.State
+	// Budget, when set, is asked before each resource is started; once it
+	// says true the run starts nothing more, finishes what it started and
+	// returns Summary.Continuation. Resume goes on from a continuation. Both
+	// need a run over one account and one region (resume.go).
+	Budget func() bool
+	Resume *Continuation
 }
 
 // Progress is how far a run has come. Total grows while listings are still
@@ -166,6 +181,9 @@ type Summary struct {
 	CallsPerResource   float64          `json:"awsCallsPerResource"`
 	DurationSeconds    float64          `json:"durationSeconds"`
 	ResourcesPerSecond float64          `json:"resourcesPerSecond"`
+	// Continuation is where a run that spent its Budget stopped; nil when
+	// it did all its work.
+	Continuation *Continuation `json:"continuation,omitempty"`
 }
 
 // MaxErrors is how many errors a summary lists.
@@ -194,11 +212,15 @@ type task struct {
 	unit  *unit
 }
 
-// listJob is one kind to list in one account and region.
+// listJob is one kind to list in one account and region, or, with reads
+// set, the resources of Options.Read in that account and region.
 type listJob struct {
-	unit  *unit
-	kind  resource.Kind
-	rules []rules.Rule
+	unit     *unit
+	kind     resource.Kind
+	rules    []rules.Rule
+	reads    []resource.State
+	byKind   map[resource.Kind][]rules.Rule // the rules of each kind, for reads
+	progress *progress                      // nil: no continuation is kept
 }
 
 // unit is one account and region: its source, read once, and its tag
@@ -255,6 +277,11 @@ type run struct {
 	accountsDone int
 
 	progressMu sync.Mutex
+
+	// A run that may stop at its budget (resume.go).
+	stopped  atomic.Bool
+	readDone int // Options.Read resources handed on, earlier parts included (guarded by mu)
+	progress []*progress
 }
 
 // Run backfills: it lists every resource the rules judge in every account
@@ -290,7 +317,12 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	}
 	var notListed []rules.Rule
 	r.opts.Rules, notListed = Listable(r.opts.Rules)
-	callsBefore := opts.Calls.Snapshot()
+	// The run's own calls: other runs may share the counter (WithScope).
+	var scope *Calls
+	if opts.Calls != nil {
+		scope = NewCalls()
+		ctx = WithScope(ctx, scope)
+	}
 
 	// Regions first: a missing region is the likelier mistake, and the
 	// clearer message. "all" is listed with the first account's clients.
@@ -304,6 +336,9 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	}
 	accounts, err := r.accounts(ctx)
 	if err != nil {
+		return Summary{}, err
+	}
+	if err := r.shardCheck(accounts, regions); err != nil {
 		return Summary{}, err
 	}
 
@@ -322,8 +357,19 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			r.tagged[kind] = true
 		}
 	}
+	listed, progress := r.listedKinds(kinds)
+	reads, err := r.readsByUnit(byKind, accounts, regions)
+	if err != nil {
+		return Summary{}, err
+	}
 	for _, id := range accounts {
-		r.byAccount[id] = &account{id: id, listsPending: len(regions) * len(kinds), summary: AccountSummary{Account: id}}
+		pending := len(regions) * len(listed)
+		for _, region := range regions {
+			if len(reads[id+"/"+region]) > 0 {
+				pending++ // the reads are one more listing
+			}
+		}
+		r.byAccount[id] = &account{id: id, listsPending: pending, summary: AccountSummary{Account: id}}
 	}
 
 	ctx, r.cancel = context.WithCancelCause(ctx)
@@ -348,9 +394,16 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		for _, id := range accounts {
 			for _, region := range regions {
 				u := &unit{account: r.byAccount[id], region: region}
-				for _, kind := range kinds {
+				var unitJobs []listJob
+				if rs := reads[id+"/"+region]; len(rs) > 0 {
+					unitJobs = append(unitJobs, listJob{unit: u, reads: rs, byKind: byKind})
+				}
+				for _, kind := range listed {
+					unitJobs = append(unitJobs, listJob{unit: u, kind: kind, rules: byKind[kind], progress: progress[kind]})
+				}
+				for _, j := range unitJobs {
 					select {
-					case jobs <- listJob{unit: u, kind: kind, rules: byKind[kind]}:
+					case jobs <- j:
 					case <-ctx.Done():
 						return
 					}
@@ -386,12 +439,13 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		Errors:          append([]RunError{}, r.errs...),
 		ErrorsOmitted:   r.errsOmitted,
 		DurationSeconds: elapsed.Seconds(),
+		Continuation:    r.continuation(),
 	}
 	if s.ByRule == nil {
 		s.ByRule = finding.Tally{}
 	}
 	if opts.Calls != nil {
-		s.Calls = since(callsBefore, opts.Calls.Snapshot())
+		s.Calls = scope.Snapshot()
 		for _, n := range s.Calls {
 			s.CallsTotal += n
 		}

@@ -32,9 +32,23 @@ func (c *Calls) addMiddleware(stack *middleware.Stack) error {
 	// After the retry middleware in Finalize: every attempt that goes out is counted.
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("vpcguard/count-calls",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			c.add(CallName(middleware.GetServiceID(ctx), middleware.GetOperationName(ctx)))
+			name := CallName(middleware.GetServiceID(ctx), middleware.GetOperationName(ctx))
+			c.add(name)
+			if scoped, ok := ctx.Value(scopeKey{}).(*Calls); ok && scoped != c {
+				scoped.add(name)
+			}
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)
+}
+
+type scopeKey struct{}
+
+// WithScope counts the calls made with ctx (and contexts derived from it) in
+// scope too, besides the counter installed on the clients: the calls of one
+// run among several at once (the shards of an organization's backfill run
+// side by side in one process).
+func WithScope(ctx context.Context, scope *Calls) context.Context {
+	return context.WithValue(ctx, scopeKey{}, scope)
 }
 
 // CallName is the key a call is counted under: "sagemaker:DescribeModel".
@@ -56,15 +70,4 @@ func (c *Calls) Snapshot() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return maps.Clone(c.by)
-}
-
-// since returns the calls made after before was taken.
-func since(before, now map[string]int64) map[string]int64 {
-	out := map[string]int64{}
-	for k, v := range now {
-		if d := v - before[k]; d > 0 {
-			out[k] = d
-		}
-	}
-	return out
 }

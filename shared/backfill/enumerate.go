@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/vpcguard/vpcguard/shared/resource"
 )
@@ -12,14 +13,47 @@ func (r *run) list(ctx context.Context, j listJob) {
 	u := j.unit
 	defer r.listDone(u)
 	u.srcOnce.Do(func() { u.src, u.srcErr = r.opts.Sources(ctx, u.account.id, u.region) })
+	if j.reads != nil {
+		r.read(ctx, j)
+		return
+	}
 	if u.srcErr != nil {
 		r.listFailed(u, j.kind, u.srcErr)
 		return
 	}
+	if r.spent() {
+		return // the next part lists it
+	}
+	p := j.progress
+	if p != nil {
+		p.started = true
+	}
+	seen, cut := 0, false
 	lister, err := u.src.Lister(j.kind)
 	if err == nil {
 		err = lister.List(ctx, u.account.id, u.region, r.opts.PageSize, func(s resource.State, known bool) bool {
-			return r.enqueue(ctx, task{rules: j.rules, state: s, known: known, unit: u})
+			seen++
+			if p != nil && seen <= p.skip {
+				// An earlier part judged it. The listing's order is the
+				// same unless a resource was created or deleted meanwhile:
+				// then a few may be judged twice or wait for the next run.
+				if seen == p.skip && s.ID != p.last {
+					r.shifted(u, j.kind, p)
+				}
+				return true
+			}
+			if r.spent() {
+				cut = true
+				return false
+			}
+			if !r.enqueue(ctx, task{rules: j.rules, state: s, known: known, unit: u}) {
+				return false
+			}
+			if p != nil {
+				p.handed++
+				p.last = s.ID
+			}
+			return true
 		})
 	}
 	if err == nil {
@@ -29,5 +63,42 @@ func (r *run) list(ctx context.Context, j listJob) {
 		r.listFailed(u, j.kind, err)
 		return
 	}
+	if p != nil && seen < p.skip {
+		r.shifted(u, j.kind, p)
+	}
+	if p != nil && !cut {
+		p.done = true
+	}
 	r.listOK.Add(1)
+}
+
+// read queues the resources another inventory named (Options.Read) to be
+// read online and judged.
+func (r *run) read(ctx context.Context, j listJob) {
+	u := j.unit
+	for _, s := range j.reads {
+		if r.spent() {
+			return
+		}
+		if u.srcErr != nil {
+			r.listFailed(u, s.Kind, u.srcErr)
+			return
+		}
+		if !r.enqueue(ctx, task{rules: j.byKind[s.Kind], state: s, unit: u}) {
+			return
+		}
+		r.mu.Lock()
+		r.readDone++
+		r.mu.Unlock()
+	}
+	r.listOK.Add(1)
+}
+
+// shifted notes that a listing resumed from an earlier part no longer
+// starts with what that part judged.
+func (r *run) shifted(u *unit, kind resource.Kind, p *progress) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.addError(u.account, RunError{Account: u.account.id, Region: u.region, Kind: string(kind),
+		Error: fmt.Sprintf("the listing changed since the earlier part of this run stopped after %d resources (last %s): a resource created or deleted meanwhile may be judged twice, or only by the next run", p.skip, p.last)})
 }

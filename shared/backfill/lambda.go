@@ -93,6 +93,26 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	if err != nil {
 		return Summary{}, err
 	}
+	opts, err := h.Prepare(ctx, in)
+	if err != nil {
+		return Summary{}, err
+	}
+	opts.Regions, opts.Accounts = in.Regions, in.Accounts
+	s, err := Run(ctx, opts)
+	if h.Log != nil {
+		h.Log.InfoContext(ctx, "backfill done", "summary", s)
+	}
+	if err != nil {
+		return s, fmt.Errorf("backfill: %w", err)
+	}
+	return s, nil
+}
+
+// Prepare is a run's options for an input's mode, dry run and rules (its
+// accounts and regions are the caller's): the guard to act through and the
+// creator lookup, over what every run shares. An organization's shard
+// (package orgbackfill) is prepared the same way.
+func (h *Handler) Prepare(ctx context.Context, in Input) (Options, error) {
 	cfg := h.Config
 	if in.Mode != "" {
 		cfg.Mode = mode.Mode(in.Mode)
@@ -102,28 +122,25 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 		cfg.DryRun = *in.DryRun
 	}
 	if err := cfg.Validate(); err != nil {
-		return Summary{}, fmt.Errorf("%w: %v", ErrBadInput, err)
+		return Options{}, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
 	rs := rules.All()
 	if len(in.Rules) > 0 {
-		rs, _ = rules.Select(in.Rules) // validated above
+		var err error
+		if rs, err = rules.Select(in.Rules); err != nil {
+			return Options{}, fmt.Errorf("%w: rules: %v", ErrBadInput, err)
+		}
 	}
 	opts := h.Options
 	opts.Guard = h.NewGuard(cfg, rs)
-	opts.Regions, opts.Accounts, opts.Rules, opts.Concurrency = in.Regions, in.Accounts, rs, cfg.Concurrency
+	opts.Rules, opts.Concurrency = rs, cfg.Concurrency
 	if h.NewCreators != nil {
 		// Per run: a run's LookupEvents calls are capped, and what it
 		// looked up is kept for the run only.
+		var err error
 		if opts.Creators, err = h.NewCreators(ctx); err != nil {
-			return Summary{}, fmt.Errorf("backfill: look up creators: %w", err)
+			return Options{}, fmt.Errorf("backfill: look up creators: %w", err)
 		}
 	}
-	s, err := Run(ctx, opts)
-	if h.Log != nil {
-		h.Log.InfoContext(ctx, "backfill done", "summary", s)
-	}
-	if err != nil {
-		return s, fmt.Errorf("backfill: %w", err)
-	}
-	return s, nil
+	return opts, nil
 }

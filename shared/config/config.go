@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +46,11 @@ const (
 	EnvSwitchDomainsToVPCOnly     = "VPCGUARD_SWITCH_DOMAINS_TO_VPC_ONLY"
 	EnvJobLookbackDays            = "VPCGUARD_JOB_LOOKBACK_DAYS"
 	EnvPresignedURLAllowedSources = "VPCGUARD_PRESIGNED_URL_ALLOWED_SOURCES"
+
+	// The organization backfill (package orgbackfill).
+	EnvConfigAggregator = "VPCGUARD_CONFIG_AGGREGATOR"
+	EnvBackfillRegions  = "VPCGUARD_BACKFILL_REGIONS"
+	EnvRunsBucket       = "VPCGUARD_RUNS_BUCKET"
 )
 
 // MaxJobLookbackDays bounds the backfill's look back at finished jobs: a
@@ -110,6 +116,14 @@ type Config struct {
 	TrailBucket       string
 	CreatorGuardrails bool // EnvCreatorGuardrails: enforce attaches the guardrail to creators found
 	CreatorMaxAgeDays int  // EnvCreatorMaxAgeDays: only to creators whose call is this recent
+
+	// An organization's backfill asks an AWS Config aggregator first when
+	// one is named (EnvConfigAggregator); its shards are the accounts times
+	// BackfillRegions unless told (EnvBackfillRegions: the governed
+	// Regions); its plans and records are kept in RunsBucket (EnvRunsBucket).
+	ConfigAggregator string
+	BackfillRegions  []string
+	RunsBucket       string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -200,6 +214,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	str(EnvTrailBucket, &c.TrailBucket)
 	boolean(EnvCreatorGuardrails, &c.CreatorGuardrails)
 	integer(EnvCreatorMaxAgeDays, &c.CreatorMaxAgeDays)
+	str(EnvConfigAggregator, &c.ConfigAggregator)
+	list(EnvBackfillRegions, &c.BackfillRegions)
+	str(EnvRunsBucket, &c.RunsBucket)
 	if len(errs) > 0 {
 		return c, errors.Join(errs...)
 	}
@@ -260,8 +277,22 @@ func (c Config) Validate() error {
 			EnvPresignedURLAllowedSources, len(c.PresignedURLAllowedSources), len(p.Document()), guardrail.MaxSize))
 	}
 	errs = append(errs, c.validateCreators()...)
+	for _, r := range c.BackfillRegions {
+		if !regionName.MatchString(r) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a Region name", EnvBackfillRegions, r))
+		}
+	}
+	if c.ConfigAggregator != "" && !aggregatorName.MatchString(c.ConfigAggregator) {
+		errs = append(errs, fmt.Errorf("%s: %q is not a Config aggregator name (1-256 of A-Z a-z 0-9 _ -)", EnvConfigAggregator, c.ConfigAggregator))
+	}
 	return errors.Join(errs...)
 }
+
+var (
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	// aggregatorName is AWS Config's ConfigurationAggregatorName pattern.
+	aggregatorName = regexp.MustCompile(`^[\w\-]{1,256}$`)
+)
 
 // validateCreators checks the creator lookup's settings: each of the
 // others only means something with the lookup on, so setting one alone is

@@ -140,3 +140,25 @@ func Count(findings []Finding) Tally {
 	}
 	return t
 }
+
+// Merge adds o's counts to c: the counts of runs added up (the shards of an
+// organization's backfill).
+func (c *Counts) Merge(o Counts) {
+	for rule, byStatus := range o.ByRule {
+		for status, n := range byStatus {
+			if c.ByRule == nil {
+				c.ByRule = Tally{}
+			}
+			if c.ByRule[rule] == nil {
+				c.ByRule[rule] = map[Status]int{}
+			}
+			c.ByRule[rule][status] += n
+		}
+	}
+	for rule, n := range o.Contained {
+		if c.Contained == nil {
+			c.Contained = map[string]int{}
+		}
+		c.Contained[rule] += n
+	}
+}

@@ -109,6 +109,13 @@ func BackfillOptions(cfg config.Config, accounts *awsclients.Accounts, log *slog
 	return opts
 }
 
+// Environment is the configuration and the AWS clients' base of a function
+// assembled outside this package (the organization backfill's orchestrator,
+// setup/organization), as fromEnvironment reads them.
+func Environment(ctx context.Context, instrument ...func(*aws.Config)) (config.Config, *awsclients.Accounts, error) {
+	return fromEnvironment(ctx, instrument...)
+}
+
 // fromEnvironment reads the configuration and builds the AWS clients' base;
 // instrument adds middleware before any client is built.
 func fromEnvironment(ctx context.Context, instrument ...func(*aws.Config)) (config.Config, *awsclients.Accounts, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/evaluate"
 	"github.com/vpcguard/vpcguard/shared/guard"
+	"github.com/vpcguard/vpcguard/shared/inventory/recorded"
 	"github.com/vpcguard/vpcguard/shared/remediate"
 	"github.com/vpcguard/vpcguard/shared/resource"
 	"github.com/vpcguard/vpcguard/shared/rules"
@@ -39,6 +40,10 @@ type Kind struct {
 	// Remediation sets on api the clients the kind's remediations call; nil
 	// for a kind whose rules only ticket.
 	Remediation func(c *awsclients.Clients, api *remediate.API)
+	// Recorded is how AWS Config records the kind, declared beside its
+	// reader; nil when Config does not record it (the organization
+	// backfill then lists it in every account and region).
+	Recorded *recorded.Kind
 	// Details are what the Reader reads beyond the kind's own state (the
 	// zones of a model's subnets): a rule that decides on a detail needs a
 	// kind that reads it (rules.DetailsOf).

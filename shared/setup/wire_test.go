@@ -173,6 +173,12 @@ func TestGuardsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		// and CloudTrail and S3 for the creators of what exists
 		// (setup/creators).
 		"backfill": {"cloudtrail", "ec2", "iam", "resourcegroupstaggingapi", "s3", "sagemaker", "sqs"},
+		// The organization backfill's plan and summary: Organizations for
+		// the accounts, Config for its fast path, S3 for the runs bucket,
+		// EC2 for the enabled Regions, and the kinds' packages (their
+		// Config declarations sit beside their readers, which link
+		// SageMaker and EC2; their remediations, IAM and SQS).
+		"backfill-orchestrator": {"configservice", "ec2", "iam", "organizations", "s3", "sagemaker", "sqs"},
 	}
 	for _, fn := range rules.Guards() {
 		if _, ok := tests[fn.Name]; !ok {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -43,7 +45,38 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, ErrNotInstalled
 	}
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	// A port chosen here, not by moto (-p 0): moto's Step Functions
+	// interpreter calls the services back on localhost:$MOTO_PORT, which
+	// moto sets from -p (0 would send its tasks to port 0). Another process
+	// may take the port meanwhile; a second try takes another.
+	var last error
+	for range 3 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := start(bin, port)
+		if err == nil {
+			return s, nil
+		}
+		last = err
+	}
+	return nil, last
+}
+
+// freePort is a TCP port on 127.0.0.1 nothing listens on now.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port for moto_server: %w", err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port), nil
+}
+
+func start(bin, port string) (*Server, error) {
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
+	cmd.Env = append(os.Environ(), "MOTO_PORT="+port)
 	cmd.Stdout = nil
 	logs, err := cmd.StderrPipe()
 	if err != nil {

@@ -23,7 +23,8 @@ import (
 
 // Wiring reads and remediates Studio domains.
 var Wiring = setup.Kind{
-	Kind: resource.StudioDomain,
+	Kind:     resource.StudioDomain,
+	Recorded: &sagemakerstate.RecordedDomains,
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.DomainReader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},

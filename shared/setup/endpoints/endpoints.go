@@ -31,4 +31,5 @@ var Wiring = setup.Kind{
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {
 		api.EC2 = ec2api.New(awsclients.Service(c, ec2.NewFromConfig))
 	},
+	Recorded: &endpointstate.RecordedEndpoints,
 }

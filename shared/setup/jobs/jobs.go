@@ -23,7 +23,9 @@ import (
 )
 
 // Wiring reads and remediates jobs; the backfill lists the running ones and
-// those that finished within the configured lookback.
+// those that finished within the configured lookback. AWS Config records no
+// job (no resource type): Recorded stays nil, and the organization backfill
+// lists jobs in every account and Region.
 var Wiring = setup.Kind{
 	Kind: resource.Job,
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {

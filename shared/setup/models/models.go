@@ -33,4 +33,5 @@ var Wiring = setup.Kind{
 		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))
 		api.SageMaker = sagemakerapi.New(awsclients.Service(c, sagemaker.NewFromConfig))
 	},
+	Recorded: &sagemakerstate.RecordedModels,
 }

@@ -38,4 +38,5 @@ var Wiring = setup.Kind{
 		api.SageMaker = sagemakerapi.New(awsclients.Service(c, sagemaker.NewFromConfig))
 		api.SQS = sqsapi.New(awsclients.Service(c, sqs.NewFromConfig))
 	},
+	Recorded: &sagemakerstate.RecordedNotebooks,
 }

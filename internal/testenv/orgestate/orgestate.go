@@ -156,7 +156,7 @@ func seedUnit(ctx context.Context, base aws.Config, account, region string, inde
 			return items, fmt.Errorf("%s/%s: %w", account, region, err)
 		}
 		add(Item{Kind: resource.Notebook, ResourceID: nb.name, ResourceName: nb.name, ARN: arn("notebook-instance", nb.name),
-			NonCompliant: nb.internet == "Enabled",
+			NonCompliant:  nb.internet == "Enabled",
 			Configuration: map[string]any{"NotebookInstanceName": nb.name, "DirectInternetAccess": nb.internet, "SubnetId": net.Subnets[0]}})
 	}
 	for _, ep := range []struct {

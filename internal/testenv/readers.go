@@ -29,11 +29,12 @@ func (e *Env) Readers(sm sagemakerstate.API) ByKind {
 		jobs = j
 	}
 	smr := &sagemakerstate.Reader{SageMaker: sm}
+	subnets := networkstate.NewSubnets(e.EC2)
 	return ByKind{
 		sageMaker: smr,
-		models:    networkstate.ZonedModels{Models: smr, Zones: networkstate.NewZones(e.EC2)},
+		models:    networkstate.ZonedModels{Models: smr, Zones: subnets},
 		endpoints: &endpointstate.Reader{EC2: e.EC2},
-		vpcs: networkstate.VPCs{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: networkstate.MaxDescribesPerRead},
+		vpcs: networkstate.VPCs{EC2: e.EC2, Subnets: subnets, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: networkstate.MaxDescribesPerRead},
 			ModelsMatter: rules.ModelsMatter},
 		domains: &sagemakerstate.DomainReader{SageMaker: domains},
 		jobs:    &sagemakerstate.JobReader{SageMaker: jobs},

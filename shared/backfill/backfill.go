@@ -212,6 +212,7 @@ type unit struct {
 	srcOnce sync.Once
 	src     Source
 	srcErr  error
+	listers map[resource.Kind]builtLister // built with src, for every kind of the run
 
 	tagOnce sync.Once
 	exempt  map[string]string // lowercased ARN -> exemption tag value
@@ -240,6 +241,8 @@ type run struct {
 	listing  atomic.Bool
 	listOK   atomic.Int64
 	listFail atomic.Int64
+
+	kinds []resource.Kind // the kinds the run lists, in the order of its rules
 
 	// tagTypes are the tagging API's types of the run's kinds; tagged says
 	// which kinds the index covers.
@@ -315,6 +318,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		}
 		byKind[rule.Kind()] = append(byKind[rule.Kind()], rule)
 	}
+	r.kinds = kinds
 	r.tagged = map[resource.Kind]bool{}
 	for _, kind := range kinds {
 		if ops, ok := rules.OpsOf(kind); ok && ops.TagType != "" {

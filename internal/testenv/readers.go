@@ -71,6 +71,14 @@ func (r ByKind) Read(ctx context.Context, ref resource.Ref) (resource.State, err
 	return r.reader(ref.Kind).Read(ctx, ref)
 }
 
+// Resolve resolves refs as package setup's dispatcher does.
+func (r ByKind) Resolve(ctx context.Context, ref resource.Ref) (resource.Ref, bool, error) {
+	if ref.Kind == resource.VPC {
+		return r.vpcs.Resolve(ctx, ref)
+	}
+	return ref, true, nil
+}
+
 func (r ByKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
 	return r.reader(s.Kind).Tags(ctx, s)
 }

@@ -148,6 +148,15 @@ func (r byKind) Read(ctx context.Context, ref resource.Ref) (resource.State, err
 	return sr.Read(ctx, ref)
 }
 
+// Resolve resolves ref through its kind's reader when it names its
+// resources through others (evaluate.Resolver); other refs are their own.
+func (r byKind) Resolve(ctx context.Context, ref resource.Ref) (resource.Ref, bool, error) {
+	if sr, ok := r[ref.Kind].(evaluate.Resolver); ok {
+		return sr.Resolve(ctx, ref)
+	}
+	return ref, true, nil
+}
+
 func (r byKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {
 	if s.Tags != nil {
 		return s.Tags, nil

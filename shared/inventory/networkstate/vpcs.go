@@ -122,6 +122,21 @@ func (r VPCs) Read(ctx context.Context, ref resource.Ref) (resource.State, error
 	return s, nil
 }
 
+// Resolve returns the Ref of the VPC ref names (evaluate.Resolver): an
+// event naming one VPC through several endpoints reads it once. found is
+// false when the subnet or endpoint naming it does not exist.
+func (r VPCs) Resolve(ctx context.Context, ref resource.Ref) (resource.Ref, bool, error) {
+	if ref.Kind != resource.VPC {
+		return ref, true, nil
+	}
+	id, err := r.resolve(ctx, ref.ID)
+	if err != nil || id == "" {
+		return ref, false, err
+	}
+	ref.ID = id
+	return ref, true, nil
+}
+
 // resolve returns the VPC id an id names, "" when the subnet or endpoint
 // naming it does not exist.
 func (r VPCs) resolve(ctx context.Context, id string) (string, error) {

@@ -29,11 +29,12 @@ func (e *Env) Readers(sm sagemakerstate.API) ByKind {
 		jobs = j
 	}
 	smr := &sagemakerstate.Reader{SageMaker: sm}
+	subnets := networkstate.NewSubnets(e.EC2)
 	return ByKind{
 		sageMaker: smr,
-		models:    networkstate.ZonedModels{Models: smr, Zones: networkstate.NewZones(e.EC2)},
+		models:    networkstate.ZonedModels{Models: smr, Zones: subnets},
 		endpoints: &endpointstate.Reader{EC2: e.EC2},
-		vpcs: networkstate.VPCs{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: networkstate.MaxDescribesPerRead},
+		vpcs: networkstate.VPCs{EC2: e.EC2, Subnets: subnets, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: networkstate.MaxDescribesPerRead},
 			ModelsMatter: rules.ModelsMatter},
 		domains: &sagemakerstate.DomainReader{SageMaker: domains},
 		jobs:    &sagemakerstate.JobReader{SageMaker: jobs},
@@ -68,6 +69,14 @@ func (r ByKind) reader(k resource.Kind) networkstate.Reader {
 
 func (r ByKind) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
 	return r.reader(ref.Kind).Read(ctx, ref)
+}
+
+// Resolve resolves refs as package setup's dispatcher does.
+func (r ByKind) Resolve(ctx context.Context, ref resource.Ref) (resource.Ref, bool, error) {
+	if ref.Kind == resource.VPC {
+		return r.vpcs.Resolve(ctx, ref)
+	}
+	return ref, true, nil
 }
 
 func (r ByKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {

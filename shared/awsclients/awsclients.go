@@ -157,6 +157,22 @@ func Service[T any, O any](c *Clients, newFromConfig func(aws.Config, ...func(O)
 	return v
 }
 
+// Shared returns the one T of c built by build on first use and kept for
+// the life of c, as Service does for clients: for what never changes in an
+// account and region and is worth reading once per process (the subnet
+// cache of networkstate). build must not call Service or Shared on c.
+func Shared[T any](c *Clients, build func() T) T {
+	key := reflect.TypeFor[T]()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.by[key]; ok {
+		return v.(T)
+	}
+	v := build()
+	c.by[key] = v
+	return v
+}
+
 // Regional hands out one Clients per region, built on first use.
 type Regional struct {
 	base aws.Config

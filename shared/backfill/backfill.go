@@ -234,6 +234,7 @@ type unit struct {
 	srcOnce sync.Once
 	src     Source
 	srcErr  error
+	listers map[resource.Kind]builtLister // built with src, for every kind the run lists
 
 	tagOnce sync.Once
 	exempt  map[string]string // lowercased ARN -> exemption tag value
@@ -262,6 +263,11 @@ type run struct {
 	listing  atomic.Bool
 	listOK   atomic.Int64
 	listFail atomic.Int64
+
+	kinds []resource.Kind // the kinds the run judges, in the order of its rules
+	// listed are the kinds this part of the run lists, in that order: less
+	// those another inventory covered and those an earlier part finished.
+	listed []resource.Kind
 
 	// tagTypes are the tagging API's types of the run's kinds; tagged says
 	// which kinds the index covers.
@@ -350,6 +356,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		}
 		byKind[rule.Kind()] = append(byKind[rule.Kind()], rule)
 	}
+	r.kinds = kinds
 	r.tagged = map[resource.Kind]bool{}
 	for _, kind := range kinds {
 		if ops, ok := rules.OpsOf(kind); ok && ops.TagType != "" {
@@ -358,6 +365,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		}
 	}
 	listed, progress := r.listedKinds(kinds)
+	r.listed = listed
 	reads, err := r.readsByUnit(byKind, accounts, regions)
 	if err != nil {
 		return Summary{}, err

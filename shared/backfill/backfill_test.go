@@ -215,17 +215,17 @@ func TestMixedEstateInTwoRegions(t *testing.T) {
 		t.Errorf("summary %s NON_COMPLIANT = %d; want 4", endpointRule, n)
 	}
 	// moto refuses Search on models: one refused Search per region, then
-	// ListModels + one DescribeModel per model, and the same again for the
-	// VPC listing, which looks for the models each VPC hosts (the default
-	// VPC lacks the endpoints models need). A model is read once for its
-	// three rules. Zones are read for the one model with two subnets (in-vpc);
+	// ListModels + one DescribeModel per model, read once for the model
+	// listing and the VPC listing, which looks for the models each VPC
+	// hosts (the default VPC lacks the endpoints models need). A model is
+	// read once for its three rules. Zones are read for the one model with two subnets (in-vpc);
 	// the VPC listing reads every subnet once. The exemption tag of the
 	// SageMaker resources that would be non-compliant (no-vpc, no-vpc-exempt,
 	// in-vpc (no isolation) and the two internet notebooks) comes from one
 	// Resource Groups Tagging API query per region, not a ListTags each; a
 	// VPC's tags come with DescribeVpcs.
 	wantCalls := map[string]int64{
-		"sagemaker:Search": 4, "sagemaker:ListModels": 4, "sagemaker:DescribeModel": 12,
+		"sagemaker:Search": 2, "sagemaker:ListModels": 2, "sagemaker:DescribeModel": 6,
 		"sagemaker:ListNotebookInstances": 2, "sagemaker:DescribeNotebookInstance": 6,
 		"ec2:DescribeVpcEndpoints": 4, "ec2:DescribeVpcs": 2, "ec2:DescribeSubnets": 4,
 		"resourcegroupstaggingapi:GetResources": 2, "sagemaker:ListTags": 0,
@@ -505,7 +505,9 @@ func TestSearchReadsModelsWithoutDescribes(t *testing.T) {
 		Sources: func(context.Context, string, string) (backfill.Source, error) {
 			return backfill.Source{
 				Reader: &sagemakerstate.Reader{SageMaker: fake},
-				Lister: func(resource.Kind) (backfill.Lister, error) { return sagemakerstate.Models{SageMaker: fake}, nil },
+				Lister: func(resource.Kind) (backfill.Lister, error) {
+					return sagemakerstate.NewModelScan(fake, 1, nil).Models(), nil
+				},
 			}, nil
 		},
 		Guard:    g,
@@ -764,5 +766,66 @@ func TestFindingsStreamAndAccountsReport(t *testing.T) {
 	_, err := backfill.Run(context.Background(), o)
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Run with a failing output: err %v after %d findings; want the output's error after the first", err, n)
+	}
+}
+
+// TestModelsReadOnceForVPCs: a VPC lacking the endpoints models need makes
+// the VPC listing look for the models it hosts. Where Search is refused
+// (moto), that read is the model listing's: one DescribeModel a model, not
+// two. A run of the VPC rule alone scans the models itself, and one listing
+// the VPC rule before the model rules, one listing at a time, does too
+// rather than wait for a model listing that comes after it: the VPC
+// findings are the same in every run.
+func TestModelsReadOnceForVPCs(t *testing.T) {
+	e := newEnv(t)
+	c := e.seed("us-east-1")
+	ctx := context.Background()
+	net, err := c.NewNetwork(ctx, "us-east-1")
+	must(t, err)
+	for _, name := range []string{"hosted-a", "hosted-b", "hosted-c"} {
+		must(t, c.Model(ctx, name, net, nil))
+	}
+	must(t, c.Model(ctx, "no-vpc", nil, nil))
+	pathFindings := func(res backfill.Result) map[string]string {
+		out := map[string]string{}
+		for _, f := range res.Findings {
+			if f.Rule == pathRule {
+				out[f.ResourceName] = string(f.Status) + ": " + f.Reason
+			}
+		}
+		return out
+	}
+	vpcFirst := append([]rules.Rule{rules.VPCPrivatePathComplete{}}, slices.DeleteFunc(rules.All(), func(r rules.Rule) bool { return r.Name() == pathRule })...)
+	runs := []struct {
+		name          string
+		opts          backfill.Options
+		describeModel int64
+	}{
+		{"every rule", backfill.Options{}, 4},
+		{"the VPC rule alone", backfill.Options{Rules: []rules.Rule{rules.VPCPrivatePathComplete{}}}, 4},
+		{"the VPC rule first, one listing at a time", backfill.Options{Rules: vpcFirst, Concurrency: 1}, 8},
+	}
+	var want map[string]string
+	for _, run := range runs {
+		t.Run(run.name, func(t *testing.T) {
+			run.opts.Regions = []string{"us-east-1"}
+			before := e.calls.Snapshot()
+			res := e.run(t, mode.Report, run.opts)
+			got := pathFindings(res)
+			if !strings.HasPrefix(got[net.VPC], string(finding.NonCompliant)) || !strings.Contains(got[net.VPC], "runtime") {
+				t.Errorf("%s: got %q; want NON_COMPLIANT, hosting models without a sagemaker.runtime endpoint", net.VPC, got[net.VPC])
+			}
+			if want == nil {
+				want = got
+			} else if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("VPC findings: got %v; want %v, as with every rule", got, want)
+			}
+			if n := res.Summary.Calls["sagemaker:DescribeModel"]; n != run.describeModel {
+				t.Errorf("DescribeModel calls: got %d; want %d (calls before: %v)", n, run.describeModel, before)
+			}
+			if len(res.Summary.Errors) != 0 {
+				t.Errorf("errors: %v; want none", res.Summary.Errors)
+			}
+		})
 	}
 }

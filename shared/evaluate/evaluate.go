@@ -21,6 +21,16 @@ type StateReader interface {
 	Tags(ctx context.Context, s resource.State) (map[string]string, error)
 }
 
+// Resolver is a StateReader whose resources an event may name through
+// another one (a VPC through one of its subnets or endpoints). Resolve
+// returns the Ref of the resource itself, so that an event naming one VPC
+// through several of its endpoints reads and judges it once; found is
+// false when what names it no longer exists (the state is then Missing,
+// under the Ref the event gave).
+type Resolver interface {
+	Resolve(ctx context.Context, ref resource.Ref) (resolved resource.Ref, found bool, err error)
+}
+
 // Readers returns the StateReader for an account and region.
 type Readers func(ctx context.Context, account, region string) (StateReader, error)
 
@@ -84,16 +94,29 @@ func (e *Evaluator) Handles(ev *cloudtrail.Event) bool {
 //
 // Several rules judge the same resource (a model: in a VPC, network
 // isolation, zones): it is read once per event, and its tags at most once.
+// Several names of one resource (two endpoints of a VPC deleted in one
+// DeleteVpcEndpoints) are resolved first (Resolver): it is read and judged
+// once, so its ticket is synced once.
 func (e *Evaluator) Event(ctx context.Context, ev *cloudtrail.Event) ([]Result, error) {
 	var out []Result
 	var errs []error
 	reads := map[resource.Ref]*read{}
+	type judged struct {
+		rule string
+		ref  resource.Ref
+	}
+	seen := map[judged]bool{}
 	for _, r := range e.Rules {
 		if !rules.Handles(r, ev) {
 			continue
 		}
 		for _, fromEvent := range r.FromEvent(ev) {
 			res, err := e.state(ctx, r, fromEvent, reads)
+			key := judged{r.Name(), res.State.Ref}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
 			res.Finding.EventID = ev.ID
 			res.Finding.EventName = ev.Name
 			if !ev.Time.IsZero() {
@@ -138,14 +161,7 @@ func (e *Evaluator) state(ctx context.Context, r rules.Rule, known resource.Stat
 		mode = "online"
 		rd := reads[known.Ref]
 		if rd == nil {
-			rd = &read{}
-			rd.reader, rd.err = e.Readers(ctx, known.Account, known.Region)
-			if rd.err == nil {
-				rd.state, rd.err = rd.reader.Read(ctx, known.Ref)
-			}
-			if reads != nil {
-				reads[known.Ref] = rd
-			}
+			rd = e.read(ctx, known.Ref, reads)
 		}
 		if rd.err != nil {
 			return e.result(r, known, mode, rules.Decision{Status: finding.InsufficientData, Reason: "could not read the current state: " + rd.err.Error()}), rd.err
@@ -163,6 +179,44 @@ func (e *Evaluator) state(ctx context.Context, r rules.Rule, known resource.Stat
 		return res, err
 	}
 	return e.decide(ctx, r, state, nil, mode)
+}
+
+// read reads ref's current state and records it in reads (when not nil)
+// under ref and under the Ref it resolves to, which another name of the
+// same resource then finds.
+func (e *Evaluator) read(ctx context.Context, ref resource.Ref, reads map[resource.Ref]*read) *read {
+	rd := &read{}
+	keep := func(refs ...resource.Ref) *read {
+		if reads != nil {
+			for _, r := range refs {
+				reads[r] = rd
+			}
+		}
+		return rd
+	}
+	rd.reader, rd.err = e.Readers(ctx, ref.Account, ref.Region)
+	if rd.err != nil {
+		return keep(ref)
+	}
+	target := ref
+	if res, ok := rd.reader.(Resolver); ok {
+		resolved, found, err := res.Resolve(ctx, ref)
+		switch {
+		case err != nil:
+			rd.state, rd.err = resource.State{Ref: ref}, err
+			return keep(ref)
+		case !found:
+			rd.state = resource.State{Ref: ref, Missing: true}
+			return keep(ref)
+		}
+		if shared := reads[resolved]; shared != nil {
+			rd = shared
+			return keep(ref)
+		}
+		target = resolved
+	}
+	rd.state, rd.err = rd.reader.Read(ctx, target)
+	return keep(ref, target)
 }
 
 // Decided evaluates a state that was already read (as a backfill does from a

@@ -14,7 +14,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
+	"sync"
 
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
@@ -35,8 +37,9 @@ type Kind struct {
 	// judged from its events alone (rules.EventOnly), which reads nothing.
 	Reader func(c *awsclients.Clients) evaluate.StateReader
 	// Lister lists the kind's resources for the backfill, as cfg says (a
-	// lookback window, say); nil for a kind that cannot be listed.
-	Lister func(c *awsclients.Clients, cfg config.Config, log *slog.Logger) backfill.Lister
+	// lookback window, say); nil for a kind that cannot be listed. l is
+	// what the account and region's listers of one run share.
+	Lister func(c *awsclients.Clients, cfg config.Config, log *slog.Logger, l *Listing) backfill.Lister
 	// Remediation sets on api the clients the kind's remediations call; nil
 	// for a kind whose rules only ticket.
 	Remediation func(c *awsclients.Clients, api *remediate.API)
@@ -79,6 +82,7 @@ func Sources(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger,
 		if err != nil {
 			return backfill.Source{}, err
 		}
+		shared := &Listing{by: map[reflect.Type]any{}}
 		var tags backfill.TagIndex
 		if tagIndex != nil {
 			tags = tagIndex(c, account, log)
@@ -89,13 +93,36 @@ func Sources(cfg config.Config, accounts *awsclients.Accounts, log *slog.Logger,
 			Lister: func(kind resource.Kind) (backfill.Lister, error) {
 				for _, k := range kinds {
 					if k.Kind == kind && k.Lister != nil {
-						return k.Lister(c, cfg, log), nil
+						return k.Lister(c, cfg, log, shared), nil
 					}
 				}
 				return nil, fmt.Errorf("this binary does not list %s resources (no lister wired)", kind)
 			},
 		}, nil
 	}
+}
+
+// Listing is what one backfill run's listers of an account and region
+// share: a read two kinds need (a region's models, which the model and the
+// VPC listings both read) is made once, and let go with the account and
+// region's source when its listings are done. Not per process, as
+// awsclients.Shared is: what exists changes between runs.
+type Listing struct {
+	mu sync.Mutex
+	by map[reflect.Type]any
+}
+
+// Once returns l's one T, built by build on first use.
+func Once[T any](l *Listing, build func() T) T {
+	key := reflect.TypeFor[T]()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v, ok := l.by[key]; ok {
+		return v.(T)
+	}
+	v := build()
+	l.by[key] = v
+	return v
 }
 
 // readers is the one dispatcher by kind: each kind is read by its own reader.
@@ -124,6 +151,15 @@ func (r byKind) Read(ctx context.Context, ref resource.Ref) (resource.State, err
 		return resource.State{Ref: ref}, err
 	}
 	return sr.Read(ctx, ref)
+}
+
+// Resolve resolves ref through its kind's reader when it names its
+// resources through others (evaluate.Resolver); other refs are their own.
+func (r byKind) Resolve(ctx context.Context, ref resource.Ref) (resource.Ref, bool, error) {
+	if sr, ok := r[ref.Kind].(evaluate.Resolver); ok {
+		return sr.Resolve(ctx, ref)
+	}
+	return ref, true, nil
 }
 
 func (r byKind) Tags(ctx context.Context, s resource.State) (map[string]string, error) {

@@ -24,7 +24,7 @@ type Lister interface {
 // is what makes a guard retry.
 type ZonedModels struct {
 	Models Reader
-	Zones  *Zones
+	Zones  *Subnets
 }
 
 func (r ZonedModels) Read(ctx context.Context, ref resource.Ref) (resource.State, error) {
@@ -48,7 +48,15 @@ func (r ZonedModels) Tags(ctx context.Context, s resource.State) (map[string]str
 // it again and its finding carries the error.
 type ZonedModelList struct {
 	Models Lister
-	Zones  *Zones
+	Zones  *Subnets
+}
+
+// Abandon passes the backfill's word that the listing will not run to the
+// model listing, when it waits on one (sagemakerstate.Models).
+func (l ZonedModelList) Abandon() {
+	if a, ok := l.Models.(interface{ Abandon() }); ok {
+		a.Abandon()
+	}
 }
 
 func (l ZonedModelList) List(ctx context.Context, account, region string, pageSize int32, emit func(resource.State, bool) bool) error {

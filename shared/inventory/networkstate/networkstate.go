@@ -6,6 +6,7 @@
 package networkstate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -32,34 +33,72 @@ var _ API = (*ec2.Client)(nil)
 // take 200, so a larger set is asked for in parts.
 const filterValues = 200
 
-// Zones reads subnets' Availability Zones and keeps them: a subnet's zone
-// never changes, so a backfill reads the zone of the subnets its models
-// share once. Safe for concurrent use.
-type Zones struct {
+// MaxSubnets bounds how many subnets a Subnets cache keeps: a warm guard
+// lives for hours and sees subnets of many accounts' models; at about
+// 100 bytes a subnet, 10,000 is a megabyte.
+const MaxSubnets = 10_000
+
+// subnet is what never changes about a subnet: its zone and its VPC.
+type subnet struct{ zone, vpc string }
+
+// Subnets reads subnets' Availability Zones and VPCs and keeps them: a
+// subnet never changes zone or VPC, so one cache per account and region
+// (awsclients.Shared) serves every read of the process: a model's zones and
+// the VPC a model's subnet names are one DescribeSubnets, not one each, and
+// a backfill reads the zone of the subnets its models share once. Safe for
+// concurrent use.
+type Subnets struct {
 	EC2 API
+	Max int // entries kept; 0: MaxSubnets
 
 	mu    sync.Mutex
-	known map[string]string // subnet -> zone; "" for a subnet that does not exist
+	known map[string]subnet
 }
 
-// NewZones returns an empty cache reading with ec2.
-func NewZones(ec2 API) *Zones { return &Zones{EC2: ec2, known: map[string]string{}} }
+// NewSubnets returns an empty cache reading with ec2.
+func NewSubnets(ec2 API) *Subnets { return &Subnets{EC2: ec2, known: map[string]subnet{}} }
 
-// Of returns the zone of each of subnets that exists; a subnet missing from
-// the answer does not exist. Unknown subnets are described, by a filter so
-// that one missing subnet does not fail the others.
-func (z *Zones) Of(ctx context.Context, subnets []string) (map[string]string, error) {
-	z.mu.Lock()
+// Zones returns the zone of each of subnets that exists; a subnet missing
+// from the answer does not exist.
+func (c *Subnets) Zones(ctx context.Context, subnets []string) (map[string]string, error) {
+	found, err := c.of(ctx, subnets)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for id, sn := range found {
+		out[id] = sn.zone
+	}
+	return out, nil
+}
+
+// VPC returns the VPC of a subnet, "" when it does not exist.
+func (c *Subnets) VPC(ctx context.Context, id string) (string, error) {
+	found, err := c.of(ctx, []string{id})
+	if err != nil {
+		return "", err
+	}
+	return found[id].vpc, nil
+}
+
+// of returns the subnets of ids that exist. Unknown ones are described, by
+// a filter so that one missing subnet does not fail the others. A subnet
+// found missing is not kept: one just created may not be visible yet, and
+// a warm function would otherwise call it missing for hours.
+func (c *Subnets) of(ctx context.Context, ids []string) (map[string]subnet, error) {
+	out := map[string]subnet{}
 	var ask []string
-	for _, sn := range subnets {
-		if _, ok := z.known[sn]; !ok && sn != "" && !slices.Contains(ask, sn) {
-			ask = append(ask, sn)
+	c.mu.Lock()
+	for _, id := range ids {
+		if sn, ok := c.known[id]; ok {
+			out[id] = sn
+		} else if id != "" && !slices.Contains(ask, id) {
+			ask = append(ask, id)
 		}
 	}
-	z.mu.Unlock()
-	found := map[string]string{}
+	c.mu.Unlock()
 	for part := range slices.Chunk(ask, filterValues) {
-		p := ec2.NewDescribeSubnetsPaginator(z.EC2, &ec2.DescribeSubnetsInput{
+		p := ec2.NewDescribeSubnetsPaginator(c.EC2, &ec2.DescribeSubnetsInput{
 			Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: part}},
 		})
 		for p.HasMorePages() {
@@ -68,20 +107,26 @@ func (z *Zones) Of(ctx context.Context, subnets []string) (map[string]string, er
 				return nil, fmt.Errorf("describe subnets %v: %w", part, err)
 			}
 			for _, sn := range page.Subnets {
-				found[aws.ToString(sn.SubnetId)] = aws.ToString(sn.AvailabilityZone)
+				out[aws.ToString(sn.SubnetId)] = subnet{zone: aws.ToString(sn.AvailabilityZone), vpc: aws.ToString(sn.VpcId)}
 			}
 		}
 	}
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	for _, sn := range ask {
-		z.known[sn] = found[sn] // "": does not exist
-	}
-	out := map[string]string{}
-	for _, sn := range subnets {
-		if zone := z.known[sn]; zone != "" {
-			out[sn] = zone
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	limit := cmp.Or(c.Max, MaxSubnets)
+	for _, id := range ask {
+		sn, ok := out[id]
+		if !ok {
+			continue
 		}
+		if len(c.known) >= limit {
+			// Any entry will do: each costs one DescribeSubnets to read again.
+			for old := range c.known {
+				delete(c.known, old)
+				break
+			}
+		}
+		c.known[id] = sn
 	}
 	return out, nil
 }
@@ -102,11 +147,11 @@ func needsZones(m *resource.ModelConfig) bool {
 }
 
 // fillZones sets s's subnets' zones when a decision may need them.
-func fillZones(ctx context.Context, z *Zones, s *resource.State) error {
+func fillZones(ctx context.Context, z *Subnets, s *resource.State) error {
 	if !needsZones(s.Model) {
 		return nil
 	}
-	zones, err := z.Of(ctx, s.Model.Subnets)
+	zones, err := z.Zones(ctx, s.Model.Subnets)
 	if err != nil {
 		return fmt.Errorf("availability zones of model %s's subnets: %w", s.ID, err)
 	}

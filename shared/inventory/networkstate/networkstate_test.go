@@ -44,24 +44,51 @@ func calls(e *testenv.Env, mark int) map[string]int {
 	return out
 }
 
-// TestZones: moto's DescribeSubnets gives each subnet's zone as created; a
-// subnet that does not exist is left out (one missing subnet does not fail
-// the others); a zone once read is not asked again.
-func TestZones(t *testing.T) {
+// TestSubnets: moto's DescribeSubnets gives each subnet's zone and VPC as
+// created; a subnet that does not exist is left out (one missing subnet
+// does not fail the others); a subnet once read is not asked again, for
+// its zone or its VPC, while a missing one is (it may not be visible yet).
+func TestSubnets(t *testing.T) {
 	e := testenv.New(t, testenv.Seed(testenv.Network))
-	z := networkstate.NewZones(e.EC2)
+	z := networkstate.NewSubnets(e.EC2)
 	ctx := context.Background()
-	got, err := z.Of(ctx, []string{e.Net.Subnets[0], e.Net.Subnets[1], e.Net.SameZone, "subnet-0000000000000dead"})
+	got, err := z.Zones(ctx, []string{e.Net.Subnets[0], e.Net.Subnets[1], e.Net.SameZone, "subnet-0000000000000dead"})
 	must(t, err)
 	want := map[string]string{e.Net.Subnets[0]: "us-east-1a", e.Net.Subnets[1]: "us-east-1b", e.Net.SameZone: "us-east-1a"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("zones: got %v; want %v", got, want)
 	}
 	mark := e.Recorder.Mark()
-	again, err := z.Of(ctx, []string{e.Net.SameZone, "subnet-0000000000000dead"})
+	again, err := z.Zones(ctx, []string{e.Net.SameZone})
 	must(t, err)
-	if n := len(e.Recorder.Since(mark)); n != 0 || again[e.Net.SameZone] != "us-east-1a" || len(again) != 1 {
-		t.Errorf("second read: %d calls, %v; want none, from the cache", n, again)
+	vpc, err := z.VPC(ctx, e.Net.Subnets[1])
+	must(t, err)
+	if n := len(e.Recorder.Since(mark)); n != 0 || again[e.Net.SameZone] != "us-east-1a" || len(again) != 1 || vpc != e.Net.VPC {
+		t.Errorf("second read: %d calls, %v, vpc %q; want none, from the cache, %s", n, again, vpc, e.Net.VPC)
+	}
+	mark = e.Recorder.Mark()
+	gone, err := z.VPC(ctx, "subnet-0000000000000dead")
+	must(t, err)
+	if n := calls(e, mark)["DescribeSubnets"]; n != 1 || gone != "" {
+		t.Errorf("missing subnet: %d DescribeSubnets, vpc %q; want 1, none", n, gone)
+	}
+}
+
+// TestSubnetsBounded: the cache keeps at most Max subnets; one let go is
+// read again.
+func TestSubnetsBounded(t *testing.T) {
+	e := testenv.New(t, testenv.Seed(testenv.Network))
+	z := networkstate.NewSubnets(e.EC2)
+	z.Max = 2
+	ctx := context.Background()
+	all := []string{e.Net.Subnets[0], e.Net.Subnets[1], e.Net.SameZone}
+	_, err := z.Zones(ctx, all)
+	must(t, err)
+	mark := e.Recorder.Mark()
+	got, err := z.Zones(ctx, all)
+	must(t, err)
+	if n := calls(e, mark)["DescribeSubnets"]; n != 1 || len(got) != 3 {
+		t.Errorf("after the bound: %d DescribeSubnets, %d zones; want 1 (the subnet let go), 3", n, len(got))
 	}
 }
 
@@ -75,7 +102,7 @@ func TestZonedModels(t *testing.T) {
 	must(t, c.CreateModel(ctx, "one-az", estate.ModelSpec{Subnets: []string{e.Net.Subnets[0], e.Net.SameZone}, SecurityGroups: []string{e.Net.SecurityGroup}}))
 	must(t, c.CreateModel(ctx, "one-subnet", estate.ModelSpec{Subnets: e.Net.Subnets[:1], SecurityGroups: []string{e.Net.SecurityGroup}}))
 	must(t, c.CreateModel(ctx, "no-vpc", estate.ModelSpec{}))
-	r := networkstate.ZonedModels{Models: &sagemakerstate.Reader{SageMaker: e.SageMaker}, Zones: networkstate.NewZones(e.EC2)}
+	r := networkstate.ZonedModels{Models: &sagemakerstate.Reader{SageMaker: e.SageMaker}, Zones: networkstate.NewSubnets(e.EC2)}
 	tests := []struct {
 		model          string
 		wantZones      map[string]string
@@ -119,7 +146,7 @@ func TestVPCs(t *testing.T) {
 	must(t, err)
 	must(t, c.CreateModel(ctx, "elsewhere", estate.ModelSpec{}))
 	must(t, c.Model(ctx, "hosted", e.Net, nil))
-	r := networkstate.VPCs{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: 10}, ModelsMatter: rules.ModelsMatter}
+	r := networkstate.VPCs{EC2: e.EC2, Subnets: networkstate.NewSubnets(e.EC2), Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: 10}, ModelsMatter: rules.ModelsMatter}
 
 	for _, id := range []string{e.Net.VPC, e.Net.Subnets[1], nbID, apiID} {
 		t.Run("through "+strings.SplitN(id, "-", 2)[0], func(t *testing.T) {
@@ -189,7 +216,7 @@ func TestVPCsBoundedScan(t *testing.T) {
 	for i := range 5 {
 		must(t, c.CreateModel(ctx, fmt.Sprintf("outside-%d", i), estate.ModelSpec{}))
 	}
-	r := networkstate.VPCs{EC2: e.EC2, Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: 3}}
+	r := networkstate.VPCs{EC2: e.EC2, Subnets: networkstate.NewSubnets(e.EC2), Models: sagemakerstate.ModelSubnets{SageMaker: e.SageMaker, MaxDescribes: 3}}
 	mark := e.Recorder.Mark()
 	s, err := r.Read(ctx, ref(resource.VPC, e.Net.VPC))
 	must(t, err)

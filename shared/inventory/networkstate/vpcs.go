@@ -48,8 +48,11 @@ const MaxDescribesPerRead = 200
 // the scanner's bound (past it, whether the VPC hosts models is unknown and
 // the finding says so). No AWS API answers "which models are in this VPC".
 type VPCs struct {
-	EC2    API
-	Models ModelScanner
+	EC2 API
+	// Subnets resolves a subnet to its VPC (NewSubnets(EC2), or the
+	// process's cache of its account and region).
+	Subnets *Subnets
+	Models  ModelScanner
 	// ModelsMatter says whether the models a VPC hosts can change its
 	// verdict (rules.ModelsMatter); nil: always look for them.
 	ModelsMatter func(resource.VPCConfig) bool
@@ -119,6 +122,21 @@ func (r VPCs) Read(ctx context.Context, ref resource.Ref) (resource.State, error
 	return s, nil
 }
 
+// Resolve returns the Ref of the VPC ref names (evaluate.Resolver): an
+// event naming one VPC through several endpoints reads it once. found is
+// false when the subnet or endpoint naming it does not exist.
+func (r VPCs) Resolve(ctx context.Context, ref resource.Ref) (resource.Ref, bool, error) {
+	if ref.Kind != resource.VPC {
+		return ref, true, nil
+	}
+	id, err := r.resolve(ctx, ref.ID)
+	if err != nil || id == "" {
+		return ref, false, err
+	}
+	ref.ID = id
+	return ref, true, nil
+}
+
 // resolve returns the VPC id an id names, "" when the subnet or endpoint
 // naming it does not exist.
 func (r VPCs) resolve(ctx context.Context, id string) (string, error) {
@@ -126,14 +144,9 @@ func (r VPCs) resolve(ctx context.Context, id string) (string, error) {
 	case strings.HasPrefix(id, "vpc-"):
 		return id, nil
 	case strings.HasPrefix(id, "subnet-"):
-		out, err := r.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
-		if awserr.IsNotFound(err) || (err == nil && len(out.Subnets) == 0) {
-			return "", nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("describe subnet %s: %w", id, err)
-		}
-		return aws.ToString(out.Subnets[0].VpcId), nil
+		// Through the cache a model's zones were read with: the same
+		// subnet is not described twice for one CreateModel.
+		return r.Subnets.VPC(ctx, id)
 	case strings.HasPrefix(id, "vpce-"):
 		// EC2 still describes a deleted endpoint (state deleted) for a while
 		// after DeleteVpcEndpoints, with its VPC.

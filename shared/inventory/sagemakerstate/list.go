@@ -2,8 +2,8 @@ package sagemakerstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -21,44 +21,26 @@ type ListAPI interface {
 
 var _ ListAPI = (*sagemaker.Client)(nil)
 
-// Models lists SageMaker models for the backfill.
+// Models lists SageMaker models for the backfill, through the region's
+// shared read (ModelScan.Models): each is handed on with its configuration,
+// so the backfill describes none again.
 type Models struct {
-	SageMaker ListAPI
-	Log       *slog.Logger // nil: silent
+	scan *ModelScan
 }
 
-// List uses Search, which returns each model's VpcConfig and tags, 100 a
-// page: ~10 calls for 1,000 models instead of 2,000 describes and tag reads.
-// Where Search is refused on its first page (moto does not implement it for
-// models; a policy may not allow it) the models are listed and described
-// one by one.
+// List reads the region's models once for the model and VPC listings.
 func (l Models) List(ctx context.Context, account, region string, pageSize int32, emit func(resource.State, bool) bool) error {
-	in := &sagemaker.SearchInput{Resource: smtypes.ResourceTypeModel, MaxResults: aws.Int32(min(pageSize, 100))}
-	first := true
-	for {
-		out, err := l.SageMaker.Search(ctx, in)
-		if err != nil {
-			if first && ctx.Err() == nil {
-				if l.Log != nil {
-					l.Log.DebugContext(ctx, "search refused; listing and describing models instead", "account", account, "region", region, "error", err.Error())
-				}
-				return l.listAndDescribe(ctx, account, region, pageSize, emit)
-			}
-			return fmt.Errorf("search models: %w", err)
-		}
-		first = false
-		for _, rec := range out.Results {
-			if rec.Model == nil || rec.Model.Model == nil {
-				continue
-			}
-			if !emit(searchedModel(account, region, rec.Model.Model), true) {
-				return nil
-			}
-		}
-		if aws.ToString(out.NextToken) == "" {
-			return nil
-		}
-		in.NextToken = out.NextToken
+	if l.scan == nil {
+		return errors.New("list models: no model scan (sagemakerstate.ModelScan.Models builds the lister)")
+	}
+	return l.scan.list(ctx, account, region, pageSize, emit)
+}
+
+// Abandon tells a VPC listing waiting for this listing's read that it will
+// not list (the backfill's time budget ran out first).
+func (l Models) Abandon() {
+	if l.scan != nil {
+		l.scan.abandon()
 	}
 }
 
@@ -78,24 +60,6 @@ func searchedModel(account, region string, m *smtypes.Model) resource.State {
 		s.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	return s
-}
-
-func (l Models) listAndDescribe(ctx context.Context, account, region string, pageSize int32, emit func(resource.State, bool) bool) error {
-	p := sagemaker.NewListModelsPaginator(l.SageMaker, &sagemaker.ListModelsInput{MaxResults: aws.Int32(pageSize)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return fmt.Errorf("list models: %w", err)
-		}
-		for _, m := range page.Models {
-			s := resource.State{Ref: resource.Ref{Kind: resource.Model, ID: aws.ToString(m.ModelName), Account: account, Region: region},
-				ARN: aws.ToString(m.ModelArn), Created: aws.ToTime(m.CreationTime)}
-			if !emit(s, false) {
-				return nil
-			}
-		}
-	}
-	return nil
 }
 
 // Notebooks lists notebook instances for the backfill. The listing lacks

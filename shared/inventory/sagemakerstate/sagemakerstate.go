@@ -48,14 +48,7 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 		if err != nil {
 			return s, fmt.Errorf("describe model %s: %w", ref.ID, err)
 		}
-		s.ARN = aws.ToString(out.ModelArn)
-		s.Created = aws.ToTime(out.CreationTime)
-		s.Model = &resource.ModelConfig{NetworkIsolation: aws.ToBool(out.EnableNetworkIsolation)}
-		// moto answers "VpcConfig": {} for a model without a VPC; AWS omits it.
-		if out.VpcConfig != nil {
-			s.Model.Subnets = out.VpcConfig.Subnets
-			s.Model.SecurityGroups = out.VpcConfig.SecurityGroupIds
-		}
+		s = describedModel(ref, out)
 	case resource.Notebook:
 		out, err := r.SageMaker.DescribeNotebookInstance(ctx, &sagemaker.DescribeNotebookInstanceInput{NotebookInstanceName: aws.String(ref.ID)})
 		if awserr.IsNotFound(err) {
@@ -77,6 +70,19 @@ func (r *Reader) Read(ctx context.Context, ref resource.Ref) (resource.State, er
 		return s, fmt.Errorf("unknown resource kind %q", ref.Kind)
 	}
 	return s, nil
+}
+
+// describedModel is a model's state as DescribeModel tells it: the reader's
+// and the backfill's listing (ModelScan) read models the same way.
+func describedModel(ref resource.Ref, out *sagemaker.DescribeModelOutput) resource.State {
+	s := resource.State{Ref: ref, ARN: aws.ToString(out.ModelArn), Created: aws.ToTime(out.CreationTime)}
+	s.Model = &resource.ModelConfig{NetworkIsolation: aws.ToBool(out.EnableNetworkIsolation)}
+	// moto answers "VpcConfig": {} for a model without a VPC; AWS omits it.
+	if out.VpcConfig != nil {
+		s.Model.Subnets = out.VpcConfig.Subnets
+		s.Model.SecurityGroups = out.VpcConfig.SecurityGroupIds
+	}
+	return s
 }
 
 // sageMakerARN builds the ARN of a SageMaker resource that no longer exists,

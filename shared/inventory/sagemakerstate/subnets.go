@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
-
-	"github.com/vpcguard/vpcguard/shared/awserr"
 )
 
 // ScanAPI is the part of the SageMaker client a scan of models' subnets calls.
@@ -138,31 +135,16 @@ type described struct {
 
 // describe reads the models' subnets, in their order, Parallel at a time.
 func (m ModelSubnets) describe(ctx context.Context, names []string) ([]described, error) {
-	out := make([]described, len(names))
-	errs := make([]error, len(names))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range max(m.Parallel, 1) {
-		wg.Go(func() {
-			for i := range work {
-				d, err := m.SageMaker.DescribeModel(ctx, &sagemaker.DescribeModelInput{ModelName: aws.String(names[i])})
-				switch {
-				case awserr.IsNotFound(err):
-					out[i] = described{name: names[i], gone: true}
-				case err != nil:
-					errs[i] = fmt.Errorf("describe model %s: %w", names[i], err)
-				default:
-					out[i] = described{name: aws.ToString(d.ModelName), subnets: vpcSubnets(d.VpcConfig)}
-				}
-			}
-		})
+	outs, errs := describeModels(ctx, m.SageMaker, names, m.Parallel)
+	found := make([]described, len(names))
+	for i, d := range outs {
+		if d == nil {
+			found[i] = described{name: names[i], gone: true}
+		} else {
+			found[i] = described{name: aws.ToString(d.ModelName), subnets: vpcSubnets(d.VpcConfig)}
+		}
 	}
-	for i := range names {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	return out, errors.Join(errs...)
+	return found, errors.Join(errs...)
 }
 
 // vpcSubnets reads a VpcConfig's subnets: none for nil, and for moto's

@@ -28,7 +28,7 @@ var Wiring = setup.Kind{
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.DomainReader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
-	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger) backfill.Lister {
+	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger, _ *setup.Listing) backfill.Lister {
 		return sagemakerstate.Domains{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {

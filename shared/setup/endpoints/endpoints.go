@@ -25,7 +25,7 @@ var Wiring = setup.Kind{
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &endpointstate.Reader{EC2: awsclients.Service(c, ec2.NewFromConfig)}
 	},
-	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger) backfill.Lister {
+	Lister: func(c *awsclients.Clients, _ config.Config, _ *slog.Logger, _ *setup.Listing) backfill.Lister {
 		return endpointstate.Endpoints{EC2: awsclients.Service(c, ec2.NewFromConfig), Keep: rules.IsSageMakerService}
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {

@@ -31,7 +31,7 @@ var Wiring = setup.Kind{
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.JobReader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
-	Lister: func(c *awsclients.Clients, cfg config.Config, _ *slog.Logger) backfill.Lister {
+	Lister: func(c *awsclients.Clients, cfg config.Config, _ *slog.Logger, _ *setup.Listing) backfill.Lister {
 		return sagemakerstate.Jobs{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig),
 			Lookback: time.Duration(cfg.JobLookbackDays) * 24 * time.Hour}
 	},

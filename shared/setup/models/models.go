@@ -26,12 +26,21 @@ var Wiring = setup.Kind{
 	Reader: func(c *awsclients.Clients) evaluate.StateReader {
 		return &sagemakerstate.Reader{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig)}
 	},
-	Lister: func(c *awsclients.Clients, _ config.Config, log *slog.Logger) backfill.Lister {
-		return sagemakerstate.Models{SageMaker: awsclients.Service(c, sagemaker.NewFromConfig), Log: log}
+	Lister: func(c *awsclients.Clients, _ config.Config, log *slog.Logger, l *setup.Listing) backfill.Lister {
+		return ModelScan(c, log, l).Models()
 	},
 	Remediation: func(c *awsclients.Clients, api *remediate.API) {
 		api.IAM = iamapi.New(awsclients.Service(c, iam.NewFromConfig))
 		api.SageMaker = sagemakerapi.New(awsclients.Service(c, sagemaker.NewFromConfig))
 	},
 	Recorded: &sagemakerstate.RecordedModels,
+}
+
+// ModelScan is the run's one read of the account and region's models, which
+// the model listing streams and the VPC listing (setup/networks, which
+// builds it the same way) reuses.
+func ModelScan(c *awsclients.Clients, log *slog.Logger, l *setup.Listing) *sagemakerstate.ModelScan {
+	return setup.Once(l, func() *sagemakerstate.ModelScan {
+		return sagemakerstate.NewModelScan(awsclients.Service(c, sagemaker.NewFromConfig), sagemakerstate.ListDescribes, log)
+	})
 }

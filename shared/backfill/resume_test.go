@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -159,4 +160,35 @@ func (e *env) options(opts backfill.Options) backfill.Options {
 	opts.Calls = e.calls
 	opts.Guard = setup.Guard(cfg, e.accounts, opts.Rules, nil, guards.Kinds...)
 	return opts
+}
+
+// TestCoveredModelsStillServeTheVPCListing: with models covered by another
+// inventory (Config) the model listing does not run, so the VPC listing,
+// which shares a listing's read of the models, reads them itself instead
+// of waiting for a read that never comes; the VPC is judged.
+func TestCoveredModelsStillServeTheVPCListing(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.seed(region)
+	net, err := c.NewNetwork(ctx, region)
+	must(t, err)
+	must(t, c.Model(ctx, "hosted", net, nil))
+	res := e.run(t, mode.Report, backfill.Options{Regions: []string{region}, Accounts: []string{testAccount},
+		Rules:   []rules.Rule{rules.ModelInVPC{}, rules.VPCPrivatePathComplete{}},
+		Covered: []resource.Kind{resource.Model}})
+	judged := false
+	for _, f := range res.Findings {
+		if f.Rule == pathRule && f.ResourceName == net.VPC {
+			judged = f.Status == finding.NonCompliant && strings.Contains(f.Reason, "runtime")
+		}
+		if f.Rule == modelRule {
+			t.Errorf("model finding %s %s: a covered kind is not listed", f.ResourceName, f.Status)
+		}
+	}
+	if !judged {
+		t.Errorf("findings %v; want %s NON_COMPLIANT, hosting a model without a sagemaker.runtime endpoint", findingKeys(res.Findings), net.VPC)
+	}
+	if n := res.Summary.Calls["sagemaker:DescribeModel"]; n != 1 {
+		t.Errorf("DescribeModel calls %d; want 1: the VPC listing's own read of the one model", n)
+	}
 }

@@ -75,7 +75,8 @@ type Config struct {
 	// Distributed Map and the AWS Config aggregator it asks first.
 	BackfillMaxConcurrency          int    // backfillMaxConcurrency: shards at once
 	BackfillToleratedFailurePercent int    // backfillToleratedFailurePercent: shards that may fail before the run fails
-	ConfigAggregator                string // configAggregator: "" none; grants config:SelectAggregateResourceConfig
+	ConfigAggregator                string // configAggregator: the aggregator's name, "" none
+	ConfigAggregatorARN             string // configAggregatorArn: its ARN (required with configAggregator); grants config:SelectAggregateResourceConfig on it
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -149,6 +150,7 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.integer("backfillMaxConcurrency", &c.BackfillMaxConcurrency)
 	r.integer("backfillToleratedFailurePercent", &c.BackfillToleratedFailurePercent)
 	r.str("configAggregator", &c.ConfigAggregator)
+	r.str("configAggregatorArn", &c.ConfigAggregatorARN)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -236,8 +238,14 @@ func (c Config) Validate() error {
 	return c.Organization.validate(c)
 }
 
-// aggregatorPattern is AWS Config's ConfigurationAggregatorName.
-var aggregatorPattern = regexp.MustCompile(`^[\w\-]{1,256}$`)
+// aggregatorPattern is AWS Config's ConfigurationAggregatorName;
+// aggregatorARNPattern its ConfigurationAggregatorArn (API Reference,
+// ConfigurationAggregator), whose last part is an id Config generates, not
+// the name: the API is called with the name, IAM authorizes the ARN.
+var (
+	aggregatorPattern    = regexp.MustCompile(`^[\w\-]{1,256}$`)
+	aggregatorARNPattern = regexp.MustCompile(`^arn:aws[a-z\-]*:config:([a-z\-\d]+):(\d{12}):config-aggregator/config-aggregator-[a-z\d]+$`)
+)
 
 // maxMapConcurrency is the most child executions a Distributed Map runs at once.
 const maxMapConcurrency = 10000
@@ -254,6 +262,29 @@ func (c Config) validateOrgBackfill() error {
 	}
 	if c.ConfigAggregator != "" && !c.Organization.Enabled() {
 		return fmt.Errorf("context configAggregator: only the organization backfill asks Config (set organizationId)")
+	}
+	return c.validateAggregatorARN()
+}
+
+// validateAggregatorARN: the grant names the aggregator by its ARN, which
+// must be the central account's, in the home Region, where the orchestrator
+// asks it.
+func (c Config) validateAggregatorARN() error {
+	switch {
+	case c.ConfigAggregator == "" && c.ConfigAggregatorARN == "":
+		return nil
+	case c.ConfigAggregatorARN == "":
+		return fmt.Errorf("context configAggregatorArn: required with configAggregator (aws configservice describe-configuration-aggregators --configuration-aggregator-names %s)", c.ConfigAggregator)
+	case c.ConfigAggregator == "":
+		return fmt.Errorf("context configAggregator: required with configAggregatorArn (the API takes the aggregator's name, which its ARN does not hold)")
+	}
+	m := aggregatorARNPattern.FindStringSubmatch(c.ConfigAggregatorARN)
+	if m == nil {
+		return fmt.Errorf("context configAggregatorArn: %q is not an aggregator ARN (arn:aws:config:REGION:ACCOUNT:config-aggregator/config-aggregator-...)", c.ConfigAggregatorARN)
+	}
+	if region, account := m[1], m[2]; account != c.Organization.CentralAccount || region != c.Organization.HomeRegion {
+		return fmt.Errorf("context configAggregatorArn: %q is in account %s, Region %s; the orchestrator asks the central account's aggregator in the home Region (%s, %s)",
+			c.ConfigAggregatorARN, account, region, c.Organization.CentralAccount, c.Organization.HomeRegion)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 
@@ -107,6 +108,18 @@ func DefaultConfig() Config {
 // from DefaultConfig, and validates it. Context values arrive as JSON types from cdk.json
 // and as strings from `-c key=value`; both are accepted.
 func ConfigFromContext(node constructs.Node) (Config, error) {
+	c, _, err := readContext(node)
+	return c, err
+}
+
+// ContextKeys are the context keys the configuration is read from, in the
+// order ConfigFromContext reads them: cdk.json and the README list each.
+func ContextKeys() []string {
+	_, keys, _ := readContext(awscdk.NewApp(nil).Node())
+	return keys
+}
+
+func readContext(node constructs.Node) (Config, []string, error) {
 	c := DefaultConfig()
 	r := contextReader{node: node}
 	r.str("stackName", &c.StackName)
@@ -152,12 +165,12 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.str("configAggregator", &c.ConfigAggregator)
 	r.str("configAggregatorArn", &c.ConfigAggregatorARN)
 	if r.err != nil {
-		return Config{}, r.err
+		return Config{}, r.keys, r.err
 	}
 	if err := c.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, r.keys, err
 	}
-	return c, nil
+	return c, r.keys, nil
 }
 
 // Validate reports the first invalid setting, naming its context key.
@@ -354,9 +367,11 @@ func ParseRuleModes(s string) (map[string]mode.Mode, error) {
 type contextReader struct {
 	node constructs.Node
 	err  error
+	keys []string // every key asked for
 }
 
 func (r *contextReader) value(key string) (any, bool) {
+	r.keys = append(r.keys, key)
 	v := r.node.TryGetContext(&key)
 	return v, v != nil
 }

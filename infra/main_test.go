@@ -34,6 +34,26 @@ func TestCdkJSONContextIsTheDefaultConfig(t *testing.T) {
 	if want := stack.DefaultConfig(); !reflect.DeepEqual(got, want) {
 		t.Errorf("cdk.json context: got %+v; want %+v", got, want)
 	}
+	// Every key the stack reads is in cdk.json with its default, and in a
+	// README Context table; cdk.json has no key the stack ignores.
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := stack.ContextKeys()
+	for _, k := range keys {
+		if _, ok := ctx[k]; !ok {
+			t.Errorf("cdk.json: no context key %s (the stack reads it; list it with its default)", k)
+		}
+		if !strings.Contains(string(readme), "| `"+k+"` |") {
+			t.Errorf("README.md: no Context table row for %s", k)
+		}
+	}
+	for k := range ctx {
+		if !slices.Contains(keys, k) {
+			t.Errorf("cdk.json: context key %s is not read by the stack", k)
+		}
+	}
 	jsii.Close()
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 
@@ -75,7 +76,8 @@ type Config struct {
 	// Distributed Map and the AWS Config aggregator it asks first.
 	BackfillMaxConcurrency          int    // backfillMaxConcurrency: shards at once
 	BackfillToleratedFailurePercent int    // backfillToleratedFailurePercent: shards that may fail before the run fails
-	ConfigAggregator                string // configAggregator: "" none; grants config:SelectAggregateResourceConfig
+	ConfigAggregator                string // configAggregator: the aggregator's name, "" none
+	ConfigAggregatorARN             string // configAggregatorArn: its ARN (required with configAggregator); grants config:SelectAggregateResourceConfig on it
 }
 
 // DefaultConfig is the configuration cdk.json ships with.
@@ -106,6 +108,18 @@ func DefaultConfig() Config {
 // from DefaultConfig, and validates it. Context values arrive as JSON types from cdk.json
 // and as strings from `-c key=value`; both are accepted.
 func ConfigFromContext(node constructs.Node) (Config, error) {
+	c, _, err := readContext(node)
+	return c, err
+}
+
+// ContextKeys are the context keys the configuration is read from, in the
+// order ConfigFromContext reads them: cdk.json and the README list each.
+func ContextKeys() []string {
+	_, keys, _ := readContext(awscdk.NewApp(nil).Node())
+	return keys
+}
+
+func readContext(node constructs.Node) (Config, []string, error) {
 	c := DefaultConfig()
 	r := contextReader{node: node}
 	r.str("stackName", &c.StackName)
@@ -149,13 +163,14 @@ func ConfigFromContext(node constructs.Node) (Config, error) {
 	r.integer("backfillMaxConcurrency", &c.BackfillMaxConcurrency)
 	r.integer("backfillToleratedFailurePercent", &c.BackfillToleratedFailurePercent)
 	r.str("configAggregator", &c.ConfigAggregator)
+	r.str("configAggregatorArn", &c.ConfigAggregatorARN)
 	if r.err != nil {
-		return Config{}, r.err
+		return Config{}, r.keys, r.err
 	}
 	if err := c.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, r.keys, err
 	}
-	return c, nil
+	return c, r.keys, nil
 }
 
 // Validate reports the first invalid setting, naming its context key.
@@ -236,8 +251,14 @@ func (c Config) Validate() error {
 	return c.Organization.validate(c)
 }
 
-// aggregatorPattern is AWS Config's ConfigurationAggregatorName.
-var aggregatorPattern = regexp.MustCompile(`^[\w\-]{1,256}$`)
+// aggregatorPattern is AWS Config's ConfigurationAggregatorName;
+// aggregatorARNPattern its ConfigurationAggregatorArn (API Reference,
+// ConfigurationAggregator), whose last part is an id Config generates, not
+// the name: the API is called with the name, IAM authorizes the ARN.
+var (
+	aggregatorPattern    = regexp.MustCompile(`^[\w\-]{1,256}$`)
+	aggregatorARNPattern = regexp.MustCompile(`^arn:aws[a-z\-]*:config:([a-z\-\d]+):(\d{12}):config-aggregator/config-aggregator-[a-z\d]+$`)
+)
 
 // maxMapConcurrency is the most child executions a Distributed Map runs at once.
 const maxMapConcurrency = 10000
@@ -254,6 +275,29 @@ func (c Config) validateOrgBackfill() error {
 	}
 	if c.ConfigAggregator != "" && !c.Organization.Enabled() {
 		return fmt.Errorf("context configAggregator: only the organization backfill asks Config (set organizationId)")
+	}
+	return c.validateAggregatorARN()
+}
+
+// validateAggregatorARN: the grant names the aggregator by its ARN, which
+// must be the central account's, in the home Region, where the orchestrator
+// asks it.
+func (c Config) validateAggregatorARN() error {
+	switch {
+	case c.ConfigAggregator == "" && c.ConfigAggregatorARN == "":
+		return nil
+	case c.ConfigAggregatorARN == "":
+		return fmt.Errorf("context configAggregatorArn: required with configAggregator (aws configservice describe-configuration-aggregators --configuration-aggregator-names %s)", c.ConfigAggregator)
+	case c.ConfigAggregator == "":
+		return fmt.Errorf("context configAggregator: required with configAggregatorArn (the API takes the aggregator's name, which its ARN does not hold)")
+	}
+	m := aggregatorARNPattern.FindStringSubmatch(c.ConfigAggregatorARN)
+	if m == nil {
+		return fmt.Errorf("context configAggregatorArn: %q is not an aggregator ARN (arn:aws:config:REGION:ACCOUNT:config-aggregator/config-aggregator-...)", c.ConfigAggregatorARN)
+	}
+	if region, account := m[1], m[2]; account != c.Organization.CentralAccount || region != c.Organization.HomeRegion {
+		return fmt.Errorf("context configAggregatorArn: %q is in account %s, Region %s; the orchestrator asks the central account's aggregator in the home Region (%s, %s)",
+			c.ConfigAggregatorARN, account, region, c.Organization.CentralAccount, c.Organization.HomeRegion)
 	}
 	return nil
 }
@@ -323,9 +367,11 @@ func ParseRuleModes(s string) (map[string]mode.Mode, error) {
 type contextReader struct {
 	node constructs.Node
 	err  error
+	keys []string // every key asked for
 }
 
 func (r *contextReader) value(key string) (any, bool) {
+	r.keys = append(r.keys, key)
 	v := r.node.TryGetContext(&key)
 	return v, v != nil
 }

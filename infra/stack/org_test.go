@@ -51,7 +51,8 @@ func synthesizeOrganization(app awscdk.App, base Config) ([]*synthesized, error)
 	c.Organization = testOrganization()
 	c.LookupCreators = true // the backfill looks creators up in every member account
 	c.BackfillSchedule = testSchedule
-	c.ConfigAggregator = testAggregator
+	c.ConfigAggregator, c.ConfigAggregatorARN = testAggregator, testAggregatorARN
+	c.BackfillMaxConcurrency, c.BackfillToleratedFailurePercent = testMaxConcurrency, testToleratedFailures
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -161,12 +161,11 @@ func newOrchestrator(scope constructs.Construct, s *shared, bucket awss3.Bucket)
 	// {"regions": ["all"]}: the central account's enabled Regions.
 	allowGrants(g.Fn.Role, []Grant{{Actions: []string{"ec2:DescribeRegions"}, Resource: "*"}}, s.regions)
 	if c.ConfigAggregator != "" {
-		// The aggregator's ARN ends in an id Config generates
-		// (config-aggregator-xxxxxxxx), not its name.
-		aggregators := "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-aggregator/*"
-		g.Fn.allow([]string{"config:SelectAggregateResourceConfig"}, []string{arn(aggregators)}, nil)
-		g.Fn.suppressWildcards("An aggregator's ARN ends in an id AWS Config generates, not the name configAggregator gives; the grant is limited to this account's aggregators in the home Region.",
-			"Resource::"+nagPattern(aggregators))
+		// The one aggregator named (Validate checked that the ARN is the
+		// central account's in the home Region, and that its name is given
+		// too: the API takes the name, IAM authorizes the ARN). A run that
+		// names another aggregator is refused by IAM and lists instead.
+		g.Fn.allow([]string{"config:SelectAggregateResourceConfig"}, []string{c.ConfigAggregatorARN}, nil)
 	}
 	runs := *bucket.BucketArn() + "/runs/*"
 	g.Fn.allow([]string{"s3:PutObject", "s3:GetObject"}, []string{runs}, nil)
@@ -182,10 +181,10 @@ func newOrchestrator(scope constructs.Construct, s *shared, bucket awss3.Bucket)
 // the Distributed Map's child executions of itself.
 func grantStateMachine(o *OrgBackfill, c Config, backfill *Guard) {
 	role := o.StateMachine.Role()
-	fns := []*string{}
-	for _, fn := range []*Guard{o.Orchestrator, backfill} {
-		fns = append(fns, fn.Fn.Function.FunctionArn(), jsii.String(*fn.Fn.Function.FunctionArn()+":*"))
-	}
+	// The tasks name the functions by their unqualified ARNs
+	// (Definition.Orchestrator, .Backfill): no version or alias is invoked,
+	// so no ARN:* is granted.
+	fns := []*string{o.Orchestrator.Fn.Function.FunctionArn(), backfill.Fn.Function.FunctionArn()}
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &fns}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -199,10 +198,8 @@ func grantStateMachine(o *OrgBackfill, c Config, backfill *Guard) {
 		Actions: jsii.Strings("states:DescribeExecution", "states:StopExecution"), Resources: jsii.Strings(arn(executions))}))
 	reasons := []*cdknag.NagPackSuppression{{
 		Id:     jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("Invoking a function's versions (:*) is how Step Functions' Lambda integration names them; the runs bucket's objects are under runs/<execution name>/, known when a run starts; the Distributed Map's child executions are named by Step Functions (execution:<state machine>/<map run>:<id>); CloudWatch Logs delivery and X-Ray take no resource (added by the CDK for logging and tracing)."),
+		Reason: jsii.String("The runs bucket's objects are under runs/<execution name>/, known when a run starts; the Distributed Map's child executions are named by Step Functions (execution:<state machine>/<map run>:<id>); CloudWatch Logs delivery and X-Ray take no resource (added by the CDK for logging and tracing)."),
 		AppliesTo: &[]interface{}{
-			jsii.String("Resource::<" + logicalID(o.Orchestrator.Fn.Function) + ".Arn>:*"),
-			jsii.String("Resource::<" + logicalID(backfill.Fn.Function) + ".Arn>:*"),
 			jsii.String("Resource::<" + logicalID(o.Bucket) + ".Arn>/runs/*"),
 			jsii.String("Resource::" + nagPattern(executions)),
 			jsii.String("Resource::*"),

@@ -39,10 +39,11 @@ import (
 
 const region = "us-east-1"
 
-// functions are every function the stack deploys; guardNames the
-// catalogue's guards among them.
+// functions are every function the stack deploys (the organization
+// backfill's orchestrator too); guardNames the catalogue's guards among
+// them.
 var (
-	functions  = stack.FunctionNames()
+	functions  = stack.AllFunctionNames()
 	guardNames = func() []string {
 		var names []string
 		for _, fn := range rules.Guards() {

@@ -80,6 +80,7 @@ func TestGrantsAreTheCallsEachFunctionMakes(t *testing.T) {
 		t.Skip("runs every function on moto and synthesizes the stack")
 	}
 	called := record(t)
+	called[stack.OrchestratorName] = recordOrchestrator(t)
 	granted := synthesize(t)
 	dependent := map[string]bool{}
 	for _, k := range rules.Kinds() {
@@ -89,7 +90,7 @@ func TestGrantsAreTheCallsEachFunctionMakes(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range stack.FunctionNames() {
+	for _, name := range stack.AllFunctionNames() {
 		t.Run(name, func(t *testing.T) {
 			calls, grants := called[name], granted[name]
 			if len(calls) == 0 {
@@ -330,7 +331,8 @@ func iamAction(c recorder.Call) string {
 }
 
 var iamNames = map[string]string{"s3:HeadBucket": "s3:ListBucket", "s3:ListObjectsV2": "s3:ListBucket",
-	"resourcegroupstaggingapi:GetResources": "tag:GetResources"}
+	"resourcegroupstaggingapi:GetResources":       "tag:GetResources",
+	"configservice:SelectAggregateResourceConfig": "config:SelectAggregateResourceConfig"}
 
 // recheck makes a notebook instance that is still Pending when its create
 // call is evaluated (moto makes them InService at once; pendingOnce answers
@@ -410,7 +412,7 @@ func kindsOf(t *testing.T, fn rules.Function) []setup.Kind {
 func synthesize(t *testing.T) map[string]map[string]bool {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range stack.FunctionNames() {
+	for _, name := range stack.AllFunctionNames() {
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -420,39 +422,61 @@ func synthesize(t *testing.T) map[string]map[string]bool {
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(dir, "cdk.out"))})
 	st := stack.NewVpcGuardStack(app, "Grants", nil, stackConfig(dir), rules.Guards())
+	// The orchestrator is only in an organization's central stack.
+	oc := orgStackConfig(dir)
+	if err := oc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	org, err := stack.NewOrganizationStacks(app, nil, oc, rules.Guards())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]bool{}
+	resources := templateResources(t, st.Stack)
+	for _, g := range st.Guards {
+		out[g.Name] = grantsOf(resources, *st.GetLogicalId(g.Fn.Role.Node().DefaultChild().(awscdk.CfnElement)))
+	}
+	central := org.Central
+	role := central.OrgBackfill.Orchestrator.Fn.Role
+	out[stack.OrchestratorName] = grantsOf(templateResources(t, central.Stack), *central.GetLogicalId(role.Node().DefaultChild().(awscdk.CfnElement)))
+	jsii.Close()
+	return out
+}
+
+func templateResources(t *testing.T, st awscdk.Stack) map[string]any {
+	t.Helper()
 	var tmpl map[string]any
-	b, _ := json.Marshal(assertions.Template_FromStack(st.Stack, nil).ToJSON())
+	b, _ := json.Marshal(assertions.Template_FromStack(st, nil).ToJSON())
 	if err := json.Unmarshal(b, &tmpl); err != nil {
 		t.Fatal(err)
 	}
-	resources := tmpl["Resources"].(map[string]any)
-	out := map[string]map[string]bool{}
-	for _, g := range st.Guards {
-		role := *st.GetLogicalId(g.Fn.Role.Node().DefaultChild().(awscdk.CfnElement))
-		grants := map[string]bool{}
-		for _, r := range resources {
-			r := r.(map[string]any)
-			if r["Type"] != "AWS::IAM::Policy" {
+	return tmpl["Resources"].(map[string]any)
+}
+
+// grantsOf is the actions the identity policies of a role (by logical id)
+// grant, less those AWS uses on the function's behalf.
+func grantsOf(resources map[string]any, role string) map[string]bool {
+	grants := map[string]bool{}
+	for _, r := range resources {
+		r := r.(map[string]any)
+		if r["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		p := r["Properties"].(map[string]any)
+		if !refersTo(p["Roles"], role) {
+			continue
+		}
+		for _, s := range list(p["PolicyDocument"].(map[string]any)["Statement"]) {
+			s := s.(map[string]any)
+			if awsOnBehalf(s) {
 				continue
 			}
-			p := r["Properties"].(map[string]any)
-			if !refersTo(p["Roles"], role) {
-				continue
-			}
-			for _, s := range list(p["PolicyDocument"].(map[string]any)["Statement"]) {
-				s := s.(map[string]any)
-				if awsOnBehalf(s) {
-					continue
-				}
-				for _, a := range list(s["Action"]) {
-					grants[a.(string)] = true
-				}
+			for _, a := range list(s["Action"]) {
+				grants[a.(string)] = true
 			}
 		}
-		out[g.Name] = grants
 	}
-	jsii.Close()
-	return out
+	return grants
 }
 
 // awsOnBehalf reports whether a statement grants what AWS uses for the

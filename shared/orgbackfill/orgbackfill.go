@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
@@ -103,31 +104,73 @@ var (
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 )
 
+// Bounds of a request's lists: an organization has at most a few thousand
+// accounts (a state machine's input is at most 256 KiB anyway), AWS fewer
+// than 64 Regions, the catalogue fewer than 64 rules.
+const (
+	MaxRequestAccounts = 10000
+	MaxRequestRegions  = 64
+	MaxRequestRules    = 64
+)
+
 // ParseRequest reads and checks a request. Unknown fields are refused: a
-// misspelt "region" must not silently scan the default ones.
+// misspelt "region" must not silently scan the default ones. So is an
+// empty list: "regions": [] would otherwise mean the default Regions.
 func ParseRequest(raw []byte) (Request, error) {
 	var req Request
 	if b := bytes.TrimSpace(raw); len(b) > 0 && string(b) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := decodeStrict(b, &req); err != nil {
 			return req, fmt.Errorf("%w: %v (want {\"accounts\": [...], \"regions\": [...], \"rules\": [...], \"mode\": \"report\", \"dryRun\": true, \"configAggregator\": \"...\"}, all optional)", ErrBadRequest, err)
+		}
+		var errs []error
+		for name, l := range map[string][]string{"accounts": req.Accounts, "regions": req.Regions, "rules": req.Rules} {
+			if l != nil && len(l) == 0 {
+				errs = append(errs, fmt.Errorf("%s: empty; omit it for the default", name))
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return req, fmt.Errorf("%w: %v", ErrBadRequest, err)
 		}
 	}
 	return req, req.Validate()
 }
 
+// decodeStrict decodes exactly one JSON value into v, refusing unknown
+// fields and anything after the value.
+func decodeStrict(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
 // Validate checks every field, naming the bad ones.
 func (r Request) Validate() error {
 	var errs []error
-	for _, a := range r.Accounts {
-		if a != Organization && !accountPattern.MatchString(a) {
-			errs = append(errs, fmt.Errorf("accounts: %q is not a 12-digit account id (or %q)", a, Organization))
+	if len(r.Accounts) > MaxRequestAccounts {
+		errs = append(errs, fmt.Errorf("accounts: %d; at most %d (or %q for the organization's)", len(r.Accounts), MaxRequestAccounts, Organization))
+	} else {
+		for _, a := range r.Accounts {
+			if a != Organization && !accountPattern.MatchString(a) {
+				errs = append(errs, fmt.Errorf("accounts: %q is not a 12-digit account id (or %q)", a, Organization))
+			}
 		}
 	}
-	for _, g := range r.Regions {
-		if g != backfill.AllRegions && !regionPattern.MatchString(g) {
-			errs = append(errs, fmt.Errorf("regions: %q is not a Region name (or %q)", g, backfill.AllRegions))
+	if len(r.Regions) > MaxRequestRegions {
+		errs = append(errs, fmt.Errorf("regions: %d; at most %d (or %q)", len(r.Regions), MaxRequestRegions, backfill.AllRegions))
+	} else {
+		for _, g := range r.Regions {
+			if g != backfill.AllRegions && !regionPattern.MatchString(g) {
+				errs = append(errs, fmt.Errorf("regions: %q is not a Region name (or %q)", g, backfill.AllRegions))
+			}
 		}
 	}
 	errs = append(errs, r.Options.validate())
@@ -139,6 +182,9 @@ func (r Request) Validate() error {
 
 func (o Options) validate() error {
 	var errs []error
+	if len(o.Rules) > MaxRequestRules {
+		return fmt.Errorf("rules: %d; at most %d", len(o.Rules), MaxRequestRules)
+	}
 	for _, n := range o.Rules {
 		if rules.ByName(n) == nil {
 			errs = append(errs, fmt.Errorf("rules: unknown rule %q (known: %s)", n, strings.Join(rules.Names(rules.All()), ", ")))

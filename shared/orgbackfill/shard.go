@@ -1,7 +1,6 @@
 package orgbackfill
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -39,12 +38,13 @@ func IsShard(raw []byte) bool {
 	return json.Unmarshal(raw, &probe) == nil && len(probe.Shard) > 0 && string(probe.Shard) != "null"
 }
 
+// MaxShardCovered bounds a shard's covered kinds (the catalogue has fewer).
+const MaxShardCovered = 32
+
 // ParseShardInput reads and checks a shard's input.
 func ParseShardInput(raw []byte) (ShardInput, error) {
 	var in ShardInput
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := decodeStrict(raw, &in); err != nil {
 		return in, fmt.Errorf("%w: shard input: %v", ErrBadRequest, err)
 	}
 	s := in.Shard
@@ -53,6 +53,19 @@ func ParseShardInput(raw []byte) (ShardInput, error) {
 		return in, fmt.Errorf("%w: shard.account: %q is not a 12-digit account id", ErrBadRequest, s.Account)
 	case !regionPattern.MatchString(s.Region):
 		return in, fmt.Errorf("%w: shard.region: %q is not a Region name", ErrBadRequest, s.Region)
+	case len(s.Read) > MaxReadsPerShard:
+		return in, fmt.Errorf("%w: shard.read: %d resources; a shard reads at most %d", ErrBadRequest, len(s.Read), MaxReadsPerShard)
+	case len(s.Covered) > MaxShardCovered:
+		return in, fmt.Errorf("%w: shard.covered: %d kinds; at most %d", ErrBadRequest, len(s.Covered), MaxShardCovered)
+	case in.Index < 0 || in.Part < 0:
+		return in, fmt.Errorf("%w: index %d, part %d: must not be negative", ErrBadRequest, in.Index, in.Part)
+	case in.Run != "" && !runPattern.MatchString(in.Run):
+		return in, fmt.Errorf("%w: run: %q is not an execution name", ErrBadRequest, in.Run)
+	}
+	for _, k := range s.Covered {
+		if k == "" {
+			return in, fmt.Errorf("%w: shard.covered: an empty kind", ErrBadRequest)
+		}
 	}
 	for _, r := range s.Read {
 		if r.Kind == "" || r.ID == "" {

@@ -72,7 +72,11 @@ func TestBackfillFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--accounts", "12"}, `--accounts: "12" is not a 12-digit account id`},
+		{[]string{"--accounts", "12"}, `--accounts: "12" is not a 12-digit account id (or org)`},
+		{[]string{"--accounts", "org,111111111111"}, "--accounts: org stands alone"},
+		{[]string{"--accounts", ","}, "--accounts: empty (give account ids, or org)"},
+		{[]string{"--config-aggregator", "org-aggregator"}, "--config-aggregator: needs --accounts"},
+		{[]string{"--accounts", "org", "--regions", "mars-1"}, `regions: "mars-1" is not a Region name`},
 		{[]string{"--rules", "nope"}, `--rules: unknown rule "nope"`},
 		{[]string{"--concurrency", "0"}, "--concurrency: 0 is outside 1..256"},
 		{[]string{"--regions", ","}, "--regions: empty"},

@@ -44,8 +44,7 @@ func (r orgRun) run(ctx context.Context) int {
 		Engine:  r.engine,
 		Forget:  r.accounts.Forget,
 		AccountDone: func(a orgbackfill.AccountTally, done, total int) {
-			fmt.Fprintf(r.stderr, "account %s: %d shards done, %d failed, %s, %d NON_COMPLIANT (%d/%d accounts)\n",
-				a.Account, a.Shards-a.FailedShards, a.FailedShards, plural(findings(a.Counts), "finding"), nonCompliant(a.Counts), done, total)
+			writeAccountProgress(r.stderr, a, done, total)
 		},
 	}
 	req := orgbackfill.Request{Accounts: r.engine.Accounts, Regions: r.engine.Regions, ConfigAggregator: r.aggregator}
@@ -67,6 +66,12 @@ func (r orgRun) run(ctx context.Context) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// writeAccountProgress is an account's line as its last shard ends.
+func writeAccountProgress(w io.Writer, a orgbackfill.AccountTally, done, total int) {
+	fmt.Fprintf(w, "account %s: %s done, %d failed, %s, %d NON_COMPLIANT (%d/%d accounts)\n",
+		a.Account, plural(a.Shards-a.FailedShards, "shard"), a.FailedShards, plural(findings(a.Counts), "finding"), nonCompliant(a.Counts), done, total)
 }
 
 // writeOrgSummary prints an organization backfill's summary for a person

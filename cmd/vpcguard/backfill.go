@@ -40,7 +40,8 @@ type backfillFlags struct {
 }
 
 func (b *backfillFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.regions, "regions", "", "regions to scan, comma-separated, or all (default: the configured region, AWS_REGION)")
+	fs.StringVar(&b.regions, "regions", "", "regions to scan, comma-separated, or all (default: the configured region, AWS_REGION;\n"+
+		"with --accounts, "+config.EnvBackfillRegions+" when set)")
 	fs.StringVar(&b.accounts, "accounts", "", "account ids to scan, comma-separated, or org: every active account of the organization (Organizations ListAccounts,\n"+
 		"with the credentials of the management account or a delegated administrator); runs one shard per account and Region\n"+
 		"and prints each account's progress on stderr (default: the credentials' account alone); others need --assume-role")

@@ -18,6 +18,7 @@ import (
 	"github.com/vpcguard/vpcguard/shared/finding"
 	"github.com/vpcguard/vpcguard/shared/history"
 	"github.com/vpcguard/vpcguard/shared/inventory/tagindex"
+	"github.com/vpcguard/vpcguard/shared/orgbackfill"
 	"github.com/vpcguard/vpcguard/shared/report"
 	"github.com/vpcguard/vpcguard/shared/rules"
 	"github.com/vpcguard/vpcguard/shared/setup"
@@ -30,6 +31,7 @@ var accountID = regexp.MustCompile(`^\d{12}$`)
 // backfillFlags are backfill's own flags, beside the common ones.
 type backfillFlags struct {
 	regions, accounts, assumeRole, rules string
+	configAggregator                     string
 	concurrency, jobLookbackDays         int
 
 	lookupCreators, creatorGuardrails bool
@@ -38,8 +40,12 @@ type backfillFlags struct {
 }
 
 func (b *backfillFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&b.regions, "regions", "", "regions to scan, comma-separated, or all (default: the configured region, AWS_REGION)")
-	fs.StringVar(&b.accounts, "accounts", "", "account ids to scan, comma-separated (default: the credentials' account); others need --assume-role")
+	fs.StringVar(&b.regions, "regions", "", "regions to scan, comma-separated, or all (default: the configured region, AWS_REGION;\n"+
+		"with --accounts, "+config.EnvBackfillRegions+" when set)")
+	fs.StringVar(&b.accounts, "accounts", "", "account ids to scan, comma-separated, or org: every active account of the organization (Organizations ListAccounts,\n"+
+		"with the credentials of the management account or a delegated administrator); runs one shard per account and Region\n"+
+		"and prints each account's progress on stderr (default: the credentials' account alone); others need --assume-role")
+	fs.StringVar(&b.configAggregator, "config-aggregator", "", "with --accounts: the AWS Config aggregator asked first, \"\" for none (the Config fast path; "+config.EnvConfigAggregator+")")
 	fs.StringVar(&b.assumeRole, "assume-role", "", "role name to assume in each other account ("+config.EnvAssumeRoleName+")")
 	fs.StringVar(&b.rules, "rules", "", "rules to run, comma-separated (default: all; see 'vpcguard rules')")
 	fs.IntVar(&b.concurrency, "concurrency", 0, fmt.Sprintf("resources evaluated at once (%s; default %d)", config.EnvConcurrency, backfill.DefaultConcurrency))
@@ -68,10 +74,17 @@ still running and those that finished within --job-lookback-days, and acts per m
 (report by default: nothing is changed unless --mode ticket|enforce is given).
 Findings go to stdout as each one completes (so their order is the order of
 completion), the summary (and a progress bar on a terminal) to stderr.
+With --accounts (a list, or org for every active account of the organization)
+the run is the organization backfill, in this process: one shard per account
+and Region, a few at a time, the same plan and shard code as the deployed
+state machine; stderr gets a line as each account completes, and the summary
+names the failed shards with their errors (a member whose role refuses).
 In the table, ◐ CONTAINED marks a NON_COMPLIANT resource that vpcguard's
 measures hold (stopped, guardrail attached, tagged); JSON and CSV say
 "contained" and which measures.
-Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
+Exit 0 when the run completed, whatever it found; 1 when it could not run, or
+when any shard failed (its account and Region were not read: the others'
+findings are printed, the summary names the failed ones); 2 for bad flags.`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -127,7 +140,11 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 	out := report.NewWriter(stdout, format, common.writerOptions(stdout, format, "vpcguard backfill",
 		"vpcguard backfill "+strings.Join(args, " ")+" · mode "+string(cfg.Mode)+dryRunNote(cfg)))
 	bar := newProgressBar(stderr)
-	opts.Progress = bar.Update
+	if len(opts.Accounts) == 0 {
+		// The organization backfill's shards run side by side: each
+		// account's line says how far it is instead.
+		opts.Progress = bar.Update
+	}
 	written := 0
 	var writeErr error
 	creatorOutcomes := map[finding.Outcome]int{}
@@ -140,6 +157,26 @@ Exit 0 when the run completed, whatever it found; 1 when it could not run.`)
 		}
 		bar.Around(func() { writeErr = out.Write(f) })
 		return writeErr
+	}
+	if len(opts.Accounts) > 0 {
+		bar.Finish()
+		r := orgRun{cfg: cfg, accounts: accounts, engine: opts, stderr: stderr}
+		if set(fs, "config-aggregator") {
+			agg := strings.TrimSpace(bf.configAggregator)
+			r.aggregator = &agg
+		}
+		code := r.run(ctx)
+		if writeErr == nil {
+			writeErr = out.Close()
+		}
+		if writeErr != nil {
+			fmt.Fprintf(stderr, "vpcguard: write output: %v\n", writeErr)
+			return exitFailed
+		}
+		if finder != nil && code != exitBadInput {
+			writeCreatorSummary(stderr, creatorOutcomes, finder)
+		}
+		return code
 	}
 	s, err := backfill.Run(ctx, opts)
 	bar.Finish()
@@ -175,10 +212,25 @@ func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Op
 		return opts, errors.New("--regions: empty (give region names, or all)")
 	}
 	opts.Accounts = config.SplitList(b.accounts)
+	if set["accounts"] && len(opts.Accounts) == 0 {
+		return opts, errors.New("--accounts: empty (give account ids, or org)")
+	}
 	for _, a := range opts.Accounts {
-		if !accountID.MatchString(a) {
-			return opts, fmt.Errorf("--accounts: %q is not a 12-digit account id", a)
+		switch {
+		case a == orgbackfill.Organization && len(opts.Accounts) > 1:
+			return opts, fmt.Errorf("--accounts: %s stands alone (every active account of the organization), not in a list", orgbackfill.Organization)
+		case a != orgbackfill.Organization && !accountID.MatchString(a):
+			return opts, fmt.Errorf("--accounts: %q is not a 12-digit account id (or %s)", a, orgbackfill.Organization)
 		}
+	}
+	if len(opts.Accounts) > 0 {
+		// The organization backfill's own checks (Region names).
+		if err := (orgbackfill.Request{Accounts: opts.Accounts, Regions: opts.Regions}).Validate(); err != nil {
+			return opts, err
+		}
+	}
+	if set["config-aggregator"] && len(opts.Accounts) == 0 {
+		return opts, errors.New("--config-aggregator: needs --accounts (the Config fast path is the organization backfill's)")
 	}
 	if set["assume-role"] {
 		cfg.AssumeRoleName = strings.TrimSpace(b.assumeRole)
@@ -230,6 +282,13 @@ func (b *backfillFlags) apply(fs *flag.FlagSet, cfg *config.Config) (backfill.Op
 		return opts, err
 	}
 	return opts, nil
+}
+
+// set reports whether the flag name was given.
+func set(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // writeBackfillSummary prints the counts by rule and status, the errors, and

@@ -122,7 +122,8 @@ func TestBackfillFormats(t *testing.T) {
 
 	var stdout, stderr bytes.Buffer
 	run(ctx, []string{"backfill", "-h"}, nil, &stdout, &stderr)
-	for _, want := range []string{"when stdout is not a terminal, none", "html", "◐ CONTAINED"} {
+	for _, want := range []string{"when stdout is not a terminal, none", "html", "◐ CONTAINED", "or org: every active account of the organization",
+		"when any shard failed", "-config-aggregator string"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("backfill -h lacks %q:\n%s", want, stderr.String())
 		}

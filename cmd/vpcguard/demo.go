@@ -107,7 +107,11 @@ real, and then:
   3. backfills again to show what changed;
   4. backfills in enforce mode with --lookup-creators --creator-guardrails: finds
      who created what predates vpcguard in CloudTrail's event history (a fake
-     serving the sample events: moto has no LookupEvents) and guards them too.
+     serving the sample events: moto has no LookupEvents) and guards them too;
+  5. makes the account the management account of an organization of three
+     members: a member's CreateModel is handled centrally through the member
+     role (the guardrail lands in the member's IAM, the Security Hub finding in
+     the member's account), then the organization is backfilled by account.
 Nothing here talks to a real AWS account.`)
 
 	srv, err := motoserver.Start()
@@ -160,6 +164,12 @@ Nothing here talks to a real AWS account.`)
 
 	d.step("4. Backfill in enforce mode, guarding the creators of what predates vpcguard")
 	if err := d.creators(ctx); err != nil {
+		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
+		return exitFailed
+	}
+
+	d.step("5. An organization: a member's event handled centrally, then the organization backfilled")
+	if err := d.organization(ctx, stderr); err != nil {
 		fmt.Fprintf(stderr, "vpcguard demo: %v\n", err)
 		return exitFailed
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -50,11 +51,41 @@ func TestDemo(t *testing.T) {
 		"creators: 22 found, 5 not found, 0 failed",
 		"the caller is the job's own execution role arn:aws:iam::123456789012:role/SageMakerExecution",
 		"user dana: vpcguard-guardrail; team-sandbox Stopped",
+		// The organization step.
+		"5. An organization: a member's event handled centrally",
+		"moto's AssumeRole succeeds for\nany role",
+		"$ vpcguard backfill --accounts org --regions us-east-1 --assume-role VpcGuardMember",
+		"ACCOUNT       SHARDS  FAILED  RESOURCES  NON_COMPLIANT  NON_COMPLIANT BY RULE",
 		"moto_server stopped.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	// The member's event: guardrail and Security Hub finding in the member's
+	// account, none in the central account's; then one row per account.
+	member := regexp.MustCompile(`▶ events/model-create-no-vpc.json as member (\d{12}) sent it`).FindStringSubmatch(out)
+	if member == nil {
+		t.Fatalf("demo output lacks the member's event")
+	}
+	m := member[1]
+	for _, want := range []string{
+		"attached arn:aws:iam::" + m + ":policy/vpcguard-guardrail",
+		"member " + m + ", role MLEngineer: arn:aws:iam::" + m + ":policy/vpcguard-guardrail",
+		"member " + m + ", Security Hub (read with the member's credentials): 2 findings: sagemaker-model-network-isolation for account " + m + ", sagemaker-model-in-vpc for account " + m,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if c := regexp.MustCompile(`central account 123456789012, Security Hub: (\d+) findings before the event, (\d+) after`).FindStringSubmatch(out); c == nil || c[1] != c[2] {
+		t.Errorf("demo output: central Security Hub %v; want as many findings after the member's event as before", c)
+	}
+	if n := len(regexp.MustCompile(`(?m)^account \d{12}: 1 shard done, 0 failed, \d+ findings, \d+ NON_COMPLIANT \(\d/4 accounts\)$`).FindAllString(out, -1)); n != 4 {
+		t.Errorf("demo output has %d account progress lines; want 4 (3 members, the management account)", n)
+	}
+	if n := len(regexp.MustCompile(`(?m)^\d{12}  1       0       \d+ +[1-9]\d* +.*model-in-vpc [1-9]`).FindAllString(out, -1)); n != 4 {
+		t.Errorf("demo output has %d account rows with NON_COMPLIANT models; want 4", n)
 	}
 	if n := strings.Count(out, "PrivateDnsEnabled=true"); n < 2 {
 		t.Errorf("demo output shows %d private DNS changes; want at least 2", n)
@@ -72,7 +103,11 @@ func TestBackfillFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--accounts", "12"}, `--accounts: "12" is not a 12-digit account id`},
+		{[]string{"--accounts", "12"}, `--accounts: "12" is not a 12-digit account id (or org)`},
+		{[]string{"--accounts", "org,111111111111"}, "--accounts: org stands alone"},
+		{[]string{"--accounts", ","}, "--accounts: empty (give account ids, or org)"},
+		{[]string{"--config-aggregator", "org-aggregator"}, "--config-aggregator: needs --accounts"},
+		{[]string{"--accounts", "org", "--regions", "mars-1"}, `regions: "mars-1" is not a Region name`},
 		{[]string{"--rules", "nope"}, `--rules: unknown rule "nope"`},
 		{[]string{"--concurrency", "0"}, "--concurrency: 0 is outside 1..256"},
 		{[]string{"--regions", ","}, "--regions: empty"},

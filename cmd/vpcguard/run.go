@@ -29,7 +29,8 @@ const usage = `vpcguard keeps Amazon SageMaker private.
 Usage:
   vpcguard evaluate [flags] FILE... | -   evaluate CloudTrail events (EventBridge events, records, arrays, log files)
   vpcguard backfill [flags]               evaluate every model, notebook, Studio domain, job and SageMaker VPC endpoint that exists
-  vpcguard demo                           the main job on a local AWS emulator (moto_server): backfill, enforce, backfill
+  vpcguard backfill --accounts org        the same over every active account of the organization, one shard per account and Region
+  vpcguard demo                           the main job on a local AWS emulator (moto_server): backfill, enforce, backfill, an organization
   vpcguard rules [--format table|json|markdown]   list the rules
   vpcguard version
 

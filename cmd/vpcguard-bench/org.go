@@ -43,7 +43,7 @@ const orgAggregator = "org-aggregator"
 const configGoal = 0.1
 
 // orgFlatGoal is how much the peak RSS may grow, as a share of the smaller
-// organization's, when the organization grows 3×: the bench's reading of
+// organization's, from the smaller organization to the larger (3×): the bench's reading of
 // the "memory stays flat with the organization's size", which gives
 // no number.
 const orgFlatGoal = 0.10
@@ -127,6 +127,10 @@ func runOrg(ctx context.Context, moto *motoserver.Server, size orgSize) ([]*Figu
 	if err := checkOrgRun(cfgRun, org, size.members+1, len(org.Items), nc); err != nil {
 		return figs, notes, fmt.Errorf("Config fast path: %w", err)
 	}
+	if c := cfgRun.Summary.Config; c == nil || c.Decided == 0 || len(cfgRun.ConfigQueries) == 0 {
+		// A run that fell back to listing is not the fast path's figure.
+		return figs, notes, fmt.Errorf("Config fast path: Config decided nothing (%d queries; summary %+v)", len(cfgRun.ConfigQueries), c)
+	}
 	figs = append(figs, orgConfigFigures(cfgRun, shape))
 
 	var mem [2]orgMeasured
@@ -156,7 +160,7 @@ func runOrg(ctx context.Context, moto *motoserver.Server, size orgSize) ([]*Figu
 	g := &Figure{Group: "org", Name: fmt.Sprintf("org backfill peak RSS growth, %d to %d members (%d to %d shards)", size.memoryAt[0], size.memoryAt[1], small.Summary.Shards, large.Summary.Shards),
 		Value: growth / mb(small.rssBytes), Unit: "share", Extra: map[string]float64{"growth MB": growth, "heap growth MB": mb(int64(large.HeapPeakBytes)) - mb(int64(small.HeapPeakBytes))},
 		Note: "the goal's 10% is the bench's reading of the issue's \"memory stays flat with the organization's size\", which gives no number"}
-	g.shown = fmt.Sprintf("%+.1f MB, %+.0f%% (%.1f → %.1f MB for %d× the shards)", growth, 100*g.Value, mb(small.rssBytes), mb(large.rssBytes), large.Summary.Shards/max(small.Summary.Shards, 1))
+	g.shown = fmt.Sprintf("%+.1f MB, %+.0f%% (%.1f → %.1f MB for %.1f× the shards)", growth, 100*g.Value, mb(small.rssBytes), mb(large.rssBytes), float64(large.Summary.Shards)/float64(max(small.Summary.Shards, 1)))
 	g.under(orgFlatGoal, fmt.Sprintf("flat: < +%.0f%%", 100*orgFlatGoal))
 	figs = append(figs, g)
 

@@ -14,7 +14,7 @@ import (
 
 // Figure is one measured number, with its goal when the issue sets one.
 type Figure struct {
-	Group string  `json:"group"` // eval, coldstart, backfill
+	Group string  `json:"group"` // eval, coldstart, backfill, memory, org
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 	Unit  string  `json:"unit"`

@@ -1,11 +1,12 @@
 // Command vpcguard-bench runs vpcguard's benchmarks (make bench): the cost
 // of evaluating one event, the cold start and size of each Lambda bootstrap,
-// and the backfill's throughput against moto with and without injected
-// latency. It prints each figure beside its goal and writes
+// the backfill's throughput against moto with and without injected
+// latency, and the organization backfill's (shards per second, calls per
+// resource with and without the Config fast path, memory at two sizes). It prints each figure beside its goal and writes
 // bench/results.json. A missed goal is reported, never a failure: the exit
 // status is non-zero only when the benchmarks could not run.
 //
-//	go run ./cmd/vpcguard-bench [-quick] [-only eval,coldstart,backfill,memory] [-out bench/results.json]
+//	go run ./cmd/vpcguard-bench [-quick] [-only eval,coldstart,backfill,memory,org] [-out bench/results.json]
 package main
 
 import (
@@ -24,17 +25,25 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 )
 
-var allGroups = []string{"eval", "coldstart", "backfill", "memory"}
+var allGroups = []string{"eval", "coldstart", "backfill", "memory", "org"}
 
 func main() {
-	quick := flag.Bool("quick", false, "200 per kind only (memory: 200 and 1,000), 5 cold starts per function, shorter eval benchtime")
-	only := flag.String("only", "", "run only these groups, comma-separated: eval, coldstart, backfill, memory")
+	quick := flag.Bool("quick", false, "200 per kind only (memory: 200 and 1,000), 5 cold starts per function, shorter eval benchtime, an organization of 10 members")
+	only := flag.String("only", "", "run only these groups, comma-separated: eval, coldstart, backfill, memory, org")
 	out := flag.String("out", filepath.Join("bench", "results.json"), "where to write the results")
 	runs := flag.Int("runs", 0, "cold starts per function (default 20, 5 with -quick)")
 	childEndpoint := flag.String("child-endpoint", "", "internal: run one backfill against this endpoint and print its report")
 	childConcurrency := flag.Int("child-concurrency", 0, "internal: the child backfill's concurrency")
+	childOrg := flag.String("child-org", "", "internal: run one organization backfill as this file says and print its report")
 	flag.Parse()
 
+	if *childOrg != "" {
+		if err := runOrgChild(*childOrg); err != nil {
+			fmt.Fprintln(os.Stderr, "vpcguard-bench: organization backfill run:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *childEndpoint != "" {
 		if err := runChild(*childEndpoint, *childConcurrency); err != nil {
 			fmt.Fprintln(os.Stderr, "vpcguard-bench: backfill run:", err)
@@ -87,7 +96,7 @@ func run(groups []string, quick bool, runs int, out string) error {
 	if err != nil {
 		return err
 	}
-	needsMoto := slices.Contains(groups, "coldstart") || slices.Contains(groups, "backfill") || slices.Contains(groups, "memory")
+	needsMoto := slices.Contains(groups, "coldstart") || slices.Contains(groups, "backfill") || slices.Contains(groups, "memory") || slices.Contains(groups, "org")
 	var moto *motoserver.Server
 	if needsMoto {
 		if moto, err = motoserver.Start(); err != nil {
@@ -123,6 +132,12 @@ func run(groups []string, quick bool, runs int, out string) error {
 				sizes = memorySizesQuick
 			}
 			figs, notes, err = runMemory(ctx, root, moto, sizes)
+		case "org":
+			size := orgFull
+			if quick {
+				size = orgQuick
+			}
+			figs, notes, err = runOrg(ctx, moto, size)
 		}
 		res.Figures = append(res.Figures, figs...)
 		res.Notes = append(res.Notes, notes...)

@@ -215,29 +215,42 @@ func (m *ModelScan) list(ctx context.Context, account, region string, pageSize i
 		if err != nil {
 			return fmt.Errorf("list models: %w", err)
 		}
-		names := make([]string, 0, len(page.Models))
-		for _, sum := range page.Models {
-			names = append(names, aws.ToString(sum.ModelName))
-		}
-		outs, errs := describeModels(ctx, m.SageMaker, names, m.Parallel)
-		for i, sum := range page.Models {
-			s := resource.State{Ref: resource.Ref{Kind: resource.Model, ID: names[i], Account: account, Region: region},
-				ARN: aws.ToString(sum.ModelArn), Created: aws.ToTime(sum.CreationTime)}
-			known := false
-			switch {
-			case errs[i] != nil:
-				describeErrs = append(describeErrs, errs[i])
-			case outs[i] != nil:
-				s, known = describedModel(s.Ref, outs[i]), true
-				record(s.ID, s.Model.Subnets)
+		// Described a few at a time and handed on before the next few: a
+		// page may hold every model of the region (moto ignores
+		// MaxResults), and a whole page of descriptions held at once grew
+		// a backfill of 10,000 models to 232 MB.
+		models := page.Models
+		for len(models) > 0 {
+			chunk := models[:min(len(models), describeChunk(m.Parallel))]
+			models = models[len(chunk):]
+			names := make([]string, len(chunk))
+			for i, sum := range chunk {
+				names[i] = aws.ToString(sum.ModelName)
 			}
-			if !emit(s, known) {
-				return stop()
+			outs, errs := describeModels(ctx, m.SageMaker, names, m.Parallel)
+			for i, sum := range chunk {
+				s := resource.State{Ref: resource.Ref{Kind: resource.Model, ID: names[i], Account: account, Region: region},
+					ARN: aws.ToString(sum.ModelArn), Created: aws.ToTime(sum.CreationTime)}
+				known := false
+				switch {
+				case errs[i] != nil:
+					describeErrs = append(describeErrs, errs[i])
+				case outs[i] != nil:
+					s, known = describedModel(s.Ref, outs[i]), true
+					record(s.ID, s.Model.Subnets)
+				}
+				if !emit(s, known) {
+					return stop()
+				}
 			}
 		}
 	}
 	return nil
 }
+
+// describeChunk is how many models are described before they are handed
+// on: a few rounds of the parallel describes.
+func describeChunk(parallel int) int { return 4 * max(parallel, 1) }
 
 // cmpErr is the read's error as a VPC listing sees it: the listing's, or
 // the describes that failed (their models' subnets are unknown).

@@ -150,7 +150,11 @@ func grantRules(g *guardFunction, rs []rules.Rule, backfill bool, s *shared) {
 		return
 	}
 	for _, r := range rs {
-		if len(r.Guardrail()) > 0 && s.guardrailARN != nil {
+		// A guard attaches the guardrail only for a rule it enforces (the
+		// backfill, with creatorGuardrails, for any: its mode is chosen
+		// per invocation).
+		enforced := backfill || s.config.Functions().ModeFor(r).Remediates()
+		if enforced && len(r.Guardrail()) > 0 && s.guardrailARN != nil {
 			grantGuardrailAttach(g.Role, s.guardrailARN)
 			return
 		}

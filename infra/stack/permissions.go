@@ -97,6 +97,14 @@ type Grant struct {
 // central functions of the one-account stack and the member role of an
 // organization are both granted from here.
 func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
+	return kindGrants(rs, func(rules.Rule) bool { return true }, list, c)
+}
+
+// kindGrants is KindGrants with the remedies of only the rules remedied
+// says: a guard's mode is fixed when it is deployed, so a rule it only
+// reports or tickets needs no remedy (the backfill's mode is chosen per
+// invocation, and the member role serves it: they keep every remedy).
+func kindGrants(rs []rules.Rule, remedied func(rules.Rule) bool, list bool, c Config) []Grant {
 	enabled := map[string]bool{
 		"":                       true,
 		rules.WhenDeleteModels:   c.DeleteNoncompliantModels,
@@ -128,8 +136,10 @@ func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 		if list {
 			add(ops.List)
 		}
-		for _, remedy := range r.Remedies() {
-			add(ops.Remedies[remedy])
+		if remedied(r) {
+			for _, remedy := range r.Remedies() {
+				add(ops.Remedies[remedy])
+			}
 		}
 		for _, d := range rules.DetailsOf(r) {
 			add(rules.DetailOps(d))
@@ -138,9 +148,15 @@ func KindGrants(rs []rules.Rule, list bool, c Config) []Grant {
 	return out
 }
 
-// grantKindOps grants a function the ops of the kinds rs judge (KindGrants).
+// grantKindOps grants a function the ops of the kinds rs judge (KindGrants):
+// a guard (list false) the remedies of its enforced rules only, the
+// backfill (list) every remedy, since its mode is chosen per invocation.
 func grantKindOps(g *guardFunction, rs []rules.Rule, list bool, s *shared) {
-	allowGrants(g.Role, KindGrants(rs, list, s.config), s.regions)
+	remedied := func(rules.Rule) bool { return true }
+	if !list {
+		remedied = func(r rules.Rule) bool { return s.config.Functions().ModeFor(r).Remediates() }
+	}
+	allowGrants(g.Role, kindGrants(rs, remedied, list, s.config), s.regions)
 }
 
 // allowGrants adds gs to role, each with the reason its wildcard resource is

@@ -592,25 +592,34 @@ func TestIAMRoleActions(t *testing.T) {
 	attach := []string{"iam:ListAttachedRolePolicies", "iam:ListAttachedUserPolicies", "iam:AttachRolePolicy", "iam:AttachUserPolicy"}
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	failureDLQ := []string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
-	model := func(c Config) []string {
-		a := []string{"sagemaker:DescribeModel", "sagemaker:ListTags", "sagemaker:AddTags"}
+	// Each kind's reads, and its remedies' calls: a guard is granted the
+	// remedies of the rules it enforces only (its mode is fixed when it is
+	// deployed); the backfill every remedy (its mode is chosen per
+	// invocation).
+	modelRead := []string{"sagemaker:DescribeModel", "sagemaker:ListTags"}
+	modelFix := func(c Config) []string {
+		a := []string{"sagemaker:AddTags"}
 		if c.DeleteNoncompliantModels {
 			a = append(a, "sagemaker:DeleteModel", "sagemaker:ListEndpointConfigs", "sagemaker:DescribeEndpointConfig")
 		}
 		return a
 	}
-	notebook := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance", "sagemaker:ListTags", "sagemaker:AddTags"}
+	notebookRead := []string{"sagemaker:DescribeNotebookInstance", "sagemaker:ListTags"}
+	notebookFix := []string{"sagemaker:StopNotebookInstance", "sagemaker:AddTags"}
 	consume := []string{"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"}
-	endpoint := []string{"ec2:DescribeVpcEndpoints", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
-	domain := func(c Config) []string {
-		a := []string{"sagemaker:DescribeDomain", "sagemaker:ListTags", "sagemaker:AddTags"}
+	endpointRead := []string{"ec2:DescribeVpcEndpoints"}
+	endpointFix := []string{"ec2:DescribeVpcAttribute", "ec2:ModifyVpcEndpoint", "ec2:CreateTags", "route53:AssociateVPCWithHostedZone"}
+	domainRead := []string{"sagemaker:DescribeDomain", "sagemaker:ListTags"}
+	domainFix := func(c Config) []string {
+		a := []string{"sagemaker:AddTags", "sagemaker:ListTags"}
 		if c.SwitchDomainsToVPCOnly {
 			a = append(a, "sagemaker:UpdateDomain")
 		}
 		return a
 	}
-	job := []string{"sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeHyperParameterTuningJob",
-		"sagemaker:DescribeAutoMLJobV2", "sagemaker:ListTags", "sagemaker:AddTags", "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
+	jobRead := []string{"sagemaker:DescribeTrainingJob", "sagemaker:DescribeProcessingJob", "sagemaker:DescribeHyperParameterTuningJob",
+		"sagemaker:DescribeAutoMLJobV2", "sagemaker:ListTags"}
+	jobFix := []string{"sagemaker:AddTags", "sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob",
 		"sagemaker:StopHyperParameterTuningJob", "sagemaker:StopAutoMLJob"}
 	// network-guard: models (and their subnets' zones) and VPCs (their
 	// endpoints, subnets and the models they host); it remediates nothing.
@@ -629,8 +638,20 @@ func TestIAMRoleActions(t *testing.T) {
 		if s.stack.Guardrail == nil {
 			attach = nil
 		}
-		// The backfill judges every kind it can list (not presigned URL calls).
-		backfill := slices.Concat(common, model(c), notebook, endpoint, network, domain(c), job,
+		// when grants ops only when one of the named rules is enforced.
+		when := func(ops []string, names ...string) []string {
+			for _, n := range names {
+				if c.Functions().ModeFor(rules.ByName(n)).Remediates() {
+					return ops
+				}
+			}
+			return nil
+		}
+		modelRules := []string{"sagemaker-model-in-vpc", "sagemaker-model-network-isolation"}
+		// The backfill judges every kind it can list (not presigned URL calls),
+		// and may remedy any.
+		backfill := slices.Concat(common, modelRead, modelFix(c), notebookRead, notebookFix, endpointRead, endpointFix, network,
+			domainRead, domainFix(c), jobRead, jobFix,
 			[]string{"sagemaker:Search", "sagemaker:ListModels", "sagemaker:ListNotebookInstances", "ec2:DescribeRegions",
 				"sagemaker:ListDomains", "sagemaker:ListTrainingJobs", "sagemaker:ListProcessingJobs", "sagemaker:ListHyperParameterTuningJobs",
 				"sagemaker:ListAutoMLJobs", "tag:GetResources"})
@@ -648,15 +669,16 @@ func TestIAMRoleActions(t *testing.T) {
 		if c.CreatorGuardrails {
 			backfill = append(backfill, attach...)
 		}
+		const domainRule, jobRule, urlRule = "sagemaker-studio-domain-vpc-only", "sagemaker-job-in-vpc", "sagemaker-presigned-url-via-vpc-endpoint"
 		want := map[string][]string{
-			modelGuard:    slices.Concat(common, model(c), attach),
-			endpointGuard: slices.Concat(common, endpoint),
-			notebookGuard: slices.Concat(common, notebook, attach, consume),
+			modelGuard:    slices.Concat(common, modelRead, when(modelFix(c), modelRules...), when(attach, modelRules...)),
+			endpointGuard: slices.Concat(common, endpointRead, when(endpointFix, "sagemaker-vpc-endpoint-private-dns")), // no guardrail
+			notebookGuard: slices.Concat(common, notebookRead, when(notebookFix, notebookRule), when(attach, notebookRule), consume),
 			networkGuard:  slices.Concat(common, network),
-			domainGuard:   slices.Concat(common, domain(c), attach),
-			jobGuard:      slices.Concat(common, job, attach),
-			// It reads nothing: the guardrail is all it needs.
-			presignedGuard: slices.Concat(common, attach),
+			domainGuard:   slices.Concat(common, domainRead, when(domainFix(c), domainRule), when(attach, domainRule)),
+			jobGuard:      slices.Concat(common, jobRead, when(jobFix, jobRule), when(attach, jobRule)),
+			// It reads nothing: the guardrail is all it may need.
+			presignedGuard: slices.Concat(common, when(attach, urlRule)),
 			BackfillName:   backfill,
 		}
 		for _, g := range s.stack.Guards {

@@ -219,6 +219,17 @@ func TestOrganizationBackfill(t *testing.T) {
 			break
 		}
 	}
+	// The summary counts every call the run made, the members' AssumeRole
+	// included (the refused one never goes out: the test's middleware
+	// answers it before the counter).
+	calls := r.calls.Snapshot()
+	var total int64
+	for _, n := range calls {
+		total += n
+	}
+	if s.Calls != total || calls["sts:AssumeRole"] == 0 {
+		t.Errorf("summary counts %d AWS calls; the run made %d (%d AssumeRole)", s.Calls, total, calls["sts:AssumeRole"])
+	}
 }
 
 // TestConfigFastPath: with a Config aggregator named, the plan asks Config

@@ -147,9 +147,12 @@ func RunShard(ctx context.Context, opts backfill.Options, in ShardInput, budget 
 	s := in.Shard
 	// A member whose role refuses fails its shard as a whole (retried,
 	// then named among the failed shards), not as one INSUFFICIENT_DATA
-	// finding per resource Config sent to be read there.
+	// finding per resource Config sent to be read there. The check's calls
+	// (the member role's AssumeRole, when the account's credentials are not
+	// cached yet) are the shard's too.
+	checkCalls := backfill.NewCalls()
 	if c, ok := opts.Home.(accessChecker); ok {
-		if err := c.Check(ctx, s.Account); err != nil {
+		if err := c.Check(backfill.WithScope(ctx, checkCalls), s.Account); err != nil {
 			return ShardResult{Account: s.Account, Region: s.Region}, fmt.Errorf("shard %s/%s: %w", s.Account, s.Region, err)
 		}
 	}
@@ -171,6 +174,9 @@ func RunShard(ctx context.Context, opts backfill.Options, in ShardInput, budget 
 	sum, err := backfill.Run(ctx, opts)
 	res := ShardResult{Account: s.Account, Region: s.Region, Tally: soFar}
 	res.Add(tallyOf(sum), MaxShardErrors)
+	for _, n := range checkCalls.Snapshot() {
+		res.Calls += n
+	}
 	slices.SortFunc(res.Errors, func(a, b backfill.RunError) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Resource, b.Resource))
 	})

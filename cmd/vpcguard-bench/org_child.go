@@ -10,21 +10,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/configservice"
 
 	"github.com/vpcguard/vpcguard/internal/testenv/configfake"
 	"github.com/vpcguard/vpcguard/internal/testenv/guards"
-	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/orgestate"
 	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/inventory/configindex"
 	"github.com/vpcguard/vpcguard/shared/orgbackfill"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
-	"github.com/vpcguard/vpcguard/shared/setup/organization"
 )
 
 // orgRules are the rules the seeded organization is built for, one per
@@ -82,30 +76,19 @@ func runOrgChild(specFile string) error {
 		RetryMaxAttempts: 3,
 		Retryer:          awsclients.NewRetryer,
 	}
-	calls := backfill.NewCalls()
-	calls.Instrument(&base)
-	accounts := awsclients.NewAccounts(base, orgestate.Role)
-	accounts.SetHomeAccount(motoserver.Account)
-	cfg := config.Default()
-	cfg.Sinks = nil
-	cfg.AssumeRoleName = orgestate.Role
-	cfg.BackfillRegions = spec.Regions
-
 	var out orgChildRun
 	out.ByEvaluation = map[string]int{}
-	engine := guards.Backfill(accounts, backfill.Options{Calls: calls, Concurrency: backfill.DefaultConcurrency, Rules: orgRules})
-	engine.Guard = setup.Guard(cfg, accounts, orgRules, nil, guards.Kinds...)
-	// Local calls the sink one finding at a time; the child counts, it
-	// keeps none.
-	engine.Findings = func(f finding.Finding) error {
-		out.Findings++
-		if f.Status == finding.NonCompliant {
-			out.NonCompliant++
-		}
-		out.ByEvaluation[f.Evaluation]++
-		return nil
-	}
-	planner := organization.Planner(cfg, accounts, guards.Kinds...)
+	o := guards.Organization{Rules: orgRules, Regions: spec.Regions, Concurrency: backfill.DefaultConcurrency,
+		// Local calls the sink one finding at a time; the child counts, it
+		// keeps none.
+		Findings: func(f finding.Finding) error {
+			out.Findings++
+			if f.Status == finding.NonCompliant {
+				out.NonCompliant++
+			}
+			out.ByEvaluation[f.Evaluation]++
+			return nil
+		}}
 	req := orgbackfill.Request{Accounts: spec.Accounts, Regions: spec.Regions}
 	var fake *configfake.Server
 	if spec.Aggregator != "" {
@@ -115,15 +98,13 @@ func runOrgChild(specFile string) error {
 		}
 		fake = configfake.New(spec.Aggregator, items)
 		defer fake.Close()
-		cc := base.Copy()
-		cc.BaseEndpoint = aws.String(fake.URL)
-		planner.Config = configindex.Index{Config: configservice.NewFromConfig(cc)}
+		o.ConfigURL = fake.URL
 		req.ConfigAggregator = &spec.Aggregator
 	} else {
 		none := ""
 		req.ConfigAggregator = &none
 	}
-	local := &orgbackfill.Local{Planner: planner, Engine: engine, Forget: accounts.Forget}
+	local, calls := o.Local(base)
 	var mu sync.Mutex
 	local.AccountDone = func(a orgbackfill.AccountTally, done, total int) {
 		mu.Lock()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -19,15 +18,10 @@ import (
 	"github.com/vpcguard/vpcguard/internal/testenv/guards"
 	"github.com/vpcguard/vpcguard/internal/testenv/motoserver"
 	"github.com/vpcguard/vpcguard/internal/testenv/orgestate"
-	"github.com/vpcguard/vpcguard/shared/awsclients"
 	"github.com/vpcguard/vpcguard/shared/backfill"
-	"github.com/vpcguard/vpcguard/shared/config"
 	"github.com/vpcguard/vpcguard/shared/finding"
-	"github.com/vpcguard/vpcguard/shared/inventory/configindex"
 	"github.com/vpcguard/vpcguard/shared/orgbackfill"
 	"github.com/vpcguard/vpcguard/shared/rules"
-	"github.com/vpcguard/vpcguard/shared/setup"
-	"github.com/vpcguard/vpcguard/shared/setup/organization"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -103,30 +97,17 @@ func newOrgRun(t *testing.T, srv *motoserver.Server, refusing string, fake *conf
 	if refusing != "" {
 		base.APIOptions = append(base.APIOptions, refuseAssumeRole(refusing))
 	}
-	calls := backfill.NewCalls()
-	calls.Instrument(&base)
-	accounts := awsclients.NewAccounts(base, orgestate.Role)
-	accounts.SetHomeAccount(motoserver.Account)
-	cfg := config.Default()
-	cfg.Sinks = nil
-	cfg.AssumeRoleName = orgestate.Role
-	cfg.BackfillRegions = regions
-	r := &orgRun{calls: calls}
-	engine := guards.Backfill(accounts, backfill.Options{Calls: calls, Concurrency: 4, Rules: testRules})
-	engine.Guard = setup.Guard(cfg, accounts, testRules, nil, guards.Kinds...)
-	engine.Findings = func(f finding.Finding) error {
+	r := &orgRun{}
+	o := guards.Organization{Rules: testRules, Regions: regions, Concurrency: 4, Findings: func(f finding.Finding) error {
 		r.mu.Lock()
 		r.findings = append(r.findings, f)
 		r.mu.Unlock()
 		return nil
-	}
-	planner := organization.Planner(cfg, accounts, guards.Kinds...)
+	}}
 	if fake != nil {
-		cc := base.Copy()
-		cc.BaseEndpoint = aws.String(fake.URL)
-		planner.Config = configindex.Index{Config: configservice.NewFromConfig(cc)}
+		o.ConfigURL = fake.URL
 	}
-	r.local = &orgbackfill.Local{Planner: planner, Engine: engine, Forget: accounts.Forget}
+	r.local, r.calls = o.Local(base)
 	return r
 }
 
